@@ -1,0 +1,68 @@
+//===- Passes.td - Transformations of the nn dialect -------*- tablegen -*-===//
+
+#ifndef NNCC_DIALECT_NN_TRANSFORMS_PASSES_TD
+#define NNCC_DIALECT_NN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
+  let summary = "Build @train_step from @forward: loss, autodiff, optimizer";
+  let description = [{
+    Builds the function that runs one optimizer step from the module's
+    `@forward` function:
+
+    1. the forward computation, cloned;
+    2. the loss of the chosen output against a new target argument, averaged
+       over the first `count` samples of the batch (the rest is padding of a
+       partial batch);
+    3. the reverse-mode gradient of the loss with respect to every parameter,
+       built from each op's `GradientOpInterface` in reverse topological order
+       (gradients of values with several uses are summed, broadcast operands
+       are reduced back to their shape, only values that depend on a
+       parameter are differentiated);
+    4. the optimizer update of every parameter, after all gradients, so the
+       updates may overwrite parameters in place.
+
+    The result is
+    `@train_step(inputs..., targets..., count, lr, params...) -> (loss, params...)`
+    with each argument and result tagged by an `nn.role` attribute.
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"mse\"",
+           "The loss: mse">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "The optimizer: sgd">,
+    Option<"learningRate", "lr", "double", /*default=*/"0.01",
+           "The initial learning rate">,
+    Option<"lossOutput", "loss-output", "unsigned", /*default=*/"0",
+           "Index of the @forward result the loss is computed on">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def NNReadOnlyArguments : Pass<"nn-readonly-arguments", "mlir::func::FuncOp"> {
+  let summary = "Forbid bufferization to write into function arguments";
+  let description = [{
+    Marks every argument `bufferization.writable = false`. The generated
+    library's callers pass their data as `const` pointers, and parameters are
+    updated through the function's results (which the library points at the
+    parameters' own storage), so no argument buffer may be written in place.
+  }];
+}
+
+def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Place every intermediate buffer in one statically sized arena";
+  let description = [{
+    Runs after bufferization. Every `memref.alloc` of a static shape in the
+    function becomes a `memref.view` at a compile-time offset into one arena,
+    passed as a new last argument `memref<Nxi8>`; `memref.dealloc`s of those
+    buffers are erased. Offsets are aligned to 64 bytes for vector loads. Two
+    buffers share bytes only when their live ranges (from the allocation to the
+    last use of the buffer or of any view of it) do not overlap. The arena's
+    size is recorded in the function's `nn.workspace_bytes` attribute.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+#endif // NNCC_DIALECT_NN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,45 @@
+//===- ImportONNX.h - ONNX models to the nn dialect -------------*- C++ -*-===//
+//
+// Builds a module with `func.func @forward` in the nn dialect from an ONNX
+// ModelProto. Errors are diagnostics on the MLIR context, located at the model
+// file and, where there is one, at the ONNX node (a NameLoc of its name).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNCC_IMPORT_ONNX_IMPORTONNX_H
+#define NNCC_IMPORT_ONNX_IMPORTONNX_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+#include <optional>
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace nncc {
+
+struct ImportOptions {
+  /// Binds a symbolic dimension 0 of the data inputs (the batch).
+  std::optional<int64_t> batchSize;
+};
+
+/// The module attribute holding the batch size the model was bound to.
+constexpr llvm::StringLiteral kBatchSizeAttr = "nn.batch_size";
+
+/// Imports an already parsed model. `fileName` only names the model in
+/// diagnostics. Returns null after emitting a diagnostic on failure.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXModel(mlir::MLIRContext &context, const onnx::ModelProto &model,
+                llvm::StringRef fileName, const ImportOptions &options);
+
+/// Reads, checks and imports the model at `path` (see loadONNXModel for the
+/// formats). Returns null after emitting a diagnostic on failure.
+mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(mlir::MLIRContext &context,
+                                                 llvm::StringRef path,
+                                                 const ImportOptions &options);
+
+} // namespace nncc
+
+#endif // NNCC_IMPORT_ONNX_IMPORTONNX_H

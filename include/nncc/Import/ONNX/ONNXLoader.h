@@ -1,0 +1,34 @@
+//===- ONNXLoader.h - Reading ONNX ModelProto files -------------*- C++ -*-===//
+//
+// The only code that calls into the ONNX and protobuf libraries' parsers and
+// checker, which report errors with C++ exceptions: ONNXLoader.cpp is built
+// with -fexceptions and turns every exception into an error message.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNCC_IMPORT_ONNX_ONNXLOADER_H
+#define NNCC_IMPORT_ONNX_ONNXLOADER_H
+
+#include <cstdint>
+#include <string>
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace nncc {
+
+/// The largest model file nncc reads, in bytes, unless told otherwise.
+constexpr uint64_t kDefaultMaxModelBytes = uint64_t(2) << 30;
+
+/// Reads `path` into `model`. The format follows the extension: `.onnxtxt` is
+/// the ONNX text syntax, `.pbtxt`/`.textproto` protobuf text format, anything
+/// else the binary protobuf encoding. Then runs onnx::checker on it. On
+/// failure returns false and sets `error` to a one-line message.
+bool loadONNXModel(const std::string &path, onnx::ModelProto &model,
+                   std::string &error,
+                   uint64_t maxBytes = kDefaultMaxModelBytes);
+
+} // namespace nncc
+
+#endif // NNCC_IMPORT_ONNX_ONNXLOADER_H

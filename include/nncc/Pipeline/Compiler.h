@@ -1,0 +1,48 @@
+//===- Compiler.h - The nncc driver as a library ----------------*- C++ -*-===//
+//
+// What `nncc MODEL -o OUTPUT` does, callable from any tool: import, build the
+// training step, lower, and write the requested outputs atomically.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNCC_PIPELINE_COMPILER_H
+#define NNCC_PIPELINE_COMPILER_H
+
+#include "nncc/Dialect/NN/Transforms/Training.h"
+#include "nncc/Import/ONNX/ImportONNX.h"
+#include "nncc/Target/LibraryEmitter.h"
+
+#include "mlir/Support/LogicalResult.h"
+#include <string>
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
+
+namespace nncc {
+
+enum class EmitKind { SharedLibrary, Object, Header, MLIR, LLVM };
+
+struct CompilerOptions {
+  std::string input;
+  std::string output;
+  EmitKind emit = EmitKind::SharedLibrary;
+  ImportOptions import;
+  /// No loss and no optimizer: only the forward function.
+  bool inference = false;
+  nn::TrainingOptions training;
+  CodegenOptions codegen;
+};
+
+/// Compiles `options.input` into `options.output` (and, for a shared library,
+/// the header beside it). On failure, diagnostics are on the context and no
+/// output file exists.
+mlir::LogicalResult compile(mlir::MLIRContext &context,
+                            const CompilerOptions &options);
+
+/// The header written beside a shared library: OUT.so gives OUT.h.
+std::string headerPathFor(llvm::StringRef libraryPath);
+
+} // namespace nncc
+
+#endif // NNCC_PIPELINE_COMPILER_H

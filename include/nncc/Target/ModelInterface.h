@@ -1,0 +1,51 @@
+//===- ModelInterface.h - What a generated library exposes ------*- C++ -*-===//
+//
+// The one description of a generated library's interface, read from the nn
+// module's function signatures and role attributes. Both the C header and the
+// library's metadata tables are written from it, so they cannot disagree.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNCC_TARGET_MODELINTERFACE_H
+#define NNCC_TARGET_MODELINTERFACE_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
+#include <string>
+#include <vector>
+
+namespace nncc {
+
+/// ONNX TensorProto element type codes, as the ABI uses them.
+enum class DType : int32_t { Float = 1, Int32 = 6, Int64 = 7 };
+
+struct TensorSpec {
+  std::string name;
+  DType dtype;
+  llvm::SmallVector<int64_t> shape;
+
+  int64_t numElements() const;
+  uint64_t sizeInBytes() const;
+};
+
+struct ModelInterface {
+  std::vector<TensorSpec> inputs, targets, outputs, params;
+  /// The initial value of each parameter.
+  std::vector<mlir::DenseElementsAttr> initialValues;
+  int64_t batchSize = 1;
+  bool trainable = false;
+  float learningRate = 0.0f;
+  std::string loss, optimizer;
+  /// The arena one call needs: the larger of forward's and train_step's.
+  uint64_t workspaceBytes = 0;
+};
+
+/// Reads the interface of `module` (the nn-level module with @forward and,
+/// unless built for inference, @train_step). Emits a diagnostic and fails on
+/// an element type the ABI cannot describe.
+mlir::FailureOr<ModelInterface> readModelInterface(mlir::ModuleOp module);
+
+} // namespace nncc
+
+#endif // NNCC_TARGET_MODELINTERFACE_H

@@ -1,0 +1,290 @@
+//===- NNDialect.cpp - The nn dialect and its ops' invariants ------------===//
+//
+// Registration of the nn dialect, result type inference, verifiers and folds
+// of its ops. Gradients are in NNGradients.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Dialect/NN/IR/NN.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+#include "nncc/Dialect/NN/IR/NNOpsDialect.cpp.inc"
+
+#include "nncc/Dialect/NN/IR/NNInterfaces.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "nncc/Dialect/NN/IR/NNOps.cpp.inc"
+      >();
+}
+
+Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return builder.create<ConstantOp>(loc, elements);
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<int64_t>>
+nncc::nn::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align at the right: missing leading dimensions act as 1.
+    int64_t l = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t r = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (l != r && l != 1 && r != 1)
+      return failure();
+    result[i] = l == 1 ? r : l;
+  }
+  return result;
+}
+
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(shape, os, ",");
+  os << "]";
+  return s;
+}
+
+static int64_t numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location>,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  auto value = dyn_cast_or_null<ElementsAttr>(adaptor.getValueAttr());
+  if (!value)
+    return failure();
+  types.push_back(value.getType());
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  auto type = dyn_cast<RankedTensorType>(getValue().getType());
+  if (!type || !type.hasStaticShape())
+    return emitOpError("value must be a statically shaped tensor");
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValueAttr(); }
+
+//===----------------------------------------------------------------------===//
+// Broadcasting binary ops
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferBroadcastType(std::optional<Location> loc,
+                                        Value lhs, Value rhs,
+                                        SmallVectorImpl<Type> &types) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  if (lhsType.getElementType() != rhsType.getElementType())
+    return emitOptionalError(loc, "operands have different element types ",
+                             lhsType.getElementType(), " and ",
+                             rhsType.getElementType());
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(lhsType.getShape(), rhsType.getShape());
+  if (failed(shape))
+    return emitOptionalError(loc, "operand shapes ",
+                             formatShape(lhsType.getShape()), " and ",
+                             formatShape(rhsType.getShape()),
+                             " are not broadcast-compatible");
+  types.push_back(RankedTensorType::get(*shape, lhsType.getElementType()));
+  return success();
+}
+
+#define NN_BROADCAST_INFER(OP)                                                 \
+  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    return inferBroadcastType(loc, adaptor.getLhs(), adaptor.getRhs(), types); \
+  }
+NN_BROADCAST_INFER(AddOp)
+NN_BROADCAST_INFER(SubOp)
+NN_BROADCAST_INFER(MulOp)
+NN_BROADCAST_INFER(DivOp)
+#undef NN_BROADCAST_INFER
+
+//===----------------------------------------------------------------------===//
+// MatMulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
+  auto rhsType = cast<RankedTensorType>(adaptor.getRhs().getType());
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
+    return emitOptionalError(loc, "operands must be 2-D, got ",
+                             formatShape(lhsType.getShape()), " and ",
+                             formatShape(rhsType.getShape()));
+  if (lhsType.getElementType() != rhsType.getElementType())
+    return emitOptionalError(loc, "operands have different element types");
+  bool tl = adaptor.getTransposeLhs(), tr = adaptor.getTransposeRhs();
+  int64_t m = lhsType.getDimSize(tl ? 1 : 0);
+  int64_t kl = lhsType.getDimSize(tl ? 0 : 1);
+  int64_t kr = rhsType.getDimSize(tr ? 1 : 0);
+  int64_t n = rhsType.getDimSize(tr ? 0 : 1);
+  if (kl != kr)
+    return emitOptionalError(loc, "inner dimensions differ: ",
+                             formatShape(lhsType.getShape()),
+                             tl ? " (transposed)" : "", " times ",
+                             formatShape(rhsType.getShape()),
+                             tr ? " (transposed)" : "");
+  types.push_back(RankedTensorType::get({m, n}, lhsType.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceSumOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+  int64_t rank = inputType.getRank();
+  llvm::SmallBitVector reduced(rank);
+  for (int64_t axis : adaptor.getAxes()) {
+    if (axis < 0 || axis >= rank)
+      return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
+                               rank);
+    if (reduced.test(axis))
+      return emitOptionalError(loc, "axis ", axis, " is repeated");
+    reduced.set(axis);
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced.test(i))
+      shape.push_back(inputType.getDimSize(i));
+    else if (adaptor.getKeepDims())
+      shape.push_back(1);
+  }
+  types.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+  ArrayRef<int64_t> shape = adaptor.getShape();
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return emitOptionalError(loc, "shape ", formatShape(shape),
+                             " has a negative dimension");
+  if (!inputType.hasStaticShape() ||
+      numElements(shape) != inputType.getNumElements())
+    return emitOptionalError(loc, "cannot reshape ",
+                             formatShape(inputType.getShape()), " to ",
+                             formatShape(shape),
+                             ": the element counts differ");
+  types.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastToOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastToOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+  ArrayRef<int64_t> shape = adaptor.getShape();
+  FailureOr<SmallVector<int64_t>> result =
+      broadcastShapes(inputType.getShape(), shape);
+  if (failed(result) || ArrayRef<int64_t>(*result) != shape)
+    return emitOptionalError(loc, "cannot broadcast ",
+                             formatShape(inputType.getShape()), " to ",
+                             formatShape(shape));
+  types.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyLossInput(Operation *op, Type input) {
+  if (cast<RankedTensorType>(input).getRank() == 0)
+    return op->emitOpError("input must have a batch dimension");
+  return success();
+}
+
+LogicalResult MSELossOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+  types.push_back(RankedTensorType::get({}, inputType.getElementType()));
+  return success();
+}
+
+LogicalResult MSELossOp::verify() {
+  return verifyLossInput(*this, getInput().getType());
+}
+
+LogicalResult MSELossGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location>,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult MSELossGradOp::verify() {
+  if (failed(verifyLossInput(*this, getInput().getType())))
+    return failure();
+  if (getGrad().getType().getElementType() !=
+      getInput().getType().getElementType())
+    return emitOpError("grad element type differs from the input's");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+LogicalResult SGDUpdateOp::verify() {
+  if (getLr().getType().getElementType() !=
+      getParam().getType().getElementType())
+    return emitOpError("learning rate element type differs from the "
+                       "parameter's");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "nncc/Dialect/NN/IR/NNOps.cpp.inc"

@@ -1,0 +1,222 @@
+//===- NNGradients.cpp - Vector-Jacobian products of nn ops --------------===//
+//
+// GradientOpInterface implementations. Each builds the gradients of an op's
+// operands from the gradients of its results, out of other nn ops, so the
+// backward pass goes through the same verification, fusion and lowering as
+// the forward pass.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Dialect/NN/IR/NN.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+Value nncc::nn::createScalarConstant(OpBuilder &builder, Location loc,
+                                     Type elementType, double value) {
+  auto type = RankedTensorType::get({}, elementType);
+  return builder.create<ConstantOp>(
+      loc, DenseElementsAttr::get(type, builder.getFloatAttr(elementType,
+                                                              value)));
+}
+
+Value nncc::nn::createZeroConstant(OpBuilder &builder, Location loc,
+                                   RankedTensorType type) {
+  Attribute zero = builder.getZeroAttr(type.getElementType());
+  return builder.create<ConstantOp>(loc, DenseElementsAttr::get(type, zero));
+}
+
+Value nncc::nn::reduceGradientToType(OpBuilder &builder, Location loc,
+                                     Value grad, RankedTensorType type) {
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  if (gradType == type)
+    return grad;
+  // Broadcasting prepended the leading dimensions and stretched size-1
+  // dimensions: sum over exactly those, keeping the rank, then drop the
+  // leading ones with a reshape.
+  int64_t lead = gradType.getRank() - type.getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < gradType.getRank(); ++i) {
+    if (i < lead || (type.getDimSize(i - lead) == 1 &&
+                     gradType.getDimSize(i) != 1))
+      axes.push_back(i);
+  }
+  Value sum = grad;
+  if (!axes.empty())
+    sum = builder.create<ReduceSumOp>(loc, grad, axes, /*keep_dims=*/true);
+  if (sum.getType() == type)
+    return sum;
+  return builder.create<ReshapeOp>(loc, sum, type.getShape());
+}
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  grads.push_back(reduceGradientToType(b, getLoc(), dy, tensorType(getLhs())));
+  grads.push_back(reduceGradientToType(b, getLoc(), dy, tensorType(getRhs())));
+  return success();
+}
+
+LogicalResult SubOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  grads.push_back(reduceGradientToType(b, loc, dy, tensorType(getLhs())));
+  Value neg = b.create<NegOp>(loc, dy);
+  grads.push_back(reduceGradientToType(b, loc, neg, tensorType(getRhs())));
+  return success();
+}
+
+LogicalResult MulOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  Value dl = b.create<MulOp>(loc, dy, getRhs());
+  Value dr = b.create<MulOp>(loc, dy, getLhs());
+  grads.push_back(reduceGradientToType(b, loc, dl, tensorType(getLhs())));
+  grads.push_back(reduceGradientToType(b, loc, dr, tensorType(getRhs())));
+  return success();
+}
+
+LogicalResult DivOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  // y = l / r:  dl = dy / r,  dr = -dy * l / r^2 = -(dy * y) / r.
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  Value dl = b.create<DivOp>(loc, dy, getRhs());
+  Value dyy = b.create<MulOp>(loc, dy, getResult());
+  Value dr = b.create<NegOp>(loc, b.create<DivOp>(loc, dyy, getRhs()));
+  grads.push_back(reduceGradientToType(b, loc, dl, tensorType(getLhs())));
+  grads.push_back(reduceGradientToType(b, loc, dr, tensorType(getRhs())));
+  return success();
+}
+
+LogicalResult NegOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<NegOp>(getLoc(), resultGrads[0]));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+LogicalResult TanhOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // dx = dy * (1 - y^2), from the result as PyTorch's tanh_backward does.
+  Location loc = getLoc();
+  Value y = getResult();
+  Value one = createScalarConstant(b, loc, tensorType(y).getElementType(), 1.0);
+  Value ySquared = b.create<MulOp>(loc, y, y);
+  Value slope = b.create<SubOp>(loc, one, ySquared);
+  grads.push_back(b.create<MulOp>(loc, resultGrads[0], slope));
+  return success();
+}
+
+LogicalResult SigmoidOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  // dx = dy * y * (1 - y), as PyTorch's sigmoid_backward.
+  Location loc = getLoc();
+  Value y = getResult();
+  Value one = createScalarConstant(b, loc, tensorType(y).getElementType(), 1.0);
+  Value slope = b.create<MulOp>(loc, y, b.create<SubOp>(loc, one, y));
+  grads.push_back(b.create<MulOp>(loc, resultGrads[0], slope));
+  return success();
+}
+
+LogicalResult ReluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<ReluGradOp>(getLoc(), getInput(), resultGrads[0]));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                      SmallVectorImpl<Value> &grads) {
+  // Y = op(A) op(B). With G = dY: d op(A) = G op(B)^T and d op(B) = op(A)^T G;
+  // a transposed operand takes the transpose of its gradient. Each case is one
+  // matmul with the right transposition flags, never an explicit transpose.
+  Location loc = getLoc();
+  Value a = getLhs(), bv = getRhs(), g = resultGrads[0];
+  bool ta = getTransposeLhs(), tb = getTransposeRhs();
+  Value da = ta ? b.create<MatMulOp>(loc, bv, g, /*transpose_lhs=*/tb,
+                                     /*transpose_rhs=*/true)
+                : b.create<MatMulOp>(loc, g, bv, /*transpose_lhs=*/false,
+                                     /*transpose_rhs=*/!tb);
+  Value db = tb ? b.create<MatMulOp>(loc, g, a, /*transpose_lhs=*/true,
+                                     /*transpose_rhs=*/ta)
+                : b.create<MatMulOp>(loc, a, g, /*transpose_lhs=*/!ta,
+                                     /*transpose_rhs=*/false);
+  grads.push_back(da);
+  grads.push_back(db);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes and reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  // Every input element contributes once to its sum: broadcast the gradient
+  // back, after restoring the reduced axes as size-1 dimensions.
+  Location loc = getLoc();
+  RankedTensorType inputType = tensorType(getInput());
+  SmallVector<int64_t> keptShape(inputType.getShape());
+  for (int64_t axis : getAxes())
+    keptShape[axis] = 1;
+  Value dy = resultGrads[0];
+  if (tensorType(dy).getShape() != ArrayRef<int64_t>(keptShape))
+    dy = b.create<ReshapeOp>(loc, dy, keptShape);
+  grads.push_back(b.create<BroadcastToOp>(loc, dy, inputType.getShape()));
+  return success();
+}
+
+LogicalResult ReshapeOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<ReshapeOp>(getLoc(), resultGrads[0],
+                                      tensorType(getInput()).getShape()));
+  return success();
+}
+
+LogicalResult BroadcastToOp::buildGradient(OpBuilder &b,
+                                           ValueRange resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  grads.push_back(reduceGradientToType(b, getLoc(), resultGrads[0],
+                                       tensorType(getInput())));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult MSELossOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  grads.push_back(b.create<MSELossGradOp>(loc, getInput(), getTarget(),
+                                          getCount(), resultGrads[0]));
+  // The target is data: PyTorch's MSELoss does not differentiate it either in
+  // a training loop, and the count is an integer.
+  grads.push_back(Value());
+  grads.push_back(Value());
+  return success();
+}

@@ -1,0 +1,804 @@
+//===- ImportONNX.cpp - ONNX models to the nn dialect --------------------===//
+//
+// Walks a checked ModelProto and builds @forward in the nn dialect. The ONNX
+// checker accepts many bad models, so everything the IR relies on is checked
+// here again: opsets, element types, dimensions and data sizes (with checked
+// arithmetic), that every name is defined before use, attribute kinds and
+// ranges, and every shape an op needs. Each failure is a diagnostic at the
+// node's NameLoc; nothing here asserts on user input.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Import/ONNX/ImportONNX.h"
+
+#include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Training.h"
+#include "nncc/Import/ONNX/ONNXLoader.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/MathExtras.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace nncc;
+using namespace nncc::nn;
+
+/// Opset versions of the default domain whose semantics nncc implements for
+/// every op it imports.
+static constexpr int64_t kMinOpset = 7;
+static constexpr int64_t kMaxOpset = 17;
+/// Bounds that keep every element count and byte size in range.
+static constexpr int64_t kMaxRank = 8;
+static constexpr int64_t kMaxElements = int64_t(1) << 32;
+
+namespace {
+
+/// Reads a node's attributes, rejecting the ones an importer does not know.
+class NodeAttributes {
+public:
+  NodeAttributes(const onnx::NodeProto &node) {
+    for (const onnx::AttributeProto &attr : node.attribute())
+      byName[attr.name()] = &attr;
+  }
+
+  /// Fails on the first attribute not in `known`.
+  LogicalResult checkKnown(Location loc, const onnx::NodeProto &node,
+                           ArrayRef<StringRef> known) const {
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (!llvm::is_contained(known, StringRef(attr.name())))
+        return emitError(loc) << "unsupported attribute '" << attr.name()
+                              << "' on " << node.op_type();
+    }
+    return success();
+  }
+
+  FailureOr<int64_t> getInt(Location loc, StringRef name,
+                            int64_t defaultValue) const {
+    const onnx::AttributeProto *attr = byName.lookup(name);
+    if (!attr)
+      return defaultValue;
+    if (attr->type() != onnx::AttributeProto::INT)
+      return emitError(loc) << "attribute '" << name << "' must be an int";
+    return attr->i();
+  }
+
+  FailureOr<float> getFloat(Location loc, StringRef name,
+                            float defaultValue) const {
+    const onnx::AttributeProto *attr = byName.lookup(name);
+    if (!attr)
+      return defaultValue;
+    if (attr->type() != onnx::AttributeProto::FLOAT)
+      return emitError(loc) << "attribute '" << name << "' must be a float";
+    return attr->f();
+  }
+
+  FailureOr<bool> getFlag(Location loc, StringRef name) const {
+    FailureOr<int64_t> value = getInt(loc, name, 0);
+    if (failed(value))
+      return failure();
+    if (*value != 0 && *value != 1)
+      return emitError(loc) << "attribute '" << name << "' must be 0 or 1, got "
+                            << *value;
+    return *value == 1;
+  }
+
+  const onnx::AttributeProto *lookup(StringRef name) const {
+    return byName.lookup(name);
+  }
+
+private:
+  llvm::StringMap<const onnx::AttributeProto *> byName;
+};
+
+class Importer {
+public:
+  Importer(MLIRContext &context, const onnx::ModelProto &model,
+           StringRef fileName, const ImportOptions &options)
+      : model(model), graph(model.graph()),
+        options(options), builder(&context),
+        fileLoc(FileLineColLoc::get(&context, fileName, 0, 0)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  using NodeImporter = LogicalResult (Importer::*)(const onnx::NodeProto &,
+                                                   Location);
+
+  LogicalResult checkModel();
+  LogicalResult collectInitializers();
+  LogicalResult importInputs(SmallVectorImpl<Type> &argTypes,
+                             SmallVectorImpl<DictionaryAttr> &argAttrs);
+  LogicalResult importNode(const onnx::NodeProto &node, unsigned index);
+  LogicalResult importOutputs(SmallVectorImpl<Value> &results,
+                              SmallVectorImpl<DictionaryAttr> &resultAttrs);
+
+  // One importer per ONNX op.
+  LogicalResult importGemm(const onnx::NodeProto &node, Location loc);
+  LogicalResult importMatMul(const onnx::NodeProto &node, Location loc);
+  template <typename OpT>
+  LogicalResult importBinary(const onnx::NodeProto &node, Location loc);
+  template <typename OpT>
+  LogicalResult importUnary(const onnx::NodeProto &node, Location loc);
+  LogicalResult importIdentity(const onnx::NodeProto &node, Location loc);
+  LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
+
+  // Helpers.
+  FailureOr<Type> elementType(int32_t onnxType, Location loc);
+  FailureOr<DenseElementsAttr> tensorAttr(const onnx::TensorProto &tensor,
+                                          Location loc);
+  FailureOr<Value> lookup(const std::string &name, Location loc);
+  FailureOr<Value> floatOperand(const onnx::NodeProto &node, int index,
+                                Location loc);
+  LogicalResult checkArity(const onnx::NodeProto &node, Location loc,
+                           int minInputs, int maxInputs);
+  LogicalResult define(const onnx::NodeProto &node, Location loc,
+                       Value result);
+  FailureOr<Value> broadcastBinary(StringRef opName, Location loc, Value lhs,
+                                   Value rhs,
+                                   function_ref<Value(Value, Value)> create);
+
+  const onnx::ModelProto &model;
+  const onnx::GraphProto &graph;
+  const ImportOptions &options;
+  OpBuilder builder;
+  Location fileLoc;
+
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const onnx::TensorProto *> initializers;
+  int64_t batchSize = -1;
+};
+
+} // namespace
+
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Model, initializers, inputs and outputs
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::checkModel() {
+  if (model.ir_version() < 3)
+    return emitError(fileLoc) << "unsupported IR version " << model.ir_version()
+                              << " (supported: 3 and later)";
+  bool hasDefault = false;
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
+    if (!opset.domain().empty() && opset.domain() != "ai.onnx")
+      continue; // Only checked when a node uses it.
+    hasDefault = true;
+    if (opset.version() < kMinOpset || opset.version() > kMaxOpset)
+      return emitError(fileLoc)
+             << "unsupported opset version " << opset.version()
+             << " of the default domain (supported: " << kMinOpset << " to "
+             << kMaxOpset << ")";
+  }
+  if (!hasDefault)
+    return emitError(fileLoc) << "the model imports no opset of the default "
+                                 "ONNX domain";
+  if (graph.output_size() == 0)
+    return emitError(fileLoc) << "the graph has no outputs";
+  return success();
+}
+
+FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc) {
+  switch (onnxType) {
+  case onnx::TensorProto::FLOAT:
+    return builder.getF32Type();
+  case onnx::TensorProto::INT64:
+    return builder.getI64Type();
+  case onnx::TensorProto::INT32:
+    return builder.getI32Type();
+  default:
+    break;
+  }
+  std::string name = onnx::TensorProto::DataType_IsValid(onnxType)
+                         ? onnx::TensorProto::DataType_Name(
+                               static_cast<onnx::TensorProto::DataType>(onnxType))
+                         : std::to_string(onnxType);
+  return emitError(loc) << "unsupported element type " << name
+                        << " (supported: FLOAT, INT64, INT32)";
+}
+
+/// The shape of `dims` when every dimension is in range and the element
+/// count stays within kMaxElements.
+static FailureOr<SmallVector<int64_t>>
+checkedShape(Location loc, StringRef what,
+             const google::protobuf::RepeatedField<int64_t> &dims) {
+  if (dims.size() > kMaxRank)
+    return emitError(loc) << what << " has rank " << dims.size()
+                          << ", more than the limit of " << kMaxRank;
+  SmallVector<int64_t> shape;
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (d < 0)
+      return emitError(loc) << what << " has a negative dimension " << d;
+    if (llvm::MulOverflow(count, d, count) || count > kMaxElements)
+      return emitError(loc) << what << " has too many elements (limit "
+                            << kMaxElements << ")";
+    shape.push_back(d);
+  }
+  return shape;
+}
+
+FailureOr<DenseElementsAttr>
+Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
+  std::string what = "tensor '" + tensor.name() + "'";
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
+    return emitError(loc) << what << " uses external data, which is not "
+                                     "supported yet";
+  if (tensor.has_segment())
+    return emitError(loc) << what << " is segmented, which is not supported";
+  FailureOr<SmallVector<int64_t>> shape = checkedShape(loc, what, tensor.dims());
+  if (failed(shape))
+    return failure();
+  FailureOr<Type> type = elementType(tensor.data_type(), loc);
+  if (failed(type))
+    return failure();
+  auto tensorType = RankedTensorType::get(*shape, *type);
+  int64_t count = tensorType.getNumElements();
+  unsigned width = type->getIntOrFloatBitWidth() / 8;
+
+  // raw_data holds little-endian values; otherwise a typed field does.
+  if (tensor.has_raw_data()) {
+    const std::string &raw = tensor.raw_data();
+    if (raw.size() != static_cast<uint64_t>(count) * width)
+      return emitError(loc) << what << " has " << raw.size()
+                            << " bytes of raw_data, but its shape "
+                            << shapeString(*shape) << " needs "
+                            << static_cast<uint64_t>(count) * width;
+    bool isSplat = false;
+    if (!DenseElementsAttr::isValidRawBuffer(
+            tensorType, ArrayRef<char>(raw.data(), raw.size()), isSplat))
+      return emitError(loc) << what << " has an invalid raw buffer";
+    return DenseElementsAttr::getFromRawBuffer(
+        tensorType, ArrayRef<char>(raw.data(), raw.size()));
+  }
+  auto checkCount = [&](int64_t n) -> LogicalResult {
+    if (n != count)
+      return emitError(loc) << what << " has " << n << " values, but its shape "
+                            << shapeString(*shape) << " needs " << count;
+    return success();
+  };
+  switch (tensor.data_type()) {
+  case onnx::TensorProto::FLOAT:
+    if (failed(checkCount(tensor.float_data_size())))
+      return failure();
+    return DenseElementsAttr::get(
+        tensorType, ArrayRef<float>(tensor.float_data().data(), count));
+  case onnx::TensorProto::INT64:
+    if (failed(checkCount(tensor.int64_data_size())))
+      return failure();
+    return DenseElementsAttr::get(
+        tensorType, ArrayRef<int64_t>(tensor.int64_data().data(), count));
+  case onnx::TensorProto::INT32:
+    if (failed(checkCount(tensor.int32_data_size())))
+      return failure();
+    return DenseElementsAttr::get(
+        tensorType, ArrayRef<int32_t>(tensor.int32_data().data(), count));
+  default:
+    return emitError(loc) << what << " has an unsupported element type";
+  }
+}
+
+LogicalResult Importer::collectInitializers() {
+  for (const onnx::TensorProto &tensor : graph.initializer()) {
+    if (tensor.name().empty())
+      return emitError(fileLoc) << "an initializer has no name";
+    if (!initializers.try_emplace(tensor.name(), &tensor).second)
+      return emitError(fileLoc)
+             << "initializer '" << tensor.name() << "' is defined twice";
+  }
+  if (graph.sparse_initializer_size() > 0)
+    return emitError(fileLoc) << "sparse initializers are not supported";
+  return success();
+}
+
+LogicalResult
+Importer::importInputs(SmallVectorImpl<Type> &argTypes,
+                       SmallVectorImpl<DictionaryAttr> &argAttrs) {
+  auto role = [&](StringRef r) {
+    return builder.getNamedAttr(kRoleAttr, builder.getStringAttr(r));
+  };
+  auto name = [&](StringRef n) {
+    return builder.getNamedAttr(kNameAttr, builder.getStringAttr(n));
+  };
+  llvm::StringSet<> seen;
+  // Data inputs: graph inputs that are not initializers.
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (!seen.insert(input.name()).second)
+      return emitError(fileLoc)
+             << "graph input '" << input.name() << "' is listed twice";
+    if (initializers.count(input.name()))
+      continue;
+    Location loc = NameLoc::get(builder.getStringAttr(input.name()), fileLoc);
+    if (!input.type().has_tensor_type())
+      return emitError(loc) << "input '" << input.name()
+                            << "' is not a tensor";
+    const onnx::TypeProto::Tensor &type = input.type().tensor_type();
+    FailureOr<Type> elem = elementType(type.elem_type(), loc);
+    if (failed(elem))
+      return failure();
+    if (!type.has_shape())
+      return emitError(loc) << "input '" << input.name()
+                            << "' has no shape; nncc needs static shapes";
+    SmallVector<int64_t> shape;
+    for (int i = 0; i < type.shape().dim_size(); ++i) {
+      const onnx::TensorShapeProto::Dimension &dim = type.shape().dim(i);
+      int64_t size = -1;
+      if (dim.has_dim_value() && dim.dim_value() > 0)
+        size = dim.dim_value();
+      else if (dim.has_dim_value() && dim.dim_value() < 0)
+        return emitError(loc) << "input '" << input.name()
+                              << "' has a negative dimension "
+                              << dim.dim_value();
+      if (i == 0) {
+        // The batch: bound by --batch when symbolic, checked against it
+        // otherwise, and the same for every input.
+        if (size < 0 && !options.batchSize)
+          return emitError(loc)
+                 << "input '" << input.name() << "' has a symbolic batch "
+                 << "dimension"
+                 << (dim.has_dim_param() ? " '" + dim.dim_param() + "'" : "")
+                 << ": bind it with --batch=N";
+        if (size > 0 && options.batchSize && size != *options.batchSize)
+          return emitError(loc) << "input '" << input.name()
+                                << "' has batch dimension " << size
+                                << ", but --batch=" << *options.batchSize;
+        if (size < 0)
+          size = *options.batchSize;
+        if (batchSize >= 0 && size != batchSize)
+          return emitError(loc) << "input '" << input.name()
+                                << "' has batch dimension " << size
+                                << ", other inputs have " << batchSize;
+        batchSize = size;
+      } else if (size < 0) {
+        return emitError(loc) << "input '" << input.name() << "' dimension "
+                              << i << " is not a positive constant; only "
+                              << "the batch dimension may be symbolic";
+      }
+      shape.push_back(size);
+    }
+    if (shape.size() > static_cast<size_t>(kMaxRank))
+      return emitError(loc) << "input '" << input.name() << "' has rank "
+                            << shape.size() << ", more than the limit of "
+                            << kMaxRank;
+    int64_t count = 1;
+    for (int64_t d : shape)
+      if (llvm::MulOverflow(count, d, count) || count > kMaxElements)
+        return emitError(loc) << "input '" << input.name()
+                              << "' has too many elements";
+    argTypes.push_back(RankedTensorType::get(shape, *elem));
+    argAttrs.push_back(builder.getDictionaryAttr(
+        {name(input.name()), role(kRoleInput)}));
+  }
+
+  // Parameters: float initializers, in the order of the graph.
+  for (const onnx::TensorProto &tensor : graph.initializer()) {
+    if (tensor.data_type() != onnx::TensorProto::FLOAT)
+      continue;
+    Location loc = NameLoc::get(builder.getStringAttr(tensor.name()), fileLoc);
+    FailureOr<DenseElementsAttr> value = tensorAttr(tensor, loc);
+    if (failed(value))
+      return failure();
+    argTypes.push_back(value->getType());
+    argAttrs.push_back(builder.getDictionaryAttr(
+        {name(tensor.name()), role(kRoleParam),
+         builder.getNamedAttr(kParamAttr, *value)}));
+  }
+  return success();
+}
+
+LogicalResult
+Importer::importOutputs(SmallVectorImpl<Value> &results,
+                        SmallVectorImpl<DictionaryAttr> &resultAttrs) {
+  llvm::StringSet<> seen;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    Location loc = NameLoc::get(builder.getStringAttr(output.name()), fileLoc);
+    if (!seen.insert(output.name()).second)
+      return emitError(loc) << "graph output '" << output.name()
+                            << "' is listed twice";
+    FailureOr<Value> value = lookup(output.name(), loc);
+    if (failed(value))
+      return failure();
+    // A declared type must agree with what nncc computed.
+    if (output.type().has_tensor_type()) {
+      const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
+      RankedTensorType actual = tensorType(*value);
+      FailureOr<Type> elem = elementType(declared.elem_type(), loc);
+      if (failed(elem))
+        return failure();
+      if (*elem != actual.getElementType())
+        return emitError(loc) << "output '" << output.name()
+                              << "' is declared as " << *elem
+                              << " but computed as " << actual.getElementType();
+      if (declared.has_shape()) {
+        const onnx::TensorShapeProto &shape = declared.shape();
+        bool same = shape.dim_size() == actual.getRank();
+        for (int i = 0; same && i < shape.dim_size(); ++i)
+          if (shape.dim(i).has_dim_value() &&
+              shape.dim(i).dim_value() != actual.getDimSize(i))
+            same = false;
+        if (!same)
+          return emitError(loc)
+                 << "output '" << output.name() << "' is declared with a shape "
+                 << "other than the computed " << shapeString(actual.getShape());
+      }
+    }
+    results.push_back(*value);
+    resultAttrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr(kNameAttr, builder.getStringAttr(output.name())),
+         builder.getNamedAttr(kRoleAttr, builder.getStringAttr(kRoleOutput))}));
+  }
+  return success();
+}
+
+OwningOpRef<ModuleOp> Importer::run() {
+  if (failed(checkModel()) || failed(collectInitializers()))
+    return nullptr;
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  if (failed(importInputs(argTypes, argAttrs)))
+    return nullptr;
+
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = builder.create<func::FuncOp>(
+      fileLoc, kForwardFunc, builder.getFunctionType(argTypes, {}));
+  func.setAllArgAttrs(argAttrs);
+  Block *body = func.addEntryBlock();
+  for (auto [arg, attrs] : llvm::zip(body->getArguments(), argAttrs))
+    values[cast<StringAttr>(attrs.get(kNameAttr)).getValue()] = arg;
+
+  builder.setInsertionPointToEnd(body);
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (failed(importNode(graph.node(i), i)))
+      return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  if (failed(importOutputs(results, resultAttrs)))
+    return nullptr;
+  builder.create<func::ReturnOp>(fileLoc, results);
+  func.setFunctionType(
+      builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  func.setAllResultAttrs(resultAttrs);
+  (*module)->setAttr(kBatchSizeAttr,
+                     builder.getI64IntegerAttr(batchSize < 0 ? 1 : batchSize));
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// Nodes
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> Importer::lookup(const std::string &name, Location loc) {
+  if (Value v = values.lookup(name))
+    return v;
+  // Non-float initializers are constants, made on first use.
+  if (const onnx::TensorProto *tensor = initializers.lookup(name)) {
+    FailureOr<DenseElementsAttr> value = tensorAttr(*tensor, loc);
+    if (failed(value))
+      return failure();
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(builder.getInsertionBlock());
+    Value constant = builder.create<ConstantOp>(loc, *value);
+    values[name] = constant;
+    return constant;
+  }
+  return emitError(loc) << "'" << name
+                        << "' is used before it is defined, or never defined";
+}
+
+LogicalResult Importer::checkArity(const onnx::NodeProto &node, Location loc,
+                                   int minInputs, int maxInputs) {
+  if (node.input_size() < minInputs || node.input_size() > maxInputs) {
+    auto diag = emitError(loc) << node.op_type() << " takes ";
+    if (minInputs == maxInputs)
+      diag << minInputs;
+    else
+      diag << minInputs << " to " << maxInputs;
+    return diag << " inputs, got " << node.input_size();
+  }
+  if (node.output_size() != 1)
+    return emitError(loc) << node.op_type() << " has 1 output, got "
+                          << node.output_size();
+  return success();
+}
+
+FailureOr<Value> Importer::floatOperand(const onnx::NodeProto &node, int index,
+                                        Location loc) {
+  FailureOr<Value> value = lookup(node.input(index), loc);
+  if (failed(value))
+    return failure();
+  Type elem = tensorType(*value).getElementType();
+  if (!isa<FloatType>(elem))
+    return emitError(loc) << node.op_type() << " input " << index << " ('"
+                          << node.input(index) << "') has element type " << elem
+                          << "; only float tensors are supported";
+  return *value;
+}
+
+LogicalResult Importer::define(const onnx::NodeProto &node, Location loc,
+                               Value result) {
+  const std::string &name = node.output(0);
+  if (name.empty())
+    return emitError(loc) << node.op_type() << " has an empty output name";
+  if (values.count(name) || initializers.count(name))
+    return emitError(loc) << "'" << name << "' is defined more than once";
+  values[name] = result;
+  return success();
+}
+
+FailureOr<Value>
+Importer::broadcastBinary(StringRef opName, Location loc, Value lhs, Value rhs,
+                          function_ref<Value(Value, Value)> create) {
+  if (failed(broadcastShapes(tensorType(lhs).getShape(),
+                             tensorType(rhs).getShape())))
+    return emitError(loc) << opName << " operands of shapes "
+                          << shapeString(tensorType(lhs).getShape()) << " and "
+                          << shapeString(tensorType(rhs).getShape())
+                          << " are not broadcast-compatible";
+  return create(lhs, rhs);
+}
+
+LogicalResult Importer::importNode(const onnx::NodeProto &node,
+                                   unsigned index) {
+  std::string nodeName = node.name().empty()
+                             ? node.op_type() + "_" + std::to_string(index)
+                             : node.name();
+  Location loc = NameLoc::get(builder.getStringAttr(nodeName), fileLoc);
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return emitError(loc) << "unsupported op '" << node.op_type()
+                          << "' of domain '" << node.domain() << "'";
+
+  static const llvm::StringMap<NodeImporter> importers = {
+      {"Gemm", &Importer::importGemm},
+      {"MatMul", &Importer::importMatMul},
+      {"Add", &Importer::importBinary<AddOp>},
+      {"Sub", &Importer::importBinary<SubOp>},
+      {"Mul", &Importer::importBinary<MulOp>},
+      {"Div", &Importer::importBinary<DivOp>},
+      {"Tanh", &Importer::importUnary<TanhOp>},
+      {"Sigmoid", &Importer::importUnary<SigmoidOp>},
+      {"Relu", &Importer::importUnary<ReluOp>},
+      {"Neg", &Importer::importUnary<NegOp>},
+      {"Identity", &Importer::importIdentity},
+      {"Constant", &Importer::importConstant},
+  };
+  auto it = importers.find(node.op_type());
+  if (it == importers.end())
+    return emitError(loc) << "unsupported op '" << node.op_type() << "'";
+  return (this->*(it->second))(node, loc);
+}
+
+LogicalResult Importer::importGemm(const onnx::NodeProto &node, Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 3)) ||
+      failed(attrs.checkKnown(loc, node, {"alpha", "beta", "transA", "transB"})))
+    return failure();
+  FailureOr<float> alpha = attrs.getFloat(loc, "alpha", 1.0f);
+  FailureOr<float> beta = attrs.getFloat(loc, "beta", 1.0f);
+  FailureOr<bool> transA = attrs.getFlag(loc, "transA");
+  FailureOr<bool> transB = attrs.getFlag(loc, "transB");
+  if (failed(alpha) || failed(beta) || failed(transA) || failed(transB))
+    return failure();
+  FailureOr<Value> a = floatOperand(node, 0, loc);
+  if (failed(a))
+    return failure();
+  FailureOr<Value> b = floatOperand(node, 1, loc);
+  if (failed(b))
+    return failure();
+  RankedTensorType aType = tensorType(*a), bType = tensorType(*b);
+  if (aType.getRank() != 2 || bType.getRank() != 2)
+    return emitError(loc) << "Gemm operands must be 2-D, got "
+                          << shapeString(aType.getShape()) << " and "
+                          << shapeString(bType.getShape());
+  int64_t m = aType.getDimSize(*transA ? 1 : 0);
+  int64_t ka = aType.getDimSize(*transA ? 0 : 1);
+  int64_t kb = bType.getDimSize(*transB ? 1 : 0);
+  int64_t n = bType.getDimSize(*transB ? 0 : 1);
+  if (ka != kb)
+    return emitError(loc) << "Gemm inner dimensions differ: A is "
+                          << shapeString(aType.getShape())
+                          << (*transA ? " (transposed)" : "") << ", B is "
+                          << shapeString(bType.getShape())
+                          << (*transB ? " (transposed)" : "");
+
+  Type elem = aType.getElementType();
+  Value y = builder.create<MatMulOp>(loc, *a, *b, *transA, *transB);
+  if (*alpha != 1.0f)
+    y = builder.create<MulOp>(loc, y,
+                              createScalarConstant(builder, loc, elem, *alpha));
+  if (node.input_size() == 3 && !node.input(2).empty()) {
+    FailureOr<Value> c = floatOperand(node, 2, loc);
+    if (failed(c))
+      return failure();
+    // C broadcasts one way only, to [M, N].
+    FailureOr<SmallVector<int64_t>> shape =
+        broadcastShapes(tensorType(*c).getShape(), {m, n});
+    if (failed(shape) || ArrayRef<int64_t>(*shape) != ArrayRef<int64_t>{m, n})
+      return emitError(loc) << "Gemm C of shape "
+                            << shapeString(tensorType(*c).getShape())
+                            << " does not broadcast to [" << m << "," << n
+                            << "]";
+    Value bias = *c;
+    if (*beta != 1.0f)
+      bias = builder.create<MulOp>(
+          loc, bias, createScalarConstant(builder, loc, elem, *beta));
+    y = builder.create<AddOp>(loc, y, bias);
+  }
+  return define(node, loc, y);
+}
+
+LogicalResult Importer::importMatMul(const onnx::NodeProto &node,
+                                     Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<Value> a = floatOperand(node, 0, loc);
+  if (failed(a))
+    return failure();
+  FailureOr<Value> b = floatOperand(node, 1, loc);
+  if (failed(b))
+    return failure();
+  RankedTensorType aType = tensorType(*a), bType = tensorType(*b);
+  if (aType.getRank() < 2 || bType.getRank() != 2)
+    return emitError(loc) << "MatMul of shapes "
+                          << shapeString(aType.getShape()) << " and "
+                          << shapeString(bType.getShape())
+                          << " is not supported yet (supported: [...,M,K] "
+                             "times [K,N])";
+  int64_t k = aType.getShape().back();
+  if (k != bType.getDimSize(0))
+    return emitError(loc) << "MatMul inner dimensions differ: "
+                          << shapeString(aType.getShape()) << " times "
+                          << shapeString(bType.getShape());
+  // [..., M, K] x [K, N]: one 2-D product over the flattened leading dims.
+  Value lhs = *a;
+  SmallVector<int64_t> resultShape(aType.getShape());
+  resultShape.back() = bType.getDimSize(1);
+  if (aType.getRank() > 2)
+    lhs = builder.create<ReshapeOp>(
+        loc, lhs, ArrayRef<int64_t>{aType.getNumElements() / k, k});
+  Value y = builder.create<MatMulOp>(loc, lhs, *b, false, false);
+  if (aType.getRank() > 2)
+    y = builder.create<ReshapeOp>(loc, y, resultShape);
+  return define(node, loc, y);
+}
+
+template <typename OpT>
+LogicalResult Importer::importBinary(const onnx::NodeProto &node,
+                                     Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<Value> lhs = floatOperand(node, 0, loc);
+  if (failed(lhs))
+    return failure();
+  FailureOr<Value> rhs = floatOperand(node, 1, loc);
+  if (failed(rhs))
+    return failure();
+  FailureOr<Value> y = broadcastBinary(
+      node.op_type(), loc, *lhs, *rhs,
+      [&](Value l, Value r) -> Value { return builder.create<OpT>(loc, l, r); });
+  if (failed(y))
+    return failure();
+  return define(node, loc, *y);
+}
+
+template <typename OpT>
+LogicalResult Importer::importUnary(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<Value> x = floatOperand(node, 0, loc);
+  if (failed(x))
+    return failure();
+  return define(node, loc, builder.create<OpT>(loc, *x));
+}
+
+LogicalResult Importer::importIdentity(const onnx::NodeProto &node,
+                                       Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  return define(node, loc, *x);
+}
+
+LogicalResult Importer::importConstant(const onnx::NodeProto &node,
+                                       Location loc) {
+  if (failed(checkArity(node, loc, 0, 0)))
+    return failure();
+  if (node.attribute_size() != 1)
+    return emitError(loc) << "Constant must have exactly one value attribute";
+  const onnx::AttributeProto &attr = node.attribute(0);
+  DenseElementsAttr value;
+  if (attr.name() == "value" && attr.type() == onnx::AttributeProto::TENSOR) {
+    FailureOr<DenseElementsAttr> tensor = tensorAttr(attr.t(), loc);
+    if (failed(tensor))
+      return failure();
+    value = *tensor;
+  } else if (attr.name() == "value_float" &&
+             attr.type() == onnx::AttributeProto::FLOAT) {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({}, builder.getF32Type()), attr.f());
+  } else if (attr.name() == "value_floats" &&
+             attr.type() == onnx::AttributeProto::FLOATS) {
+    SmallVector<float> data(attr.floats().begin(), attr.floats().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(data.size())},
+                              builder.getF32Type()),
+        ArrayRef<float>(data));
+  } else if (attr.name() == "value_int" &&
+             attr.type() == onnx::AttributeProto::INT) {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({}, builder.getI64Type()), attr.i());
+  } else if (attr.name() == "value_ints" &&
+             attr.type() == onnx::AttributeProto::INTS) {
+    SmallVector<int64_t> data(attr.ints().begin(), attr.ints().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(data.size())},
+                              builder.getI64Type()),
+        ArrayRef<int64_t>(data));
+  } else {
+    return emitError(loc) << "unsupported Constant attribute '" << attr.name()
+                          << "'";
+  }
+  return define(node, loc, builder.create<ConstantOp>(loc, value));
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> nncc::importONNXModel(MLIRContext &context,
+                                            const onnx::ModelProto &model,
+                                            StringRef fileName,
+                                            const ImportOptions &options) {
+  context.loadDialect<NNDialect, func::FuncDialect>();
+  if (options.batchSize && *options.batchSize <= 0) {
+    emitError(FileLineColLoc::get(&context, fileName, 0, 0))
+        << "the batch size must be positive, got " << *options.batchSize;
+    return nullptr;
+  }
+  return Importer(context, model, fileName, options).run();
+}
+
+OwningOpRef<ModuleOp> nncc::importONNXFile(MLIRContext &context,
+                                           StringRef path,
+                                           const ImportOptions &options) {
+  onnx::ModelProto model;
+  std::string error;
+  if (!loadONNXModel(path.str(), model, error)) {
+    emitError(FileLineColLoc::get(&context, path, 0, 0)) << error;
+    return nullptr;
+  }
+  return importONNXModel(context, model, path, options);
+}

@@ -1,0 +1,59 @@
+//===- Pipelines.cpp - nncc's pass pipelines -----------------------------===//
+//
+// The order of the compiler's stages, in one place, as textual pipelines so
+// that each stage reads exactly as its lit tests run it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Pipeline/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+
+static void addPipeline(OpPassManager &pm, llvm::StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("nncc: invalid built-in pass pipeline");
+}
+
+void nncc::buildNNOptimizationPipeline(OpPassManager &pm) {
+  addPipeline(pm, "canonicalize,cse");
+}
+
+void nncc::buildBufferizationPipeline(OpPassManager &pm) {
+  addPipeline(pm,
+              "func.func(convert-nn-to-linalg),canonicalize,"
+              "func.func(nn-readonly-arguments),"
+              // Parameters and inputs are read-only arguments; results (the
+              // loss, outputs, updated parameters) become out-parameters
+              // that the final computations write directly.
+              "one-shot-bufferize{bufferize-function-boundaries "
+              "function-boundary-type-conversion=identity-layout-map},"
+              "buffer-results-to-out-params{hoist-static-allocs},"
+              "canonicalize,func.func(nn-plan-memory)");
+}
+
+void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {
+  addPipeline(pm,
+              "func.func(convert-linalg-to-loops),lower-affine,"
+              "convert-scf-to-cf,convert-math-to-libm,expand-strided-metadata,"
+              "finalize-memref-to-llvm,convert-math-to-llvm,"
+              "convert-arith-to-llvm,convert-index-to-llvm,"
+              "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+              "convert-cf-to-llvm,reconcile-unrealized-casts");
+}
+
+void nncc::registerPipelines() {
+  PassPipelineRegistration<>("nncc-optimize",
+                             "Graph-level clean-up of nn functions",
+                             buildNNOptimizationPipeline);
+  PassPipelineRegistration<>(
+      "nncc-bufferize",
+      "nn on tensors to linalg on memrefs in one planned arena",
+      buildBufferizationPipeline);
+  PassPipelineRegistration<>("nncc-lower-to-llvm",
+                             "Planned memrefs to the LLVM dialect",
+                             buildLLVMLoweringPipeline);
+}

@@ -1,0 +1,444 @@
+/*===- nncc_runtime.c - The generated library's C interface -----------===*
+ *
+ * Everything in a generated library that is not tensor math: the ABI.md
+ * functions, argument checks, model lifecycle, the training loop over
+ * minibatches. Compiled to LLVM bitcode when nncc is built and linked into
+ * every generated module; its `nncc_*` functions are renamed to the
+ * library's prefix and everything else is internalized.
+ *
+ * The compiler provides the model-specific parts as the `__nncc_*` symbols
+ * declared below (see include/nncc/Target/RuntimeABI.h, which must agree).
+ * Only libc is used.
+ *
+ *===------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200112L
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ABI.md types. */
+typedef struct {
+  const char *name;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *shape;
+  int64_t numel;
+} nncc_tensor_info;
+
+typedef int (*nncc_progress_fn)(void *user, int64_t epoch, int64_t step,
+                                float loss);
+typedef struct {
+  int32_t shuffle;
+  uint64_t seed;
+  int64_t report_every;
+} nncc_train_options;
+
+enum { NNCC_FLOAT = 1, NNCC_INT32 = 6, NNCC_INT64 = 7 };
+
+/* Error codes; keep in sync with the header emitter and nncc_strerror. */
+enum {
+  NNCC_OK = 0,
+  NNCC_ERR_NULL = -1,
+  NNCC_ERR_INDEX = -2,
+  NNCC_ERR_SIZE = -3,
+  NNCC_ERR_NOMEM = -4,
+  NNCC_ERR_NO_TRAINING = -5,
+  NNCC_ERR_ARGUMENT = -6,
+};
+
+/* Provided by the compiler. */
+extern const int32_t __nncc_num_inputs;
+extern const int32_t __nncc_num_targets;
+extern const int32_t __nncc_num_outputs;
+extern const int32_t __nncc_num_params;
+extern const nncc_tensor_info __nncc_inputs[];
+extern const nncc_tensor_info __nncc_targets[];
+extern const nncc_tensor_info __nncc_outputs[];
+extern const nncc_tensor_info __nncc_params[];
+extern const int64_t __nncc_batch;
+extern const uint64_t __nncc_workspace_bytes;
+extern const float __nncc_default_lr;
+extern const int32_t __nncc_trainable;
+extern const uint64_t __nncc_param_offsets[];
+extern const uint64_t __nncc_param_storage_bytes;
+extern const unsigned char __nncc_param_init[];
+/* Kernels take one array of pointers, in the order of the roles:
+   forward:    inputs, params, outputs, workspace
+   train_step: inputs, targets, count, lr, params, loss, params, workspace */
+extern void __nncc_forward_packed(void **args);
+extern void __nncc_train_step_packed(void **args);
+
+#define NNCC_ALIGN 64
+
+struct nncc_model {
+  float lr;
+  int64_t steps;
+  unsigned char *params;    /* __nncc_param_storage_bytes, aligned */
+  unsigned char *workspace; /* __nncc_workspace_bytes, aligned */
+  unsigned char *staging;   /* one batch of every input and target */
+  int64_t *order;           /* sample order of nncc_train, grown on demand */
+  int64_t order_size;
+  void **args;              /* the kernel argument array */
+  const void **batch_ptrs;  /* nncc_train's inputs, then targets, of a batch */
+};
+typedef struct nncc_model nncc_model;
+
+static size_t dtype_size(int32_t dtype) {
+  return dtype == NNCC_INT64 ? 8 : 4;
+}
+
+static size_t tensor_bytes(const nncc_tensor_info *t) {
+  return (size_t)t->numel * dtype_size(t->dtype);
+}
+
+/* Bytes of one sample (one index of dim 0) of a data tensor. */
+static size_t sample_bytes(const nncc_tensor_info *t) {
+  return __nncc_batch > 0 ? tensor_bytes(t) / (size_t)__nncc_batch : 0;
+}
+
+static void *aligned_zalloc(size_t bytes) {
+  void *p = NULL;
+  if (bytes == 0)
+    bytes = NNCC_ALIGN;
+  bytes = (bytes + NNCC_ALIGN - 1) / NNCC_ALIGN * NNCC_ALIGN;
+  if (posix_memalign(&p, NNCC_ALIGN, bytes) != 0)
+    return NULL;
+  memset(p, 0, bytes);
+  return p;
+}
+
+/*===-------------------------- introspection ---------------------------===*/
+
+int32_t nncc_num_inputs(void) { return __nncc_num_inputs; }
+int32_t nncc_num_targets(void) { return __nncc_num_targets; }
+int32_t nncc_num_outputs(void) { return __nncc_num_outputs; }
+int32_t nncc_num_params(void) { return __nncc_num_params; }
+
+const nncc_tensor_info *nncc_input_info(int32_t i) {
+  return i >= 0 && i < __nncc_num_inputs ? &__nncc_inputs[i] : NULL;
+}
+const nncc_tensor_info *nncc_target_info(int32_t i) {
+  return i >= 0 && i < __nncc_num_targets ? &__nncc_targets[i] : NULL;
+}
+const nncc_tensor_info *nncc_output_info(int32_t i) {
+  return i >= 0 && i < __nncc_num_outputs ? &__nncc_outputs[i] : NULL;
+}
+const nncc_tensor_info *nncc_param_info(int32_t i) {
+  return i >= 0 && i < __nncc_num_params ? &__nncc_params[i] : NULL;
+}
+
+int64_t nncc_batch_size(void) { return __nncc_batch; }
+size_t nncc_workspace_bytes(void) { return (size_t)__nncc_workspace_bytes; }
+
+const char *nncc_strerror(int code) {
+  switch (code) {
+  case NNCC_OK:
+    return "success";
+  case NNCC_ERR_NULL:
+    return "a required pointer argument is NULL";
+  case NNCC_ERR_INDEX:
+    return "index out of range";
+  case NNCC_ERR_SIZE:
+    return "element count does not match the tensor";
+  case NNCC_ERR_NOMEM:
+    return "out of memory";
+  case NNCC_ERR_NO_TRAINING:
+    return "the library was compiled for inference only";
+  case NNCC_ERR_ARGUMENT:
+    return "invalid argument value";
+  default:
+    return "unknown error code";
+  }
+}
+
+/*===----------------------------- lifecycle ----------------------------===*/
+
+void nncc_destroy(nncc_model *m) {
+  if (!m)
+    return;
+  free(m->params);
+  free(m->workspace);
+  free(m->staging);
+  free(m->order);
+  free(m->args);
+  free(m->batch_ptrs);
+  free(m);
+}
+
+nncc_model *nncc_create(void) {
+  nncc_model *m = (nncc_model *)calloc(1, sizeof(nncc_model));
+  if (!m)
+    return NULL;
+  m->lr = __nncc_default_lr;
+  m->params = (unsigned char *)aligned_zalloc(__nncc_param_storage_bytes);
+  m->workspace = (unsigned char *)aligned_zalloc(__nncc_workspace_bytes);
+  size_t staging = 0;
+  for (int32_t i = 0; i < __nncc_num_inputs; ++i)
+    staging += tensor_bytes(&__nncc_inputs[i]) + NNCC_ALIGN;
+  for (int32_t i = 0; i < __nncc_num_targets; ++i)
+    staging += tensor_bytes(&__nncc_targets[i]) + NNCC_ALIGN;
+  m->staging = (unsigned char *)aligned_zalloc(staging);
+  size_t nargs = (size_t)__nncc_num_inputs + __nncc_num_targets +
+                 2 * (size_t)__nncc_num_params + __nncc_num_outputs + 4;
+  m->args = (void **)calloc(nargs, sizeof(void *));
+  m->batch_ptrs = (const void **)calloc(
+      (size_t)__nncc_num_inputs + __nncc_num_targets + 1, sizeof(void *));
+  if (!m->params || !m->workspace || !m->staging || !m->args ||
+      !m->batch_ptrs) {
+    nncc_destroy(m);
+    return NULL;
+  }
+  if (__nncc_param_storage_bytes)
+    memcpy(m->params, __nncc_param_init, __nncc_param_storage_bytes);
+  return m;
+}
+
+/*===-------------------------- parameters ------------------------------===*/
+
+static void *param_ptr(const nncc_model *m, int32_t i) {
+  return m->params + __nncc_param_offsets[i];
+}
+
+int nncc_get_param(const nncc_model *m, int32_t i, void *dst, int64_t numel) {
+  if (!m || !dst)
+    return NNCC_ERR_NULL;
+  if (i < 0 || i >= __nncc_num_params)
+    return NNCC_ERR_INDEX;
+  if (numel != __nncc_params[i].numel)
+    return NNCC_ERR_SIZE;
+  memcpy(dst, param_ptr(m, i), tensor_bytes(&__nncc_params[i]));
+  return NNCC_OK;
+}
+
+int nncc_set_param(nncc_model *m, int32_t i, const void *src, int64_t numel) {
+  if (!m || !src)
+    return NNCC_ERR_NULL;
+  if (i < 0 || i >= __nncc_num_params)
+    return NNCC_ERR_INDEX;
+  if (numel != __nncc_params[i].numel)
+    return NNCC_ERR_SIZE;
+  memcpy(param_ptr(m, i), src, tensor_bytes(&__nncc_params[i]));
+  return NNCC_OK;
+}
+
+int nncc_set_learning_rate(nncc_model *m, float lr) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  if (!(lr >= 0.0f) || isinf(lr))
+    return NNCC_ERR_ARGUMENT;
+  m->lr = lr;
+  return NNCC_OK;
+}
+
+float nncc_get_learning_rate(const nncc_model *m) {
+  return m ? m->lr : NAN;
+}
+
+/*===--------------------------- computation ----------------------------===*/
+
+static int check_array(const void *const *array, int32_t n) {
+  if (n == 0)
+    return NNCC_OK;
+  if (!array)
+    return NNCC_ERR_NULL;
+  for (int32_t i = 0; i < n; ++i)
+    if (!array[i])
+      return NNCC_ERR_NULL;
+  return NNCC_OK;
+}
+
+int nncc_forward(nncc_model *m, const void *const *inputs,
+                 void *const *outputs) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  int rc = check_array(inputs, __nncc_num_inputs);
+  if (rc == NNCC_OK)
+    rc = check_array((const void *const *)outputs, __nncc_num_outputs);
+  if (rc != NNCC_OK)
+    return rc;
+  void **a = m->args;
+  for (int32_t i = 0; i < __nncc_num_inputs; ++i)
+    *a++ = (void *)inputs[i];
+  for (int32_t i = 0; i < __nncc_num_params; ++i)
+    *a++ = param_ptr(m, i);
+  for (int32_t i = 0; i < __nncc_num_outputs; ++i)
+    *a++ = outputs[i];
+  *a++ = m->workspace;
+  __nncc_forward_packed(m->args);
+  return NNCC_OK;
+}
+
+/* One step on a batch whose first `count` samples are real. The updated
+   parameters are written over the old ones: the kernel reads every
+   parameter before it writes any (nn-build-training puts all updates last,
+   and each update reads and writes the same element). */
+static void train_batch(nncc_model *m, const void *const *inputs,
+                        const void *const *targets, int64_t count,
+                        float *loss) {
+  void **a = m->args;
+  for (int32_t i = 0; i < __nncc_num_inputs; ++i)
+    *a++ = (void *)inputs[i];
+  for (int32_t i = 0; i < __nncc_num_targets; ++i)
+    *a++ = (void *)targets[i];
+  *a++ = &count;
+  *a++ = &m->lr;
+  for (int32_t i = 0; i < __nncc_num_params; ++i)
+    *a++ = param_ptr(m, i);
+  *a++ = loss;
+  for (int32_t i = 0; i < __nncc_num_params; ++i)
+    *a++ = param_ptr(m, i);
+  *a++ = m->workspace;
+  __nncc_train_step_packed(m->args);
+  m->steps += 1;
+}
+
+int nncc_train_step(nncc_model *m, const void *const *inputs,
+                    const void *const *targets, float *loss) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  if (!__nncc_trainable)
+    return NNCC_ERR_NO_TRAINING;
+  int rc = check_array(inputs, __nncc_num_inputs);
+  if (rc == NNCC_OK)
+    rc = check_array(targets, __nncc_num_targets);
+  if (rc != NNCC_OK)
+    return rc;
+  float value = 0.0f;
+  train_batch(m, inputs, targets, __nncc_batch, &value);
+  if (loss)
+    *loss = value;
+  return NNCC_OK;
+}
+
+/*===------------------------- the training loop ------------------------===*/
+
+/* splitmix64: the documented generator behind shuffling (docs/abi.md). */
+static uint64_t splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* A uniform integer in [0, bound) without modulo bias. */
+static uint64_t uniform(uint64_t *state, uint64_t bound) {
+  uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  uint64_t r;
+  do
+    r = splitmix64(state);
+  while (r >= limit);
+  return r % bound;
+}
+
+/* Copies samples order[first .. first+count) of every data tensor into the
+   staging buffers, zero-filling the rest of the batch, and points `in` and
+   `tg` at them. */
+static void gather_batch(nncc_model *m, const void *const *inputs,
+                         const void *const *targets, const int64_t *order,
+                         int64_t first, int64_t count, const void **in,
+                         const void **tg) {
+  unsigned char *dst = m->staging;
+  for (int32_t k = 0; k < __nncc_num_inputs + __nncc_num_targets; ++k) {
+    int is_input = k < __nncc_num_inputs;
+    const nncc_tensor_info *t = is_input ? &__nncc_inputs[k]
+                                         : &__nncc_targets[k - __nncc_num_inputs];
+    const unsigned char *src = (const unsigned char *)(
+        is_input ? inputs[k] : targets[k - __nncc_num_inputs]);
+    size_t sb = sample_bytes(t);
+    for (int64_t s = 0; s < count; ++s)
+      memcpy(dst + (size_t)s * sb, src + (size_t)order[first + s] * sb, sb);
+    memset(dst + (size_t)count * sb, 0, tensor_bytes(t) - (size_t)count * sb);
+    if (is_input)
+      in[k] = dst;
+    else
+      tg[k - __nncc_num_inputs] = dst;
+    dst += (tensor_bytes(t) + NNCC_ALIGN - 1) / NNCC_ALIGN * NNCC_ALIGN;
+  }
+}
+
+int nncc_train(nncc_model *m, const void *const *inputs,
+               const void *const *targets, int64_t num_samples, int64_t epochs,
+               const nncc_train_options *opts, nncc_progress_fn progress,
+               void *user) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  if (!__nncc_trainable)
+    return NNCC_ERR_NO_TRAINING;
+  int rc = check_array(inputs, __nncc_num_inputs);
+  if (rc == NNCC_OK)
+    rc = check_array(targets, __nncc_num_targets);
+  if (rc != NNCC_OK)
+    return rc;
+  if (num_samples < 0 || epochs < 0 || (opts && opts->report_every < 0))
+    return NNCC_ERR_ARGUMENT;
+  if (num_samples == 0 || epochs == 0)
+    return NNCC_OK;
+  if (m->order_size < num_samples) {
+    int64_t *order = (int64_t *)realloc(m->order,
+                                        (size_t)num_samples * sizeof(int64_t));
+    if (!order)
+      return NNCC_ERR_NOMEM;
+    m->order = order;
+    m->order_size = num_samples;
+  }
+  int shuffle = opts && opts->shuffle;
+  int64_t report_every = opts ? opts->report_every : 0;
+  uint64_t rng = opts ? opts->seed : 0;
+  const int64_t batch = __nncc_batch;
+  const void **batch_in = m->batch_ptrs;
+  const void **batch_tg = m->batch_ptrs + __nncc_num_inputs;
+
+  double loss_sum = 0.0; /* sample-weighted, since the last report */
+  int64_t loss_samples = 0, since_report = 0;
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    for (int64_t i = 0; i < num_samples; ++i)
+      m->order[i] = i;
+    if (shuffle) /* Fisher-Yates, from the last element down. */
+      for (int64_t i = num_samples - 1; i > 0; --i) {
+        int64_t j = (int64_t)uniform(&rng, (uint64_t)i + 1);
+        int64_t t = m->order[i];
+        m->order[i] = m->order[j];
+        m->order[j] = t;
+      }
+    for (int64_t first = 0; first < num_samples; first += batch) {
+      int64_t count = num_samples - first < batch ? num_samples - first : batch;
+      float loss = 0.0f;
+      if (count == batch && !shuffle) {
+        /* A full batch in order: read the caller's arrays in place. */
+        for (int32_t k = 0; k < __nncc_num_inputs; ++k)
+          batch_in[k] = (const unsigned char *)inputs[k] +
+                        (size_t)first * sample_bytes(&__nncc_inputs[k]);
+        for (int32_t k = 0; k < __nncc_num_targets; ++k)
+          batch_tg[k] = (const unsigned char *)targets[k] +
+                        (size_t)first * sample_bytes(&__nncc_targets[k]);
+      } else {
+        gather_batch(m, inputs, targets, m->order, first, count, batch_in,
+                     batch_tg);
+      }
+      train_batch(m, batch_in, batch_tg, count, &loss);
+      loss_sum += (double)loss * (double)count;
+      loss_samples += count;
+      ++since_report;
+      int end_of_epoch = first + batch >= num_samples;
+      int report = report_every > 0 ? since_report >= report_every
+                                    : end_of_epoch;
+      if (report && progress) {
+        float mean = (float)(loss_sum / (double)loss_samples);
+        loss_sum = 0.0;
+        loss_samples = 0;
+        since_report = 0;
+        if (progress(user, epoch, m->steps, mean) != 0)
+          return NNCC_OK; /* stopped early by the caller */
+      } else if (report) {
+        loss_sum = 0.0;
+        loss_samples = 0;
+        since_report = 0;
+      }
+    }
+  }
+  return NNCC_OK;
+}

@@ -1,0 +1,166 @@
+//===- Header.cpp - The C header of a generated library ------------------===//
+//
+// The header is ABI.md's declarations with `nncc`/`NNCC` replaced by the
+// library's prefix, so that headers of libraries with different prefixes can
+// be included in one program, followed by the model's facts as macros.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Target/Header.h"
+
+#include "nncc/Target/ModelInterface.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace nncc;
+
+bool nncc::isValidPrefix(llvm::StringRef prefix) {
+  if (prefix.empty() || prefix.size() > 64 || llvm::isDigit(prefix[0]))
+    return false;
+  return llvm::all_of(prefix, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+static const char *dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::Float:
+    return "float";
+  case DType::Int32:
+    return "int32";
+  case DType::Int64:
+    return "int64";
+  }
+  return "?";
+}
+
+/// The ABI declarations, with `nncc` and `NNCC` as placeholders.
+static const char *const kDeclarations = R"(
+typedef struct nncc_model nncc_model;  /* parameters, optimizer state, workspace */
+
+enum { NNCC_FLOAT = 1, NNCC_INT32 = 6, NNCC_INT64 = 7 };  /* ONNX TensorProto codes */
+
+/* Return codes: 0 is success, every error is negative (see nncc_strerror). */
+enum {
+  NNCC_OK = 0,
+  NNCC_ERR_NULL = -1,         /* a required pointer argument is NULL */
+  NNCC_ERR_INDEX = -2,        /* an index is out of range */
+  NNCC_ERR_SIZE = -3,         /* an element count does not match the tensor */
+  NNCC_ERR_NOMEM = -4,        /* out of memory */
+  NNCC_ERR_NO_TRAINING = -5,  /* the library was compiled with --inference */
+  NNCC_ERR_ARGUMENT = -6      /* an argument value is invalid */
+};
+
+typedef struct {
+  const char    *name;   /* the ONNX name */
+  int32_t        dtype;  /* NNCC_FLOAT, ... */
+  int32_t        rank;
+  const int64_t *shape;  /* rank entries; dim 0 of inputs/targets/outputs is the batch */
+  int64_t        numel;
+} nncc_tensor_info;
+
+/* What the model takes and gives; static data, valid without a model. */
+int32_t nncc_num_inputs(void);
+int32_t nncc_num_targets(void);
+int32_t nncc_num_outputs(void);
+int32_t nncc_num_params(void);
+const nncc_tensor_info *nncc_input_info(int32_t i);   /* NULL when out of range */
+const nncc_tensor_info *nncc_target_info(int32_t i);
+const nncc_tensor_info *nncc_output_info(int32_t i);
+const nncc_tensor_info *nncc_param_info(int32_t i);
+int64_t nncc_batch_size(void);
+size_t  nncc_workspace_bytes(void);
+
+/* Lifecycle. Parameters start from the ONNX initializers. */
+nncc_model *nncc_create(void);            /* NULL when out of memory */
+void        nncc_destroy(nncc_model *m);  /* NULL is allowed */
+
+/* One optimizer step on exactly one batch; *loss (if loss is not NULL)
+   receives the batch's loss before the update. */
+int nncc_train_step(nncc_model *m, const void *const *inputs,
+                    const void *const *targets, float *loss);
+
+/* Inference on one batch; no parameter changes. */
+int nncc_forward(nncc_model *m, const void *const *inputs, void *const *outputs);
+
+/* The compiled training loop over num_samples samples stacked along dim 0,
+   in minibatches of nncc_batch_size(); a final partial batch is trained on
+   with its loss averaged over its real samples. progress (may be NULL) is
+   called after every report_every steps (0: after each epoch) with the
+   sample-weighted mean loss since the previous call; a nonzero return stops
+   training. opts may be NULL: no shuffle, report per epoch. */
+typedef int (*nncc_progress_fn)(void *user, int64_t epoch, int64_t step, float loss);
+typedef struct { int32_t shuffle; uint64_t seed; int64_t report_every; } nncc_train_options;
+int nncc_train(nncc_model *m, const void *const *inputs, const void *const *targets,
+               int64_t num_samples, int64_t epochs, const nncc_train_options *opts,
+               nncc_progress_fn progress, void *user);
+
+/* Hyperparameters that may change between steps. */
+int   nncc_set_learning_rate(nncc_model *m, float lr);
+float nncc_get_learning_rate(const nncc_model *m);  /* NaN for a NULL model */
+
+/* Parameters by index (see nncc_param_info). numel must match. */
+int nncc_get_param(const nncc_model *m, int32_t i, void *dst, int64_t numel);
+int nncc_set_param(nncc_model *m, int32_t i, const void *src, int64_t numel);
+
+const char *nncc_strerror(int code);
+)";
+
+static void describe(llvm::raw_ostream &os, llvm::StringRef what,
+                     const std::vector<TensorSpec> &specs) {
+  os << " * " << what << ":";
+  if (specs.empty())
+    os << " none";
+  os << "\n";
+  for (const TensorSpec &spec : specs) {
+    os << " *   " << spec.name << ": " << dtypeName(spec.dtype) << "[";
+    llvm::interleave(spec.shape, os, ", ");
+    os << "]\n";
+  }
+}
+
+void nncc::emitHeader(const ModelInterface &iface, llvm::StringRef prefix,
+                      llvm::StringRef modelName, llvm::raw_ostream &os) {
+  std::string upper = prefix.upper();
+  std::string guard = upper + "_TRAINING_LIBRARY_H";
+
+  os << "/* Generated by nncc from " << modelName << "; do not edit.\n *\n";
+  describe(os, "Inputs", iface.inputs);
+  describe(os, "Targets", iface.targets);
+  describe(os, "Outputs", iface.outputs);
+  describe(os, "Parameters", iface.params);
+  if (iface.trainable)
+    os << " * Training: loss " << iface.loss << ", optimizer "
+       << iface.optimizer << ", learning rate " << iface.learningRate
+       << ", batch " << iface.batchSize << ".\n";
+  else
+    os << " * Inference only (--inference): the training functions return "
+       << upper << "_ERR_NO_TRAINING.\n";
+  os << " */\n\n#ifndef " << guard << "\n#define " << guard << "\n\n"
+     << "#include <stddef.h>\n#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
+
+  std::string decls = kDeclarations;
+  std::string out;
+  for (size_t i = 0; i < decls.size();) {
+    if (decls.compare(i, 4, "nncc") == 0) {
+      out += prefix;
+      i += 4;
+    } else if (decls.compare(i, 4, "NNCC") == 0) {
+      out += upper;
+      i += 4;
+    } else {
+      out += decls[i++];
+    }
+  }
+  os << out << "\n";
+
+  os << "/* The model. */\n";
+  os << "#define " << upper << "_BATCH_SIZE " << iface.batchSize << "\n";
+  os << "#define " << upper << "_NUM_INPUTS " << iface.inputs.size() << "\n";
+  os << "#define " << upper << "_NUM_TARGETS " << iface.targets.size() << "\n";
+  os << "#define " << upper << "_NUM_OUTPUTS " << iface.outputs.size() << "\n";
+  os << "#define " << upper << "_NUM_PARAMS " << iface.params.size() << "\n";
+  os << "#define " << upper << "_WORKSPACE_BYTES " << iface.workspaceBytes
+     << "\n";
+  os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+}

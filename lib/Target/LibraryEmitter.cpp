@@ -1,0 +1,448 @@
+//===- LibraryEmitter.cpp - LLVM IR, objects and shared libraries --------===//
+//
+// The generated library is one LLVM module: the kernels lowered from MLIR
+// (called through `__nncc_<kernel>_packed(void **args)` wrappers), the
+// model's metadata tables (`__nncc_*` globals), and the runtime support from
+// lib/Runtime, linked from embedded bitcode. Only the runtime's `nncc_*`
+// functions stay visible, renamed to the library's prefix.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Target/LibraryEmitter.h"
+
+#include "nncc/Target/ModelInterface.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "lld/Common/Driver.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <link.h>
+
+LLD_HAS_DRIVER(elf)
+
+#include "nncc/Runtime/RuntimeBitcode.inc"
+
+using namespace nncc;
+
+//===----------------------------------------------------------------------===//
+// Target machine
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<llvm::TargetMachine>
+nncc::createTargetMachine(const CodegenOptions &options, std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = options.targetCPU;
+  std::string features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
+    for (const auto &feature : hostFeatures)
+      features += (features.empty() ? "" : ",") +
+                  std::string(feature.second ? "+" : "-") +
+                  feature.first().str();
+  } else {
+    // An unknown CPU would silently fall back to a generic one.
+    std::unique_ptr<llvm::MCSubtargetInfo> probe(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!probe || !probe->isCPUStringValid(cpu)) {
+      error = "unknown target CPU '" + cpu + "'";
+      return nullptr;
+    }
+  }
+  llvm::CodeGenOptLevel level;
+  switch (options.optLevel) {
+  case 0:
+    level = llvm::CodeGenOptLevel::None;
+    break;
+  case 1:
+    level = llvm::CodeGenOptLevel::Less;
+    break;
+  case 2:
+    level = llvm::CodeGenOptLevel::Default;
+    break;
+  default:
+    level = llvm::CodeGenOptLevel::Aggressive;
+    break;
+  }
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      level));
+  if (!machine)
+    error = "cannot create a target machine for " + triple;
+  return machine;
+}
+
+//===----------------------------------------------------------------------===//
+// Module assembly
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Builds the `__nncc_*` globals that the runtime support declares.
+class MetadataBuilder {
+public:
+  MetadataBuilder(llvm::Module &module)
+      : module(module), ctx(module.getContext()),
+        ptrType(llvm::PointerType::get(ctx, 0)),
+        i32(llvm::Type::getInt32Ty(ctx)), i64(llvm::Type::getInt64Ty(ctx)),
+        infoType(llvm::StructType::get(ctx, {ptrType, i32, i32, ptrType, i64})) {
+  }
+
+  void addConstant(llvm::StringRef name, llvm::Constant *value,
+                   unsigned align = 0) {
+    auto *global = new llvm::GlobalVariable(
+        module, value->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::ExternalLinkage, value, name);
+    if (align)
+      global->setAlignment(llvm::Align(align));
+  }
+
+  void addInt32(llvm::StringRef name, int64_t value) {
+    addConstant(name, llvm::ConstantInt::get(i32, value));
+  }
+  void addInt64(llvm::StringRef name, uint64_t value) {
+    addConstant(name, llvm::ConstantInt::get(i64, value));
+  }
+
+  /// `name`: an array of nncc_tensor_info, one per spec.
+  void addInfos(llvm::StringRef name, const std::vector<TensorSpec> &specs) {
+    std::vector<llvm::Constant *> infos;
+    for (const TensorSpec &spec : specs) {
+      llvm::Constant *str = privateGlobal(
+          llvm::ConstantDataArray::getString(ctx, spec.name), "name");
+      std::vector<uint64_t> dims(spec.shape.begin(), spec.shape.end());
+      llvm::Constant *shape = privateGlobal(
+          llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<uint64_t>(dims)),
+          "shape");
+      infos.push_back(llvm::ConstantStruct::get(
+          infoType, {str, llvm::ConstantInt::get(i32, int32_t(spec.dtype)),
+                     llvm::ConstantInt::get(i32, spec.shape.size()), shape,
+                     llvm::ConstantInt::get(i64, spec.numElements())}));
+    }
+    addConstant(name, llvm::ConstantArray::get(
+                          llvm::ArrayType::get(infoType, infos.size()), infos));
+  }
+
+private:
+  llvm::Constant *privateGlobal(llvm::Constant *value, llvm::StringRef name) {
+    auto *global = new llvm::GlobalVariable(
+        module, value->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::PrivateLinkage, value, "__nncc_" + name);
+    global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    return global;
+  }
+
+  llvm::Module &module;
+  llvm::LLVMContext &ctx;
+  llvm::PointerType *ptrType;
+  llvm::IntegerType *i32, *i64;
+  llvm::StructType *infoType;
+};
+} // namespace
+
+/// Parameters live in one block, each at a 64-byte aligned offset.
+static constexpr uint64_t kParamAlignment = 64;
+
+static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
+  MetadataBuilder meta(module);
+  meta.addInt32("__nncc_num_inputs", iface.inputs.size());
+  meta.addInt32("__nncc_num_targets", iface.targets.size());
+  meta.addInt32("__nncc_num_outputs", iface.outputs.size());
+  meta.addInt32("__nncc_num_params", iface.params.size());
+  meta.addInfos("__nncc_inputs", iface.inputs);
+  meta.addInfos("__nncc_targets", iface.targets);
+  meta.addInfos("__nncc_outputs", iface.outputs);
+  meta.addInfos("__nncc_params", iface.params);
+  meta.addInt64("__nncc_batch", iface.batchSize);
+  meta.addInt64("__nncc_workspace_bytes", iface.workspaceBytes);
+  meta.addInt32("__nncc_trainable", iface.trainable ? 1 : 0);
+  meta.addConstant("__nncc_default_lr",
+                   llvm::ConstantFP::get(llvm::Type::getFloatTy(
+                                             module.getContext()),
+                                         iface.learningRate));
+
+  // The initial parameter values, laid out as the model stores them.
+  std::vector<uint64_t> offsets;
+  std::vector<uint8_t> init;
+  for (auto [spec, value] : llvm::zip(iface.params, iface.initialValues)) {
+    init.resize(llvm::alignTo(init.size(), kParamAlignment));
+    offsets.push_back(init.size());
+    llvm::ArrayRef<char> raw = value.getRawData();
+    uint64_t bytes = spec.sizeInBytes();
+    if (value.isSplat()) {
+      for (uint64_t i = 0; i < bytes; i += raw.size())
+        init.insert(init.end(), raw.begin(), raw.end());
+    } else {
+      init.insert(init.end(), raw.begin(), raw.end());
+    }
+  }
+  init.resize(llvm::alignTo(init.size(), kParamAlignment));
+  llvm::LLVMContext &ctx = module.getContext();
+  meta.addConstant("__nncc_param_offsets",
+                   llvm::ConstantDataArray::get(
+                       ctx, llvm::ArrayRef<uint64_t>(offsets)));
+  meta.addInt64("__nncc_param_storage_bytes", init.size());
+  meta.addConstant("__nncc_param_init",
+                   llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<uint8_t>(init)),
+                   kParamAlignment);
+}
+
+/// Renames kernel `name` and adds `__nncc_<name>_packed(void **args)`, which
+/// calls it with args[0..n). Without a kernel (an inference-only library's
+/// train_step), the wrapper does nothing: the runtime never calls it then.
+static bool addPackedWrapper(llvm::Module &module, llvm::StringRef name,
+                             size_t expectedArgs, std::string &error) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::PointerType *ptrType = llvm::PointerType::get(ctx, 0);
+  auto *wrapperType = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                              {ptrType}, false);
+  llvm::Function *wrapper =
+      llvm::Function::Create(wrapperType, llvm::GlobalValue::ExternalLinkage,
+                             "__nncc_" + name + "_packed", module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Function *kernel = module.getFunction(name);
+  if (!kernel) {
+    b.CreateRetVoid();
+    return true;
+  }
+  kernel->setName("__nncc_" + name + "_kernel");
+  if (kernel->arg_size() != expectedArgs) {
+    error = "internal error: kernel '" + name.str() + "' takes " +
+            std::to_string(kernel->arg_size()) + " arguments, the runtime " +
+            "passes " + std::to_string(expectedArgs);
+    return false;
+  }
+  llvm::SmallVector<llvm::Value *> args;
+  for (unsigned i = 0; i < kernel->arg_size(); ++i) {
+    if (!kernel->getArg(i)->getType()->isPointerTy()) {
+      error = "internal error: kernel '" + name.str() + "' argument " +
+              std::to_string(i) + " is not a pointer";
+      return false;
+    }
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptrType, wrapper->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrType, slot));
+  }
+  b.CreateCall(kernel, args);
+  b.CreateRetVoid();
+  return true;
+}
+
+static bool linkRuntime(llvm::Module &module, std::string &error) {
+  llvm::MemoryBufferRef buffer(
+      llvm::StringRef(reinterpret_cast<const char *>(kRuntimeBitcode),
+                      kRuntimeBitcodeSize),
+      "nncc_runtime.bc");
+  llvm::Expected<std::unique_ptr<llvm::Module>> runtime =
+      llvm::parseBitcodeFile(buffer, module.getContext());
+  if (!runtime) {
+    error = "internal error: cannot read the runtime bitcode: " +
+            llvm::toString(runtime.takeError());
+    return false;
+  }
+  (*runtime)->setTargetTriple(module.getTargetTriple());
+  (*runtime)->setDataLayout(module.getDataLayout());
+  if (llvm::Linker::linkModules(module, std::move(*runtime))) {
+    error = "internal error: cannot link the runtime support";
+    return false;
+  }
+  return true;
+}
+
+/// The runtime's `nncc_*` definitions become the library's API under
+/// `prefix`; every other definition becomes internal.
+static void setSymbolVisibility(llvm::Module &module, llvm::StringRef prefix) {
+  auto visit = [&](llvm::GlobalValue &value) {
+    if (value.isDeclaration())
+      return;
+    llvm::StringRef name = value.getName();
+    if (name.starts_with("nncc_")) {
+      value.setName(prefix + name.drop_front(4));
+      value.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      value.setVisibility(llvm::GlobalValue::DefaultVisibility);
+      return;
+    }
+    value.setLinkage(llvm::GlobalValue::InternalLinkage);
+  };
+  for (llvm::Function &f : module.functions())
+    visit(f);
+  for (llvm::GlobalVariable &g : module.globals())
+    visit(g);
+}
+
+static void optimize(llvm::Module &module, llvm::TargetMachine &target,
+                     unsigned optLevel) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = optLevel >= 2;
+  tuning.SLPVectorization = optLevel >= 2;
+  llvm::PassBuilder pb(&target, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 0   ? llvm::OptimizationLevel::O0
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm =
+      optLevel == 0 ? pb.buildO0DefaultPipeline(level)
+                    : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+}
+
+std::unique_ptr<llvm::Module>
+nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
+                         const CodegenOptions &options,
+                         llvm::TargetMachine &target,
+                         llvm::LLVMContext &context, std::string &error) {
+  mlir::DialectRegistry registry;
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  kernels->getContext()->appendDialectRegistry(registry);
+  // The nn.* argument attributes were read into the ModelInterface; LLVM IR
+  // has no use for them.
+  kernels.walk([](mlir::LLVM::LLVMFuncOp func) {
+    func.removeArgAttrsAttr();
+    func.removeResAttrsAttr();
+  });
+  std::unique_ptr<llvm::Module> module =
+      mlir::translateModuleToLLVMIR(kernels, context, "nncc_model");
+  if (!module) {
+    error = "internal error: cannot translate the kernels to LLVM IR";
+    return nullptr;
+  }
+  module->setTargetTriple(target.getTargetTriple().str());
+  module->setDataLayout(target.createDataLayout());
+
+  size_t inputs = iface.inputs.size(), targets = iface.targets.size(),
+         outputs = iface.outputs.size(), params = iface.params.size();
+  // See the kernel argument order in lib/Runtime/nncc_runtime.c.
+  if (!addPackedWrapper(*module, "forward", inputs + params + outputs + 1,
+                        error) ||
+      !addPackedWrapper(*module, "train_step",
+                        inputs + targets + 2 + params + 1 + params + 1, error))
+    return nullptr;
+  addMetadata(*module, iface);
+  if (!linkRuntime(*module, error))
+    return nullptr;
+  setSymbolVisibility(*module, options.prefix);
+
+  // Kernels carry no CPU attributes of their own: give every function the
+  // target's, so inlining across kernels and runtime is allowed.
+  for (llvm::Function &f : module->functions()) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", target.getTargetCPU());
+    f.addFnAttr("target-features", target.getTargetFeatureString());
+  }
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (llvm::verifyModule(*module, &os)) {
+    error = "internal error: invalid LLVM module: " + message;
+    return nullptr;
+  }
+  optimize(*module, target, options.optLevel);
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// Objects and linking
+//===----------------------------------------------------------------------===//
+
+bool nncc::writeObjectFile(llvm::Module &module, llvm::TargetMachine &target,
+                           llvm::StringRef path, std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write '" + path.str() + "': " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager pm;
+  if (target.addPassesToEmitFile(pm, os, nullptr,
+                                 llvm::CodeGenFileType::ObjectFile)) {
+    error = "internal error: the target cannot emit object files";
+    return false;
+  }
+  pm.run(module);
+  os.close();
+  if (os.has_error()) {
+    error = "cannot write '" + path.str() + "': " + os.error().message();
+    os.clear_error();
+    return false;
+  }
+  return true;
+}
+
+/// The paths of the C and math libraries this process itself was loaded
+/// with: the ones the generated library will find at run time too.
+static int findSystemLibrary(dl_phdr_info *info, size_t, void *data) {
+  auto *libs = static_cast<std::pair<std::string, std::string> *>(data);
+  llvm::StringRef path = info->dlpi_name ? info->dlpi_name : "";
+  llvm::StringRef base = llvm::sys::path::filename(path);
+  if (base == "libc.so.6")
+    libs->first = path.str();
+  else if (base == "libm.so.6")
+    libs->second = path.str();
+  return 0;
+}
+
+bool nncc::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
+                             llvm::StringRef output, llvm::StringRef soname,
+                             std::string &error) {
+  std::pair<std::string, std::string> libs;
+  dl_iterate_phdr(findSystemLibrary, &libs);
+  if (libs.first.empty() || libs.second.empty()) {
+    error = "cannot find libc.so.6 and libm.so.6 to link against";
+    return false;
+  }
+  std::string sonameStr = soname.str();
+  std::string outputPath = output.str();
+  std::vector<const char *> args = {
+      "ld.lld",      "-shared",      "--no-undefined", "--as-needed",
+      "-z",          "now",          "-z",             "relro",
+      "--hash-style=gnu", "--build-id", "-soname",     sonameStr.c_str(),
+      "-o",          outputPath.c_str()};
+  for (const std::string &object : objects)
+    args.push_back(object.c_str());
+  args.push_back(libs.first.c_str());
+  args.push_back(libs.second.c_str());
+
+  std::string messages;
+  llvm::raw_string_ostream os(messages);
+  lld::Result result =
+      lld::lldMain(args, os, os, {{lld::Gnu, &lld::elf::link}});
+  if (result.retCode != 0) {
+    error = "linking failed: " + messages;
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,114 @@
+//===- ModelInterface.cpp - What a generated library exposes -------------===//
+
+#include "nncc/Target/ModelInterface.h"
+
+#include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Training.h"
+#include "nncc/Import/ONNX/ImportONNX.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+using namespace nncc;
+
+int64_t TensorSpec::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+uint64_t TensorSpec::sizeInBytes() const {
+  return static_cast<uint64_t>(numElements()) * (dtype == DType::Int64 ? 8 : 4);
+}
+
+static FailureOr<TensorSpec> makeSpec(Location loc, StringRef name, Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return emitError(loc) << "'" << name << "' has type " << type
+                          << "; the library needs statically shaped tensors";
+  TensorSpec spec;
+  spec.name = name.str();
+  spec.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  Type elem = tensor.getElementType();
+  if (elem.isF32())
+    spec.dtype = DType::Float;
+  else if (elem.isInteger(64))
+    spec.dtype = DType::Int64;
+  else if (elem.isInteger(32))
+    spec.dtype = DType::Int32;
+  else
+    return emitError(loc) << "'" << name << "' has element type " << elem
+                          << ", which the library interface does not support";
+  return spec;
+}
+
+static StringRef stringAttr(DictionaryAttr attrs, StringRef key) {
+  if (!attrs)
+    return {};
+  auto value = dyn_cast_or_null<StringAttr>(attrs.get(key));
+  return value ? value.getValue() : StringRef();
+}
+
+FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
+  ModelInterface iface;
+  auto forward = module.lookupSymbol<func::FuncOp>(nn::kForwardFunc);
+  if (!forward)
+    return emitError(module.getLoc()) << "no @forward function";
+  if (auto batch = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr))
+    iface.batchSize = batch.getInt();
+
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+    DictionaryAttr attrs = forward.getArgAttrDict(i);
+    StringRef role = stringAttr(attrs, nn::kRoleAttr);
+    StringRef name = stringAttr(attrs, nn::kNameAttr);
+    FailureOr<TensorSpec> spec =
+        makeSpec(forward.getLoc(), name, forward.getArgument(i).getType());
+    if (failed(spec))
+      return failure();
+    if (role == nn::kRoleParam) {
+      auto init = dyn_cast_or_null<DenseElementsAttr>(attrs.get(nn::kParamAttr));
+      if (!init)
+        return emitError(forward.getLoc())
+               << "parameter '" << name << "' has no dense initial value";
+      iface.params.push_back(*spec);
+      iface.initialValues.push_back(init);
+    } else if (role == nn::kRoleInput) {
+      iface.inputs.push_back(*spec);
+    } else {
+      return emitError(forward.getLoc())
+             << "argument " << i << " of @forward has no valid nn.role";
+    }
+  }
+  for (unsigned i = 0; i < forward.getNumResults(); ++i) {
+    StringRef name = stringAttr(forward.getResultAttrDict(i), nn::kNameAttr);
+    FailureOr<TensorSpec> spec = makeSpec(
+        forward.getLoc(), name, forward.getFunctionType().getResult(i));
+    if (failed(spec))
+      return failure();
+    iface.outputs.push_back(*spec);
+  }
+
+  auto trainStep = module.lookupSymbol<func::FuncOp>(nn::kTrainStepFunc);
+  if (!trainStep)
+    return iface;
+  iface.trainable = true;
+  for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
+    DictionaryAttr attrs = trainStep.getArgAttrDict(i);
+    if (stringAttr(attrs, nn::kRoleAttr) != nn::kRoleTarget)
+      continue;
+    FailureOr<TensorSpec> spec =
+        makeSpec(trainStep.getLoc(), stringAttr(attrs, nn::kNameAttr),
+                 trainStep.getArgument(i).getType());
+    if (failed(spec))
+      return failure();
+    iface.targets.push_back(*spec);
+  }
+  if (auto lr = trainStep->getAttrOfType<FloatAttr>(nn::kLearningRateAttr))
+    iface.learningRate = static_cast<float>(lr.getValueAsDouble());
+  if (auto loss = trainStep->getAttrOfType<StringAttr>(nn::kLossAttr))
+    iface.loss = loss.str();
+  if (auto opt = trainStep->getAttrOfType<StringAttr>(nn::kOptimizerAttr))
+    iface.optimizer = opt.str();
+  return iface;
+}

@@ -1,0 +1,196 @@
+//===- nncc.cpp - The nncc compiler driver -------------------------------===//
+//
+// `nncc MODEL -o OUTPUT [options]`: parses and checks the options of ABI.md,
+// then calls the compiler library. Exit status 0 on success, 1 on anything
+// the user can fix, with a one-line diagnostic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Pipeline/Compiler.h"
+#include "nncc/Pipeline/Diagnostics.h"
+#include "nncc/Pipeline/Pipelines.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "nncc/Conversion/Passes.h"
+#include "nncc/Dialect/NN/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace llvm;
+
+static cl::OptionCategory category("nncc options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("MODEL"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string>
+    outputFile("o", cl::desc("Output: .so (and .h beside it), .o, .h, .mlir "
+                             "or .ll"),
+               cl::value_desc("OUTPUT"), cl::Required, cl::cat(category));
+static cl::opt<std::string>
+    emit("emit", cl::desc("Output kind: so|obj|header|mlir|llvm (default: "
+                          "from the output's extension)"),
+         cl::value_desc("kind"), cl::cat(category));
+static cl::opt<std::string>
+    loss("loss", cl::desc("Loss on the model's output: mse"), cl::init("mse"),
+         cl::cat(category));
+static cl::opt<std::string>
+    lossOutput("loss-output",
+               cl::desc("Name of the output the loss applies to (default: "
+                        "the first)"),
+               cl::value_desc("NAME"), cl::cat(category));
+static cl::opt<std::string>
+    optimizer("optimizer", cl::desc("Optimizer: sgd"), cl::init("sgd"),
+              cl::cat(category));
+static cl::opt<std::string> learningRate("lr",
+                                         cl::desc("Learning rate (default "
+                                                  "0.01)"),
+                                         cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string>
+    batch("batch",
+          cl::desc("Binds the symbolic batch dimension of the data inputs"),
+          cl::value_desc("N"), cl::cat(category));
+static cl::opt<std::string> prefix("prefix",
+                                   cl::desc("Prefix of every exported symbol"),
+                                   cl::init("nncc"), cl::cat(category));
+static cl::opt<std::string>
+    optLevel("O", cl::desc("Optimization level 0-3 (default 3)"), cl::Prefix,
+             cl::init("3"), cl::cat(category));
+static cl::opt<std::string>
+    targetCPU("target-cpu", cl::desc("native or an LLVM CPU name"),
+              cl::init("native"), cl::cat(category));
+static cl::opt<bool>
+    inference("inference",
+              cl::desc("No loss and no optimizer: only nncc_forward works"),
+              cl::cat(category));
+
+static void error(const Twine &message) {
+  errs() << "nncc: error: " << message << "\n";
+}
+
+/// Parses all of `text` as a number, or fails.
+template <typename T>
+static bool parseNumber(StringRef text, T &value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return !text.getAsDouble(value) && std::isfinite(value);
+  } else {
+    return !text.getAsInteger(10, value);
+  }
+}
+
+static bool parseEmitKind(nncc::EmitKind &kind) {
+  StringRef value = emit;
+  if (value.empty()) {
+    StringRef ext = sys::path::extension(outputFile);
+    value = StringSwitch<StringRef>(ext)
+                .Case(".so", "so")
+                .Case(".o", "obj")
+                .Case(".h", "header")
+                .Case(".mlir", "mlir")
+                .Case(".ll", "llvm")
+                .Default("");
+    if (value.empty()) {
+      error("cannot tell the output kind of '" + outputFile +
+            "' from its extension: use --emit=so|obj|header|mlir|llvm");
+      return false;
+    }
+  }
+  std::optional<nncc::EmitKind> parsed =
+      StringSwitch<std::optional<nncc::EmitKind>>(value)
+          .Case("so", nncc::EmitKind::SharedLibrary)
+          .Case("obj", nncc::EmitKind::Object)
+          .Case("header", nncc::EmitKind::Header)
+          .Case("mlir", nncc::EmitKind::MLIR)
+          .Case("llvm", nncc::EmitKind::LLVM)
+          .Default(std::nullopt);
+  if (!parsed) {
+    error("invalid --emit '" + value + "' (expected so, obj, header, mlir "
+                                       "or llvm)");
+    return false;
+  }
+  kind = *parsed;
+  return true;
+}
+
+static bool parseOptions(nncc::CompilerOptions &options) {
+  options.input = inputFile;
+  options.output = outputFile;
+  if (!parseEmitKind(options.emit))
+    return false;
+
+  if (loss != "mse") {
+    error("unsupported --loss '" + loss + "' (supported: mse)");
+    return false;
+  }
+  if (optimizer != "sgd") {
+    error("unsupported --optimizer '" + optimizer + "' (supported: sgd)");
+    return false;
+  }
+  options.training.loss = loss;
+  options.training.optimizer = optimizer;
+  options.training.learningRate = 0.01;
+  if (!learningRate.empty() &&
+      (!parseNumber(learningRate, options.training.learningRate) ||
+       options.training.learningRate < 0)) {
+    error("invalid --lr '" + learningRate +
+          "' (expected a finite number >= 0)");
+    return false;
+  }
+  if (!batch.empty()) {
+    int64_t n = 0;
+    if (!parseNumber(StringRef(batch), n) || n <= 0) {
+      error("invalid --batch '" + batch + "' (expected an integer > 0)");
+      return false;
+    }
+    options.import.batchSize = n;
+  }
+  unsigned level = 0;
+  if (!parseNumber(StringRef(optLevel), level) || level > 3) {
+    error("invalid optimization level -O" + optLevel + " (expected 0 to 3)");
+    return false;
+  }
+  options.codegen.optLevel = level;
+  options.codegen.prefix = prefix;
+  options.codegen.targetCPU = targetCPU;
+  options.inference = inference;
+  if (!lossOutput.empty())
+    options.training.lossOutputName = lossOutput;
+  return true;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "nncc " << NNCC_VERSION << " (LLVM " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "nncc: compiles an ONNX model into a native library that trains it\n\n"
+      "  nncc MODEL -o OUTPUT [options]\n");
+
+  nncc::CompilerOptions options;
+  if (!parseOptions(options))
+    return 1;
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<nncc::nn::NNDialect>();
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  mlir::registerAllPasses();
+  nncc::nn::registerNNPasses();
+  nncc::registerNNCCConversionPasses();
+
+  nncc::ModelDiagnosticHandler handler(context, errs());
+  return failed(nncc::compile(context, options)) ? 1 : 0;
+}
