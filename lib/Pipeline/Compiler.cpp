@@ -137,6 +137,23 @@ static uint64_t workspaceBytes(ModuleOp module) {
   return bytes;
 }
 
+LogicalResult nncc::emitHeaderForModule(ModuleOp module, llvm::StringRef prefix,
+                                        llvm::StringRef modelName,
+                                        llvm::raw_ostream &os) {
+  if (!isValidPrefix(prefix))
+    return emitError(module.getLoc())
+           << "invalid prefix '" << prefix << "': it must be a C identifier";
+  FailureOr<ModelInterface> iface = readModelInterface(module);
+  if (failed(iface))
+    return failure();
+  OwningOpRef<ModuleOp> planned = module.clone();
+  if (failed(runPipeline(*planned, buildBufferizationPipeline)))
+    return failure();
+  iface->workspaceBytes = workspaceBytes(*planned);
+  emitHeader(*iface, prefix, modelName, os);
+  return success();
+}
+
 LogicalResult nncc::compile(MLIRContext &context,
                             const CompilerOptions &options) {
   Location fileLoc = FileLineColLoc::get(&context, options.input, 0, 0);

@@ -3,6 +3,7 @@
 #include "nncc/Conversion/Passes.h"
 #include "nncc/Dialect/NN/IR/NN.h"
 #include "nncc/Dialect/NN/Transforms/Passes.h"
+#include "nncc/Pipeline/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -14,6 +15,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   nncc::nn::registerNNPasses();
   nncc::registerNNCCConversionPasses();
+  nncc::registerPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

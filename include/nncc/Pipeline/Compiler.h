@@ -17,6 +17,7 @@
 
 namespace mlir {
 class MLIRContext;
+class ModuleOp;
 } // namespace mlir
 
 namespace nncc {
@@ -39,6 +40,14 @@ struct CompilerOptions {
 /// output file exists.
 mlir::LogicalResult compile(mlir::MLIRContext &context,
                             const CompilerOptions &options);
+
+/// Writes the C header of the library that `module` (nn-level, with @forward
+/// and possibly @train_step) compiles to. Plans memory on a copy to know the
+/// arena size.
+mlir::LogicalResult emitHeaderForModule(mlir::ModuleOp module,
+                                        llvm::StringRef prefix,
+                                        llvm::StringRef modelName,
+                                        llvm::raw_ostream &os);
 
 /// The header written beside a shared library: OUT.so gives OUT.h.
 std::string headerPathFor(llvm::StringRef libraryPath);

@@ -326,7 +326,7 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
              << "graph input '" << input.name() << "' is listed twice";
     if (initializers.count(input.name()))
       continue;
-    Location loc = NameLoc::get(builder.getStringAttr(input.name()), fileLoc);
+    Location loc = fileLoc;
     if (!input.type().has_tensor_type())
       return emitError(loc) << "input '" << input.name()
                             << "' is not a tensor";
@@ -392,7 +392,7 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
   for (const onnx::TensorProto &tensor : graph.initializer()) {
     if (tensor.data_type() != onnx::TensorProto::FLOAT)
       continue;
-    Location loc = NameLoc::get(builder.getStringAttr(tensor.name()), fileLoc);
+    Location loc = fileLoc;
     FailureOr<DenseElementsAttr> value = tensorAttr(tensor, loc);
     if (failed(value))
       return failure();
@@ -409,7 +409,7 @@ Importer::importOutputs(SmallVectorImpl<Value> &results,
                         SmallVectorImpl<DictionaryAttr> &resultAttrs) {
   llvm::StringSet<> seen;
   for (const onnx::ValueInfoProto &output : graph.output()) {
-    Location loc = NameLoc::get(builder.getStringAttr(output.name()), fileLoc);
+    Location loc = fileLoc;
     if (!seen.insert(output.name()).second)
       return emitError(loc) << "graph output '" << output.name()
                             << "' is listed twice";
@@ -797,6 +797,19 @@ OwningOpRef<ModuleOp> nncc::importONNXFile(MLIRContext &context,
   onnx::ModelProto model;
   std::string error;
   if (!loadONNXModel(path.str(), model, error)) {
+    emitError(FileLineColLoc::get(&context, path, 0, 0)) << error;
+    return nullptr;
+  }
+  return importONNXModel(context, model, path, options);
+}
+
+OwningOpRef<ModuleOp> nncc::importONNXBuffer(MLIRContext &context,
+                                             StringRef path,
+                                             StringRef contents,
+                                             const ImportOptions &options) {
+  onnx::ModelProto model;
+  std::string error;
+  if (!parseONNXModel(path.str(), contents.str(), model, error)) {
     emitError(FileLineColLoc::get(&context, path, 0, 0)) << error;
     return nullptr;
   }

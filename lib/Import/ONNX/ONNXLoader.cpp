@@ -104,12 +104,13 @@ static bool parseModel(const std::string &path, const std::string &contents,
   return true;
 }
 
-bool nncc::loadONNXModel(const std::string &path, onnx::ModelProto &model,
-                         std::string &error, uint64_t maxBytes) {
+bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
+                          onnx::ModelProto &model, std::string &error) {
   try {
-    std::string contents;
-    if (!readFile(path, contents, error, maxBytes))
+    if (contents.empty()) {
+      error = "the file is empty";
       return false;
+    }
     if (contents.size() > INT32_MAX) {
       error = "models over 2 GiB are not supported";
       return false;
@@ -134,4 +135,17 @@ bool nncc::loadONNXModel(const std::string &path, onnx::ModelProto &model,
     error = "invalid model";
     return false;
   }
+}
+
+bool nncc::loadONNXModel(const std::string &path, onnx::ModelProto &model,
+                         std::string &error, uint64_t maxBytes) {
+  std::string contents;
+  try {
+    if (!readFile(path, contents, error, maxBytes))
+      return false;
+  } catch (const std::exception &e) {
+    error = std::string("cannot read the file: ") + e.what();
+    return false;
+  }
+  return parseONNXModel(path, contents, model, error);
 }

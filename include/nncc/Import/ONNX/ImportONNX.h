@@ -40,6 +40,12 @@ mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(mlir::MLIRContext &context,
                                                  llvm::StringRef path,
                                                  const ImportOptions &options);
 
+/// Parses, checks and imports a model file already in memory; `path` names
+/// it and gives its format.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXBuffer(mlir::MLIRContext &context, llvm::StringRef path,
+                 llvm::StringRef contents, const ImportOptions &options);
+
 } // namespace nncc
 
 #endif // NNCC_IMPORT_ONNX_IMPORTONNX_H

@@ -29,6 +29,10 @@ bool loadONNXModel(const std::string &path, onnx::ModelProto &model,
                    std::string &error,
                    uint64_t maxBytes = kDefaultMaxModelBytes);
 
+/// As loadONNXModel, for a file already in memory; `path` gives the format.
+bool parseONNXModel(const std::string &path, const std::string &contents,
+                    onnx::ModelProto &model, std::string &error);
+
 } // namespace nncc
 
 #endif // NNCC_IMPORT_ONNX_ONNXLOADER_H

@@ -1,0 +1,187 @@
+// RUN: nncc-opt %s -split-input-file -verify-diagnostics
+
+func.func @broadcast_incompatible(%a: tensor<4x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{operand shapes [4,3] and [2] are not broadcast-compatible}}
+  %0 = nn.add %a, %b : tensor<4x3xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_element_types(%a: tensor<4xf32>, %b: tensor<4xf16>) {
+  // expected-error @+2 {{operands have different element types 'f32' and 'f16'}}
+  // expected-error @+1 {{'nn.mul' op failed to infer returned types}}
+  %0 = "nn.mul"(%a, %b) : (tensor<4xf32>, tensor<4xf16>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_wrong_result(%a: tensor<4x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{'nn.sub' op inferred type(s) 'tensor<4x3xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{'nn.sub' op failed to infer returned types}}
+  %0 = "nn.sub"(%a, %b) : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @unary_not_float(%a: tensor<4xi64>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of floating-point values}}
+  %0 = "nn.tanh"(%a) : (tensor<4xi64>) -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @matmul_rank(%a: tensor<4x3x2xf32>, %b: tensor<2x5xf32>) {
+  // expected-error @+2 {{operands must be 2-D, got [4,3,2] and [2,5]}}
+  // expected-error @+1 {{'nn.matmul' op failed to infer returned types}}
+  %0 = "nn.matmul"(%a, %b) : (tensor<4x3x2xf32>, tensor<2x5xf32>) -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_inner(%a: tensor<4x3xf32>, %b: tensor<2x5xf32>) {
+  // expected-error @+1 {{inner dimensions differ: [4,3] times [2,5]}}
+  %0 = nn.matmul %a, %b : tensor<4x3xf32>, tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_inner_transposed(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>) {
+  // expected-error @+1 {{inner dimensions differ: [4,3] (transposed) times [3,5]}}
+  %0 = nn.matmul %a transposed, %b : tensor<4x3xf32>, tensor<3x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_element_types(%a: tensor<4x3xf32>, %b: tensor<3x5xf16>) {
+  // expected-error @+2 {{operands have different element types}}
+  // expected-error @+1 {{'nn.matmul' op failed to infer returned types}}
+  %0 = "nn.matmul"(%a, %b) : (tensor<4x3xf32>, tensor<3x5xf16>) -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis_range(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = nn.reduce_sum %a axes [2] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis_repeated(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{axis 0 is repeated}}
+  %0 = nn.reduce_sum %a axes [0, 0] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{cannot reshape [4,3] to [5,2]: the element counts differ}}
+  %0 = nn.reshape %a to [5, 2] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_negative(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{shape [-1,12] has a negative dimension}}
+  %0 = nn.reshape %a to [-1, 12] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_shape(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{cannot broadcast [4,3] to [4,2]}}
+  %0 = nn.broadcast_to %a to [4, 2] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_lower_rank(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{cannot broadcast [4,3] to [3]}}
+  %0 = nn.broadcast_to %a to [3] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @constant_dynamic() {
+  // expected-error @+1 {{value must be a statically shaped tensor}}
+  %0 = "nn.constant"() {value = dense<1.0> : vector<4xf32>} : () -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @mse_no_batch(%y: tensor<f32>, %n: tensor<i64>) {
+  // expected-error @+1 {{'nn.mse_loss' op input must have a batch dimension}}
+  %0 = nn.mse_loss %y, %y, %n : tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
+func.func @mse_target_type(%y: tensor<4x1xf32>, %t: tensor<4x2xf32>, %n: tensor<i64>) {
+  // expected-error @+1 {{'nn.mse_loss' op failed to verify that all of {input, target} have same type}}
+  %0 = "nn.mse_loss"(%y, %t, %n) : (tensor<4x1xf32>, tensor<4x2xf32>, tensor<i64>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @mse_count_type(%y: tensor<4x1xf32>, %n: tensor<i32>) {
+  // expected-error @+1 {{operand #2 must be 0D tensor of 64-bit signless integer values}}
+  %0 = "nn.mse_loss"(%y, %y, %n) : (tensor<4x1xf32>, tensor<4x1xf32>, tensor<i32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @mse_grad_no_batch(%y: tensor<f32>, %n: tensor<i64>, %g: tensor<f32>) {
+  // expected-error @+1 {{'nn.mse_loss_grad' op input must have a batch dimension}}
+  %0 = nn.mse_loss_grad %y, %y, %n, %g : tensor<f32>, tensor<i64>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @mse_grad_element_type(%y: tensor<4xf32>, %n: tensor<i64>, %g: tensor<f16>) {
+  // expected-error @+1 {{grad element type differs from the input's}}
+  %0 = nn.mse_loss_grad %y, %y, %n, %g : tensor<4xf32>, tensor<i64>, tensor<f16>
+  return
+}
+
+// -----
+
+func.func @sgd_lr_type(%p: tensor<4xf32>, %lr: tensor<f16>) {
+  // expected-error @+1 {{learning rate element type differs from the parameter's}}
+  %0 = nn.sgd_update %p, %p, %lr : tensor<4xf32>, tensor<f16>
+  return
+}
+
+// -----
+
+func.func @sgd_grad_type(%p: tensor<4xf32>, %g: tensor<3xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{failed to verify that all of {param, grad, result} have same type}}
+  %0 = "nn.sgd_update"(%p, %g, %lr) : (tensor<4xf32>, tensor<3xf32>, tensor<f32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @relu_grad_types(%x: tensor<4xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.relu_grad"(%x, %g) : (tensor<4xf32>, tensor<3xf32>) -> tensor<4xf32>
+  return
+}

@@ -1,0 +1,76 @@
+// RUN: nncc-opt %s | FileCheck %s
+// RUN: nncc-opt %s | nncc-opt | FileCheck %s
+// RUN: nncc-opt %s -mlir-print-op-generic | nncc-opt | FileCheck %s
+
+// CHECK-LABEL: func @arithmetic
+func.func @arithmetic(%a: tensor<4x3xf32>, %b: tensor<3xf32>, %s: tensor<f32>) -> tensor<4x3xf32> {
+  // CHECK: nn.add %{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<3xf32>
+  %0 = nn.add %a, %b : tensor<4x3xf32>, tensor<3xf32>
+  // CHECK: nn.sub %{{.*}}, %{{.*}} : tensor<f32>, tensor<4x3xf32>
+  %1 = nn.sub %s, %0 : tensor<f32>, tensor<4x3xf32>
+  // CHECK: nn.mul
+  %2 = nn.mul %1, %s : tensor<4x3xf32>, tensor<f32>
+  // CHECK: nn.div
+  %3 = nn.div %2, %b : tensor<4x3xf32>, tensor<3xf32>
+  // CHECK: nn.neg %{{.*}} : tensor<4x3xf32>
+  %4 = nn.neg %3 : tensor<4x3xf32>
+  return %4 : tensor<4x3xf32>
+}
+
+// CHECK-LABEL: func @broadcast_both_ways
+func.func @broadcast_both_ways(%a: tensor<4x1xf32>, %b: tensor<1x3xf32>) -> tensor<4x3xf32> {
+  // CHECK: nn.add {{.*}} : tensor<4x1xf32>, tensor<1x3xf32>
+  %0 = nn.add %a, %b : tensor<4x1xf32>, tensor<1x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// CHECK-LABEL: func @activations
+func.func @activations(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
+  // CHECK: nn.tanh
+  %0 = nn.tanh %x : tensor<2x5xf32>
+  // CHECK: nn.sigmoid
+  %1 = nn.sigmoid %0 : tensor<2x5xf32>
+  // CHECK: nn.relu
+  %2 = nn.relu %1 : tensor<2x5xf32>
+  // CHECK: nn.relu_grad %{{.*}}, %{{.*}} : tensor<2x5xf32>
+  %3 = nn.relu_grad %x, %2 : tensor<2x5xf32>
+  return %3 : tensor<2x5xf32>
+}
+
+// CHECK-LABEL: func @matmul
+func.func @matmul(%a: tensor<4x2xf32>, %w: tensor<3x2xf32>, %v: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<2x2xf32>) {
+  // CHECK: nn.matmul %{{.*}}, %{{.*}} transposed : tensor<4x2xf32>, tensor<3x2xf32>
+  %0 = nn.matmul %a, %w transposed : tensor<4x2xf32>, tensor<3x2xf32>
+  // CHECK: nn.matmul %{{.*}} transposed, %{{.*}} : tensor<4x3xf32>, tensor<4x2xf32>
+  %1 = nn.matmul %v transposed, %a : tensor<4x3xf32>, tensor<4x2xf32>
+  // CHECK: nn.matmul %{{.*}} transposed, %{{.*}} transposed : tensor<3x2xf32>, tensor<2x3xf32>
+  %t = nn.reshape %1 to [2, 3] : tensor<3x2xf32>
+  %2 = nn.matmul %w transposed, %t transposed : tensor<3x2xf32>, tensor<2x3xf32>
+  return %0, %2 : tensor<4x3xf32>, tensor<2x2xf32>
+}
+
+// CHECK-LABEL: func @shapes
+func.func @shapes(%x: tensor<4x3xf32>) -> (tensor<3xf32>, tensor<1x3xf32>, tensor<12xf32>, tensor<2x4x3xf32>) {
+  // CHECK: nn.reduce_sum %{{.*}} axes [0] : tensor<4x3xf32>
+  %0 = nn.reduce_sum %x axes [0] : tensor<4x3xf32>
+  // CHECK: nn.reduce_sum %{{.*}} axes [0] keep_dims : tensor<4x3xf32>
+  %1 = nn.reduce_sum %x axes [0] keep_dims : tensor<4x3xf32>
+  // CHECK: nn.reshape %{{.*}} to [12] : tensor<4x3xf32>
+  %2 = nn.reshape %x to [12] : tensor<4x3xf32>
+  // CHECK: nn.broadcast_to %{{.*}} to [2, 4, 3] : tensor<4x3xf32>
+  %3 = nn.broadcast_to %x to [2, 4, 3] : tensor<4x3xf32>
+  return %0, %1, %2, %3 : tensor<3xf32>, tensor<1x3xf32>, tensor<12xf32>, tensor<2x4x3xf32>
+}
+
+// CHECK-LABEL: func @training
+func.func @training(%y: tensor<4x1xf32>, %t: tensor<4x1xf32>, %n: tensor<i64>, %lr: tensor<f32>) -> (tensor<f32>, tensor<4x1xf32>) {
+  // CHECK: nn.constant dense<1.000000e+00> : tensor<f32>
+  %one = nn.constant dense<1.0> : tensor<f32>
+  // CHECK: nn.mse_loss %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<i64>
+  %l = nn.mse_loss %y, %t, %n : tensor<4x1xf32>, tensor<i64>
+  // CHECK: nn.mse_loss_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<i64>, tensor<f32>
+  %d = nn.mse_loss_grad %y, %t, %n, %one : tensor<4x1xf32>, tensor<i64>, tensor<f32>
+  // CHECK: nn.sgd_update %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<f32>
+  %u = nn.sgd_update %y, %d, %lr : tensor<4x1xf32>, tensor<f32>
+  return %l, %u : tensor<f32>, tensor<4x1xf32>
+}

@@ -1,0 +1,24 @@
+# -*- Python -*-
+# lit configuration of nncc's regression tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "nncc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtxt", ".pbtxt", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nncc_obj_root, "test")
+
+# nncc's tools first, then FileCheck, not, split-file from LLVM.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.nncc_tools_dir, append_path=True)
+llvm_config.use_default_substitutions()
+
+config.substitutions.append(("%nncc_src", config.nncc_src_root))
+config.substitutions.append(("%cc", config.c_compiler))
+# Helper scripts use the standard library only.
+config.substitutions.append(("%python", "python3"))
