@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Compares a run's per-step losses (and predictions) with a PyTorch golden.
+
+Both files hold one loss per line and optionally a line 'predictions v1 v2
+...'; other lines are ignored. Losses must agree within --rtol
+relative error (--rtol-late after --late-from steps); predictions within
+--atol. Standard library only: tests must not need torch.
+"""
+import argparse
+import sys
+
+
+def read(path):
+    losses, predictions = [], None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("predictions"):
+                predictions = [float(v) for v in line.split()[1:]]
+            else:
+                try:
+                    losses.append(float(line))
+                except ValueError:
+                    pass  # Other output of the program.
+    return losses, predictions
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("golden")
+    parser.add_argument("actual")
+    parser.add_argument("--rtol", type=float, default=1e-4)
+    parser.add_argument("--rtol-late", type=float, default=None)
+    parser.add_argument("--late-from", type=int, default=10)
+    parser.add_argument("--atol", type=float, default=1e-3)
+    args = parser.parse_args()
+    golden, golden_pred = read(args.golden)
+    actual, actual_pred = read(args.actual)
+    if len(golden) != len(actual):
+        sys.exit("expected %d losses, got %d" % (len(golden), len(actual)))
+    worst = 0.0
+    for step, (g, a) in enumerate(zip(golden, actual)):
+        rtol = args.rtol
+        if args.rtol_late is not None and step >= args.late_from:
+            rtol = args.rtol_late
+        err = abs(a - g) / max(abs(g), 1e-30)
+        worst = max(worst, err)
+        if err > rtol:
+            sys.exit("step %d: loss %.9g, PyTorch %.9g (relative error %.3g > %g)"
+                     % (step, a, g, err, rtol))
+    print("%d losses match (worst relative error %.3g)" % (len(golden), worst))
+    if golden_pred is not None:
+        if actual_pred is None or len(actual_pred) != len(golden_pred):
+            sys.exit("predictions missing or of the wrong length")
+        for i, (g, a) in enumerate(zip(golden_pred, actual_pred)):
+            if abs(a - g) > args.atol:
+                sys.exit("prediction %d: %.9g, PyTorch %.9g" % (i, a, g))
+        print("predictions match: %s" % " ".join("%.4f" % p for p in actual_pred))
+
+
+if __name__ == "__main__":
+    main()
