@@ -230,6 +230,33 @@ struct ReshapeLowering : public OpRewritePattern<ReshapeOp> {
   }
 };
 
+struct TransposeLowering : public OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    // result[i0, ..., in] = input[i(inverse(0)), ...]: read the input
+    // through the permutation that puts result dims in input order.
+    ArrayRef<int64_t> perm = op.getPerm();
+    SmallVector<AffineExpr> exprs(perm.size());
+    for (auto [i, p] : llvm::enumerate(perm))
+      exprs[p] = getAffineDimExpr(i, op.getContext());
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(type.getRank(), 0, exprs, op.getContext()),
+        rewriter.getMultiDimIdentityMap(type.getRank())};
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, op.getInput(), emptyTensor(rewriter, loc, type), maps,
+        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 struct BroadcastToLowering : public OpRewritePattern<BroadcastToOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BroadcastToOp op,
@@ -357,7 +384,7 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   using Args = ValueRange;
   patterns.add<ConstantLowering, MatMulLowering, ReduceSumLowering,
-               ReshapeLowering, BroadcastToLowering, MSELossLowering,
+               ReshapeLowering, TransposeLowering, BroadcastToLowering, MSELossLowering,
                MSELossGradLowering, SGDUpdateLowering>(ctx);
   patterns.add<ElementwiseLowering<AddOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {

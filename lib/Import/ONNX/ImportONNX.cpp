@@ -128,6 +128,8 @@ private:
   template <typename OpT>
   LogicalResult importUnary(const onnx::NodeProto &node, Location loc);
   LogicalResult importIdentity(const onnx::NodeProto &node, Location loc);
+  LogicalResult importTranspose(const onnx::NodeProto &node, Location loc);
+  LogicalResult importReduceSum(const onnx::NodeProto &node, Location loc);
   LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
 
   // Helpers.
@@ -135,6 +137,8 @@ private:
   FailureOr<DenseElementsAttr> tensorAttr(const onnx::TensorProto &tensor,
                                           Location loc);
   FailureOr<Value> lookup(const std::string &name, Location loc);
+  FailureOr<SmallVector<int64_t>> constantInts(const onnx::NodeProto &node,
+                                               int index, Location loc);
   FailureOr<Value> floatOperand(const onnx::NodeProto &node, int index,
                                 Location loc);
   LogicalResult checkArity(const onnx::NodeProto &node, Location loc,
@@ -154,6 +158,7 @@ private:
   llvm::StringMap<Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   int64_t batchSize = -1;
+  int64_t opsetVersion = 0;
 };
 
 } // namespace
@@ -182,6 +187,7 @@ LogicalResult Importer::checkModel() {
     if (!opset.domain().empty() && opset.domain() != "ai.onnx")
       continue; // Only checked when a node uses it.
     hasDefault = true;
+    opsetVersion = opset.version();
     if (opset.version() < kMinOpset || opset.version() > kMaxOpset)
       return emitError(fileLoc)
              << "unsupported opset version " << opset.version()
@@ -582,6 +588,8 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
       {"Relu", &Importer::importUnary<ReluOp>},
       {"Neg", &Importer::importUnary<NegOp>},
       {"Identity", &Importer::importIdentity},
+      {"Transpose", &Importer::importTranspose},
+      {"ReduceSum", &Importer::importReduceSum},
       {"Constant", &Importer::importConstant},
   };
   auto it = importers.find(node.op_type());
@@ -730,6 +738,118 @@ LogicalResult Importer::importIdentity(const onnx::NodeProto &node,
   if (failed(x))
     return failure();
   return define(node, loc, *x);
+}
+
+FailureOr<SmallVector<int64_t>>
+Importer::constantInts(const onnx::NodeProto &node, int index, Location loc) {
+  FailureOr<Value> value = lookup(node.input(index), loc);
+  if (failed(value))
+    return failure();
+  auto constant = value->getDefiningOp<ConstantOp>();
+  auto elements =
+      constant ? dyn_cast<DenseIntElementsAttr>(constant.getValue()) : nullptr;
+  if (!elements || tensorType(*value).getRank() > 1)
+    return emitError(loc) << node.op_type() << " input " << index << " ('"
+                          << node.input(index)
+                          << "') must be a constant integer vector";
+  SmallVector<int64_t> ints;
+  for (const APInt &v : elements.getValues<APInt>())
+    ints.push_back(v.getSExtValue());
+  return ints;
+}
+
+/// Normalizes ONNX axes (negative counts from the end) against `rank`.
+static FailureOr<SmallVector<int64_t>> normalizeAxes(Location loc,
+                                                     StringRef opName,
+                                                     ArrayRef<int64_t> axes,
+                                                     int64_t rank) {
+  SmallVector<int64_t> result;
+  for (int64_t axis : axes) {
+    if (axis < -rank || axis >= rank)
+      return emitError(loc) << opName << " axis " << axis
+                            << " is out of range for rank " << rank;
+    int64_t normalized = axis < 0 ? axis + rank : axis;
+    if (llvm::is_contained(result, normalized))
+      return emitError(loc) << opName << " axis " << axis << " is repeated";
+    result.push_back(normalized);
+  }
+  llvm::sort(result);
+  return result;
+}
+
+LogicalResult Importer::importTranspose(const onnx::NodeProto &node,
+                                        Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"perm"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  int64_t rank = tensorType(*x).getRank();
+  SmallVector<int64_t> perm;
+  if (const onnx::AttributeProto *attr = attrs.lookup("perm")) {
+    if (attr->type() != onnx::AttributeProto::INTS)
+      return emitError(loc) << "attribute 'perm' must be a list of ints";
+    perm.assign(attr->ints().begin(), attr->ints().end());
+  } else {
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i); // ONNX's default reverses the dimensions.
+  }
+  SmallVector<int64_t> sorted(perm);
+  llvm::sort(sorted);
+  for (int64_t i = 0; i < static_cast<int64_t>(sorted.size()); ++i)
+    if (sorted[i] != i || static_cast<int64_t>(perm.size()) != rank)
+      return emitError(loc) << "Transpose perm " << shapeString(perm)
+                            << " is not a permutation of " << rank
+                            << " dimensions";
+  return define(node, loc, builder.create<TransposeOp>(loc, *x, perm));
+}
+
+LogicalResult Importer::importReduceSum(const onnx::NodeProto &node,
+                                        Location loc) {
+  NodeAttributes attrs(node);
+  // Opset 13 moved the axes from an attribute to an optional input.
+  bool axesInput = opsetVersion >= 13;
+  if (failed(checkArity(node, loc, 1, axesInput ? 2 : 1)) ||
+      failed(attrs.checkKnown(
+          loc, node,
+          axesInput ? ArrayRef<StringRef>{"keepdims", "noop_with_empty_axes"}
+                    : ArrayRef<StringRef>{"keepdims", "axes"})))
+    return failure();
+  FailureOr<bool> keepDims = attrs.getFlag(loc, "keepdims");
+  if (!attrs.lookup("keepdims"))
+    keepDims = true; // ONNX's default.
+  FailureOr<bool> noop = attrs.getFlag(loc, "noop_with_empty_axes");
+  if (failed(keepDims) || failed(noop))
+    return failure();
+  FailureOr<Value> x = floatOperand(node, 0, loc);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> axes;
+  if (axesInput && node.input_size() == 2 && !node.input(1).empty()) {
+    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
+    if (failed(ints))
+      return failure();
+    axes = *ints;
+  } else if (const onnx::AttributeProto *attr = attrs.lookup("axes")) {
+    if (attr->type() != onnx::AttributeProto::INTS)
+      return emitError(loc) << "attribute 'axes' must be a list of ints";
+    axes.assign(attr->ints().begin(), attr->ints().end());
+  }
+  int64_t rank = tensorType(*x).getRank();
+  if (axes.empty()) {
+    if (*noop)
+      return define(node, loc, *x);
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  FailureOr<SmallVector<int64_t>> normalized =
+      normalizeAxes(loc, "ReduceSum", axes, rank);
+  if (failed(normalized))
+    return failure();
+  return define(node, loc,
+                builder.create<ReduceSumOp>(loc, *x, *normalized, *keepDims));
 }
 
 LogicalResult Importer::importConstant(const onnx::NodeProto &node,

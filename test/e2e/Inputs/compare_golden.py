@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Compares a run's per-step losses (and predictions) with a PyTorch golden.
+"""Compares a run's per-step losses, predictions and final parameters with a
+PyTorch golden.
 
 Both files hold one loss per line and optionally a line 'predictions v1 v2
-...'; other lines are ignored. Losses must agree within --rtol
+...' and lines 'param NAME v1 v2 ...'; other lines are ignored. Losses must agree within --rtol
 relative error (--rtol-late after --late-from steps); predictions within
 --atol. Standard library only: tests must not need torch.
 """
@@ -11,7 +12,7 @@ import sys
 
 
 def read(path):
-    losses, predictions = [], None
+    losses, predictions, params = [], None, {}
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -19,12 +20,15 @@ def read(path):
                 continue
             if line.startswith("predictions"):
                 predictions = [float(v) for v in line.split()[1:]]
+            elif line.startswith("param "):
+                fields = line.split()
+                params[fields[1]] = [float(v) for v in fields[2:]]
             else:
                 try:
                     losses.append(float(line))
                 except ValueError:
                     pass  # Other output of the program.
-    return losses, predictions
+    return losses, predictions, params
 
 
 def main():
@@ -35,9 +39,11 @@ def main():
     parser.add_argument("--rtol-late", type=float, default=None)
     parser.add_argument("--late-from", type=int, default=10)
     parser.add_argument("--atol", type=float, default=1e-3)
+    parser.add_argument("--param-tol", type=float, default=1e-3,
+                        help="error allowed in parameters, relative above 1")
     args = parser.parse_args()
-    golden, golden_pred = read(args.golden)
-    actual, actual_pred = read(args.actual)
+    golden, golden_pred, golden_params = read(args.golden)
+    actual, actual_pred, actual_params = read(args.actual)
     if len(golden) != len(actual):
         sys.exit("expected %d losses, got %d" % (len(golden), len(actual)))
     worst = 0.0
@@ -58,6 +64,18 @@ def main():
             if abs(a - g) > args.atol:
                 sys.exit("prediction %d: %.9g, PyTorch %.9g" % (i, a, g))
         print("predictions match: %s" % " ".join("%.4f" % p for p in actual_pred))
+    if golden_params:
+        worst = 0.0
+        for name, expected in golden_params.items():
+            got = actual_params.get(name)
+            if got is None or len(got) != len(expected):
+                sys.exit("parameter %s missing or of the wrong size" % name)
+            for i, (g, a) in enumerate(zip(expected, got)):
+                err = abs(a - g) / max(1.0, abs(g))
+                worst = max(worst, err)
+                if err > args.param_tol:
+                    sys.exit("parameter %s[%d]: %.9g, PyTorch %.9g" % (name, i, a, g))
+        print("%d parameters match (worst error %.3g)" % (len(golden_params), worst))
 
 
 if __name__ == "__main__":

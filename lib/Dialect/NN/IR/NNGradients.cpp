@@ -197,6 +197,17 @@ LogicalResult ReshapeOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult TransposeOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  // The gradient goes back through the inverse permutation.
+  ArrayRef<int64_t> perm = getPerm();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  grads.push_back(b.create<TransposeOp>(getLoc(), resultGrads[0], inverse));
+  return success();
+}
+
 LogicalResult BroadcastToOp::buildGradient(OpBuilder &b,
                                            ValueRange resultGrads,
                                            SmallVectorImpl<Value> &grads) {

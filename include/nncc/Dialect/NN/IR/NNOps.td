@@ -249,6 +249,22 @@ def NN_ReshapeOp : NN_Op<"reshape", [Pure,
   let assemblyFormat = "$input `to` $shape attr-dict `:` type($input)";
 }
 
+def NN_TransposeOp : NN_Op<"transpose", [Pure,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Permute the dimensions of a tensor";
+  let description = [{
+    Dimension `i` of the result is dimension `perm[i]` of the input.
+
+    ```mlir
+    %y = nn.transpose %x perm [1, 0] : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `perm` $perm attr-dict `:` type($input)";
+}
+
 def NN_BroadcastToOp : NN_Op<"broadcast_to", [Pure,
     InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
