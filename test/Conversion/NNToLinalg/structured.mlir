@@ -1,0 +1,69 @@
+// RUN: nncc-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
+
+// Each transposition of matmul is one contraction with permuted maps.
+
+// CHECK-DAG: #[[MK:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[KM:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[KN:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[NK:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MN:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @matmul
+// CHECK: %[[ZERO:.+]] = linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: outs(%[[ZERO]] : tensor<4x5xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {indexing_maps = [#[[KM]], #[[NK]], #[[MN]]]
+func.func @matmul(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %c: tensor<3x4xf32>, %d: tensor<5x3xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>) {
+  %0 = nn.matmul %a, %b : tensor<4x3xf32>, tensor<3x5xf32>
+  %1 = nn.matmul %c transposed, %d transposed : tensor<3x4xf32>, tensor<5x3xf32>
+  return %0, %1 : tensor<4x5xf32>, tensor<4x5xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[KEEP:.+]] = affine_map<(d0, d1) -> (0, d1)>
+// CHECK-DAG: #[[DROP:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[T:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-LABEL: func.func @shapes
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[KEEP]]], iterator_types = ["reduction", "parallel"]}
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel"]}
+// CHECK: %[[SHAPE:.+]] = arith.constant dense<[3, 4]> : tensor<2xi64>
+// CHECK: tensor.reshape %{{.+}}(%[[SHAPE]])
+// CHECK: linalg.generic {indexing_maps = [#[[T]], #[[IN]]]
+// CHECK: linalg.generic {indexing_maps = [#[[DROP]], #[[IN]]]
+func.func @shapes(%x: tensor<4x3xf32>, %r: tensor<3xf32>) -> (tensor<1x3xf32>, tensor<3xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<4x3xf32>) {
+  %0 = nn.reduce_sum %x axes [0] keep_dims : tensor<4x3xf32>
+  %1 = nn.reduce_sum %x axes [0] : tensor<4x3xf32>
+  %2 = nn.reshape %x to [3, 4] : tensor<4x3xf32>
+  %3 = nn.transpose %x perm [1, 0] : tensor<4x3xf32>
+  %4 = nn.broadcast_to %r to [4, 3] : tensor<3xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x3xf32>, tensor<3xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<4x3xf32>
+}
+
+// -----
+
+// The loss masks out the padding samples of a partial batch and divides by
+// the number of real elements; the SGD update is param + (-lr) * grad.
+
+// CHECK-LABEL: func.func @training
+// CHECK: %[[N:.+]] = tensor.extract %{{.+}}[] : tensor<i64>
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: %[[I:.+]] = linalg.index 0 : index
+// CHECK: %[[I64:.+]] = arith.index_cast %[[I]] : index to i64
+// CHECK: %[[REAL:.+]] = arith.cmpi slt, %[[I64]], %[[N]] : i64
+// CHECK: arith.select %[[REAL]]
+// CHECK: arith.sitofp
+// CHECK: arith.constant 3.000000e+00 : f32
+// CHECK: arith.divf
+// CHECK: arith.negf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @training(%y: tensor<4x3xf32>, %t: tensor<4x3xf32>, %n: tensor<i64>, %lr: tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>) {
+  %l = nn.mse_loss %y, %t, %n : tensor<4x3xf32>, tensor<i64>
+  %u = nn.sgd_update %y, %t, %lr : tensor<4x3xf32>, tensor<f32>
+  return %l, %u : tensor<f32>, tensor<4x3xf32>
+}

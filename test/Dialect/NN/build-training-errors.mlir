@@ -1,0 +1,44 @@
+// RUN: nncc-opt %s -split-input-file -nn-build-training -verify-diagnostics
+// RUN: not nncc-opt %s -split-input-file -nn-build-training="loss=hinge" 2>&1 | FileCheck %s --check-prefix=LOSS
+// RUN: not nncc-opt %s -split-input-file -nn-build-training="optimizer=lbfgs" 2>&1 | FileCheck %s --check-prefix=OPT
+// RUN: not nncc-opt %s -split-input-file -nn-build-training="lr=-1" 2>&1 | FileCheck %s --check-prefix=LR
+// RUN: not nncc-opt %s -split-input-file -nn-build-training="loss-output=3" 2>&1 | FileCheck %s --check-prefix=INDEX
+
+// LOSS: unsupported loss 'hinge' (supported: mse)
+// OPT: unsupported optimizer 'lbfgs' (supported: sgd)
+// LR: invalid learning rate -1
+// INDEX: loss output 3 is out of range: @forward has 1 results
+
+// expected-error @+1 {{no @forward function}}
+module {
+  func.func @other() {
+    return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{the loss needs a float output with a batch dimension, got 'tensor<f32>'}}
+func.func @forward(%x: tensor<f32> {nn.name = "x", nn.role = "input"}) -> (tensor<f32> {nn.name = "y", nn.role = "output"}) {
+  return %x : tensor<f32>
+}
+
+// -----
+
+func.func @forward(%x: tensor<4xf32> {nn.name = "x", nn.role = "input"},
+                   %p: tensor<4xf32> {nn.name = "p", nn.role = "param", nn.param = dense<1.0> : tensor<4xf32>})
+    -> (tensor<4xf32> {nn.name = "y", nn.role = "output"}) {
+  // expected-error @+1 {{cannot differentiate 'nn.relu_grad': it has no gradient}}
+  %y = nn.relu_grad %x, %p : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{@train_step already exists}}
+func.func @forward(%x: tensor<4xf32> {nn.name = "x", nn.role = "input"}) -> (tensor<4xf32> {nn.name = "y", nn.role = "output"}) {
+  return %x : tensor<4xf32>
+}
+func.func @train_step() {
+  return
+}

@@ -1,0 +1,89 @@
+// RUN: nncc-opt %s -split-input-file -nn-build-training="lr=0.5" -canonicalize | FileCheck %s
+
+// The signature, the loss and the SGD update of every parameter; the data
+// input gets no gradient.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: (%[[X:.+]]: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
+// CHECK-SAME: %[[T:.+]]: tensor<4x3xf32> {nn.name = "target", nn.role = "target"},
+// CHECK-SAME: %[[N:.+]]: tensor<i64> {nn.role = "count"},
+// CHECK-SAME: %[[LR:.+]]: tensor<f32> {nn.role = "lr"},
+// CHECK-SAME: %[[W:[^:]+]]: tensor<3x2xf32> {nn.name = "w", nn.param = dense<5.000000e-01> : tensor<3x2xf32>, nn.role = "param"}
+// CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<3x2xf32> {nn.name = "w", nn.role = "param"})
+// CHECK-SAME: nn.loss = "mse", nn.lr = 5.000000e-01 : f32, nn.optimizer = "sgd"
+// CHECK: %[[Y:.+]] = nn.matmul %[[X]], %[[W]] transposed
+// CHECK: %[[L:.+]] = nn.mse_loss %[[Y]], %[[T]], %[[N]]
+// CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]], %[[T]], %[[N]]
+// CHECK: %[[DW:.+]] = nn.matmul %[[DY]] transposed, %[[X]]
+// CHECK-NOT: nn.matmul
+// CHECK: %[[W2:.+]] = nn.sgd_update %[[W]], %[[DW]], %[[LR]]
+// CHECK: return %[[L]], %[[W2]]
+func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
+                   %w: tensor<3x2xf32> {nn.name = "w", nn.role = "param", nn.param = dense<0.5> : tensor<3x2xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
+  %y = nn.matmul %x, %w transposed : tensor<4x2xf32>, tensor<3x2xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// A value with two uses gets the sum of their gradients; the gradient of a
+// broadcast bias is reduced back to its shape.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[B:[^:]+]]: tensor<3xf32> {nn.name = "b"
+// CHECK: %[[H:.+]] = nn.add %{{.+}}, %[[B]] : tensor<4x3xf32>, tensor<3xf32>
+// CHECK: %[[Y:.+]] = nn.mul %[[H]], %[[H]]
+// CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]]
+// CHECK: %[[D1:.+]] = nn.mul %[[DY]], %[[H]]
+// CHECK: %[[D2:.+]] = nn.mul %[[DY]], %[[H]]
+// CHECK: %[[DH:.+]] = nn.add %[[D1]], %[[D2]]
+// CHECK: %[[S:.+]] = nn.reduce_sum %[[DH]] axes [0] keep_dims : tensor<4x3xf32>
+// CHECK: %[[DB:.+]] = nn.reshape %[[S]] to [3] : tensor<1x3xf32>
+// CHECK: nn.sgd_update %[[B]], %[[DB]]
+func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                   %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
+  %h = nn.add %x, %b : tensor<4x3xf32>, tensor<3xf32>
+  %y = nn.mul %h, %h : tensor<4x3xf32>, tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// A parameter the loss does not depend on gets a zero gradient.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[U:[^:]+]]: tensor<2xf32> {nn.name = "unused"
+// CHECK: %[[ZERO:.+]] = nn.constant dense<0.000000e+00> : tensor<2xf32>
+// CHECK: nn.sgd_update %[[U]], %[[ZERO]]
+func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                   %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>},
+                   %u: tensor<2xf32> {nn.name = "unused", nn.role = "param", nn.param = dense<0.5> : tensor<2xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
+  %h = nn.sub %x, %b : tensor<4x3xf32>, tensor<3xf32>
+  return %h : tensor<4x3xf32>
+}
+
+// -----
+
+// The loss is on the output chosen by loss-output (by default the first);
+// gradients of the activations follow PyTorch's formulas.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %{{.+}}: tensor<4x3xf32> {nn.name = "target", nn.role = "target"}
+// CHECK: %[[ONE:.+]] = nn.constant dense<1.000000e+00> : tensor<f32>
+// CHECK: %[[A:.+]] = nn.add
+// CHECK: %[[Y:.+]] = nn.tanh %[[A]]
+// CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]]
+// CHECK: %[[Y2:.+]] = nn.mul %[[Y]], %[[Y]]
+// CHECK: %[[SLOPE:.+]] = nn.sub %[[ONE]], %[[Y2]] : tensor<f32>, tensor<4x3xf32>
+// CHECK: nn.mul %[[DY]], %[[SLOPE]]
+func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                   %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}, tensor<4x3xf32> {nn.name = "z", nn.role = "output"}) {
+  %a = nn.add %x, %b : tensor<4x3xf32>, tensor<3xf32>
+  %y = nn.tanh %a : tensor<4x3xf32>
+  %z = nn.relu %a : tensor<4x3xf32>
+  return %y, %z : tensor<4x3xf32>, tensor<4x3xf32>
+}
