@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
         const llvm::MemoryBuffer *buffer =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
         nncc::ImportOptions options;
-        if (batchSize > 0)
+        if (batchSize.getNumOccurrences())
           options.batchSize = batchSize;
         // One-line diagnostics naming the file and the node, as nncc prints.
         nncc::ModelDiagnosticHandler handler(*context, llvm::errs());

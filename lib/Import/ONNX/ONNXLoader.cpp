@@ -40,6 +40,25 @@ public:
 };
 } // namespace
 
+/// The checker's messages span lines and end with a "==> Context:" trailer:
+/// keep what is wrong, on one line.
+static std::string oneLine(const std::string &message) {
+  std::string text = message.substr(0, message.find("==> Context:"));
+  std::string result;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !result.empty();
+      continue;
+    }
+    if (space)
+      result += ' ';
+    space = false;
+    result += c;
+  }
+  return result;
+}
+
 static bool readFile(const std::string &path, std::string &contents,
                      std::string &error, uint64_t maxBytes) {
   std::ifstream in(path, std::ios::binary);
@@ -124,12 +143,7 @@ bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
     onnx::checker::check_model(model);
     return true;
   } catch (const std::exception &e) {
-    std::string message = e.what();
-    // The checker's messages span lines; the first says what is wrong.
-    size_t newline = message.find('\n');
-    if (newline != std::string::npos)
-      message.resize(newline);
-    error = "invalid model: " + message;
+    error = "invalid model: " + oneLine(e.what());
     return false;
   } catch (...) {
     error = "invalid model";
