@@ -4,7 +4,6 @@
 
 #include "nncc/Dialect/NN/IR/NN.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
-#include "nncc/Import/ONNX/ImportONNX.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -55,7 +54,7 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
   auto forward = module.lookupSymbol<func::FuncOp>(nn::kForwardFunc);
   if (!forward)
     return emitError(module.getLoc()) << "no @forward function";
-  if (auto batch = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr))
+  if (auto batch = module->getAttrOfType<IntegerAttr>(nn::kBatchSizeAttr))
     iface.batchSize = batch.getInt();
 
   for (unsigned i = 0; i < forward.getNumArguments(); ++i) {

@@ -42,3 +42,13 @@ func.func @forward(%x: tensor<4xf32> {nn.name = "x", nn.role = "input"}) -> (ten
 func.func @train_step() {
   return
 }
+
+// -----
+
+module attributes {nn.batch_size = 4 : i64} {
+  // expected-error @+1 {{the loss output's dimension 0 has size 3, but the batch is 4}}
+  func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"}) -> (tensor<3x4xf32> {nn.name = "y", nn.role = "output"}) {
+    %y = nn.transpose %x perm [1, 0] : tensor<4x3xf32>
+    return %y : tensor<3x4xf32>
+  }
+}

@@ -25,9 +25,6 @@ struct ImportOptions {
   std::optional<int64_t> batchSize;
 };
 
-/// The module attribute holding the batch size the model was bound to.
-constexpr llvm::StringLiteral kBatchSizeAttr = "nn.batch_size";
-
 /// Imports an already parsed model. `fileName` only names the model in
 /// diagnostics. Returns null after emitting a diagnostic on failure.
 mlir::OwningOpRef<mlir::ModuleOp>

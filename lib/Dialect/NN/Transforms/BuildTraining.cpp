@@ -176,6 +176,14 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     return forward.emitError()
            << "the loss needs a float output with a batch dimension, got "
            << forwardType.getResult(lossOutput);
+  // The loss averages over the first `count` samples of dimension 0, which
+  // therefore must be the batch the library slices its data by.
+  if (auto batch = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr))
+    if (outputType.getDimSize(0) != batch.getInt())
+      return forward.emitError()
+             << "the loss output's dimension 0 has size "
+             << outputType.getDimSize(0) << ", but the batch is "
+             << batch.getInt();
   Type elementType = outputType.getElementType();
 
   // The signature: inputs..., target, count, lr, params... -> loss, params...

@@ -19,6 +19,11 @@ class ModuleOp;
 namespace nncc::nn {
 
 constexpr llvm::StringLiteral kForwardFunc = "forward";
+
+/// The module attribute holding the batch size the model was bound to: the
+/// size of dimension 0 of every data input, target and output.
+constexpr llvm::StringLiteral kBatchSizeAttr = "nn.batch_size";
+
 constexpr llvm::StringLiteral kTrainStepFunc = "train_step";
 
 /// `nn.role` tags every argument and result of @forward and @train_step with

@@ -1,0 +1,118 @@
+/* Checks a compiled library's gradients against central finite differences.
+ *
+ *   gradcheck [H]
+ *
+ * With the learning rate at 0, nncc_train_step evaluates the loss without
+ * changing the parameters; with the learning rate at 1 (plain SGD), a step
+ * moves every parameter by minus its gradient. Each parameter element is
+ * then perturbed by +-H (default 1e-2) and the central difference of the loss,
+ * accumulated in double, compared with the compiled gradient. Fails when an
+ * element's error exceeds 1e-3 + 1e-2 * magnitude, or when every gradient is
+ * zero (a check that cannot fail is no check).
+ */
+#include MODEL_HEADER
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t state = 0x2545F4914F6CDD1Dull;
+static float uniform(float lo, float hi) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return lo + (hi - lo) * (float)(state >> 40) / (float)(1 << 24);
+}
+
+static void *random_tensor(const nncc_tensor_info *info) {
+  float *data = malloc((size_t)info->numel * sizeof(float));
+  for (int64_t i = 0; i < info->numel; ++i)
+    data[i] = uniform(-1.0f, 1.0f);
+  return data;
+}
+
+static double loss_at(nncc_model *m, const void **in, const void **tg) {
+  float loss = 0;
+  if (nncc_train_step(m, in, tg, &loss) != 0) {
+    printf("train_step failed\n");
+    exit(1);
+  }
+  return loss;
+}
+
+int main(int argc, char **argv) {
+  double h = argc > 1 ? atof(argv[1]) : 1e-2;
+  const void *in[16], *tg[16];
+  for (int32_t i = 0; i < nncc_num_inputs(); ++i)
+    in[i] = random_tensor(nncc_input_info(i));
+  for (int32_t i = 0; i < nncc_num_targets(); ++i)
+    tg[i] = random_tensor(nncc_target_info(i));
+
+  nncc_model *m = nncc_create();
+  int failures = 0;
+  double total = 0;
+  for (int32_t p = 0; p < nncc_num_params(); ++p) {
+    const nncc_tensor_info *info = nncc_param_info(p);
+    int64_t n = info->numel;
+    float *theta = malloc((size_t)n * sizeof(float));
+    float *moved = malloc((size_t)n * sizeof(float));
+    nncc_get_param(m, p, theta, n);
+
+    /* The compiled gradient: one SGD step with lr 1. */
+    nncc_set_learning_rate(m, 1.0f);
+    loss_at(m, in, tg);
+    nncc_get_param(m, p, moved, n);
+    /* Every parameter moved: restore them all from a fresh model. */
+    nncc_model *fresh = nncc_create();
+    for (int32_t q = 0; q < nncc_num_params(); ++q) {
+      const nncc_tensor_info *qi = nncc_param_info(q);
+      float *v = malloc((size_t)qi->numel * sizeof(float));
+      nncc_get_param(fresh, q, v, qi->numel);
+      nncc_set_param(m, q, v, qi->numel);
+      free(v);
+    }
+    nncc_destroy(fresh);
+    nncc_set_learning_rate(m, 0.0f);
+
+    double worst = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      double analytic = (double)theta[k] - (double)moved[k];
+      float saved = theta[k];
+      theta[k] = saved + (float)h;
+      nncc_set_param(m, p, theta, n);
+      double up = loss_at(m, in, tg);
+      theta[k] = saved - (float)h;
+      nncc_set_param(m, p, theta, n);
+      double down = loss_at(m, in, tg);
+      double step = ((double)(saved + (float)h) - (double)(saved - (float)h));
+      theta[k] = saved;
+      nncc_set_param(m, p, theta, n);
+      double numeric = (up - down) / step;
+      double err = fabs(analytic - numeric);
+      double tol = 1e-3 + 1e-2 * fmax(fabs(analytic), fabs(numeric));
+      if (err > tol) {
+        printf("MISMATCH %s[%lld]: compiled %.6g, finite difference %.6g\n",
+               info->name, (long long)k, analytic, numeric);
+        ++failures;
+      }
+      worst = fmax(worst, err);
+      total += fabs(analytic);
+    }
+    printf("param %s: %lld elements, worst error %.3g\n", info->name,
+           (long long)n, worst);
+    free(theta);
+    free(moved);
+  }
+  nncc_destroy(m);
+  if (total == 0) {
+    printf("FAIL: every gradient is zero\n");
+    return 1;
+  }
+  if (failures) {
+    printf("FAIL: %d mismatches\n", failures);
+    return 1;
+  }
+  printf("gradients match finite differences\n");
+  return 0;
+}
