@@ -11,6 +11,7 @@
 #include "nncc/Target/ModelInterface.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace nncc;
@@ -130,7 +131,8 @@ void nncc::emitHeader(const ModelInterface &iface, llvm::StringRef prefix,
   describe(os, "Parameters", iface.params);
   if (iface.trainable)
     os << " * Training: loss " << iface.loss << ", optimizer "
-       << iface.optimizer << ", learning rate " << iface.learningRate
+       << iface.optimizer << ", learning rate "
+       << llvm::format("%g", iface.learningRate)
        << ", batch " << iface.batchSize << ".\n";
   else
     os << " * Inference only (--inference): the training functions return "
