@@ -25,7 +25,7 @@ void nncc::buildNNOptimizationPipeline(OpPassManager &pm) {
 void nncc::buildBufferizationPipeline(OpPassManager &pm) {
   addPipeline(pm,
               "func.func(convert-nn-to-linalg),canonicalize,"
-              "func.func(nn-readonly-arguments),"
+              "func.func(nn-prepare-bufferization),"
               // Parameters and inputs are read-only arguments; results (the
               // loss, outputs, updated parameters) become out-parameters
               // that the final computations write directly.

@@ -258,6 +258,11 @@ Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
     return failure();
   auto tensorType = RankedTensorType::get(*shape, *type);
   int64_t count = tensorType.getNumElements();
+  // Empty integer tensors are legitimate (an empty list of axes); an empty
+  // float tensor cannot be a parameter or an operand of any op nncc supports.
+  if (count == 0 && isa<FloatType>(*type))
+    return emitError(loc) << what << " has no elements (shape "
+                          << shapeString(*shape) << ")";
   unsigned width = type->getIntOrFloatBitWidth() / 8;
 
   // raw_data holds little-endian values; otherwise a typed field does.

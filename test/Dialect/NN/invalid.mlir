@@ -185,3 +185,19 @@ func.func @relu_grad_types(%x: tensor<4xf32>, %g: tensor<3xf32>) {
   %0 = "nn.relu_grad"(%x, %g) : (tensor<4xf32>, tensor<3xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @transpose_not_permutation(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{perm [0,0] is not a permutation of the 2 dimensions}}
+  %0 = nn.transpose %a perm [0, 0] : tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_rank(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{perm [1,0,2] is not a permutation of the 2 dimensions}}
+  %0 = nn.transpose %a perm [1, 0, 2] : tensor<4x3xf32>
+  return
+}

@@ -57,6 +57,8 @@ func.func @shapes(%x: tensor<4x3xf32>) -> (tensor<3xf32>, tensor<1x3xf32>, tenso
   %1 = nn.reduce_sum %x axes [0] keep_dims : tensor<4x3xf32>
   // CHECK: nn.reshape %{{.*}} to [12] : tensor<4x3xf32>
   %2 = nn.reshape %x to [12] : tensor<4x3xf32>
+  // CHECK: nn.transpose %{{.*}} perm [1, 0] : tensor<4x3xf32>
+  %t = nn.transpose %x perm [1, 0] : tensor<4x3xf32>
   // CHECK: nn.broadcast_to %{{.*}} to [2, 4, 3] : tensor<4x3xf32>
   %3 = nn.broadcast_to %x to [2, 4, 3] : tensor<4x3xf32>
   return %0, %1, %2, %3 : tensor<3xf32>, tensor<1x3xf32>, tensor<12xf32>, tensor<2x4x3xf32>

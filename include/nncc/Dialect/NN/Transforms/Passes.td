@@ -40,14 +40,21 @@ def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
-def NNReadOnlyArguments : Pass<"nn-readonly-arguments", "mlir::func::FuncOp"> {
-  let summary = "Forbid bufferization to write into function arguments";
+def NNPrepareBufferization
+    : Pass<"nn-prepare-bufferization", "mlir::func::FuncOp"> {
+  let summary = "Set the library's calling convention up for bufferization";
   let description = [{
-    Marks every argument `bufferization.writable = false`. The generated
-    library's callers pass their data as `const` pointers, and parameters are
-    updated through the function's results (which the library points at the
-    parameters' own storage), so no argument buffer may be written in place.
+    Runs on tensors, right before one-shot bufferization:
+
+    - Marks every argument `bufferization.writable = false`. The generated
+      library's callers pass their data as `const` pointers, and parameters
+      are updated through the function's results (which the library points
+      at the parameters' own storage), so no argument buffer may be written.
+    - Returns a copy of every argument that the function returns as it is
+      (an Identity model, a parameter as output), so that every result is a
+      new buffer that can become an out-parameter.
   }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
 def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
