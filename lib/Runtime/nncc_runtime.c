@@ -55,10 +55,12 @@ extern const int32_t __nncc_num_inputs;
 extern const int32_t __nncc_num_targets;
 extern const int32_t __nncc_num_outputs;
 extern const int32_t __nncc_num_params;
+extern const int32_t __nncc_num_states; /* optimizer state tensors */
 extern const nncc_tensor_info __nncc_inputs[];
 extern const nncc_tensor_info __nncc_targets[];
 extern const nncc_tensor_info __nncc_outputs[];
 extern const nncc_tensor_info __nncc_params[];
+extern const nncc_tensor_info __nncc_states[];
 extern const int64_t __nncc_batch;
 extern const uint64_t __nncc_workspace_bytes;
 extern const float __nncc_default_lr;
@@ -66,18 +68,43 @@ extern const int32_t __nncc_trainable;
 extern const uint64_t __nncc_param_offsets[];
 extern const uint64_t __nncc_param_storage_bytes;
 extern const unsigned char __nncc_param_init[];
+extern const uint64_t __nncc_state_offsets[];
+extern const uint64_t __nncc_state_storage_bytes;
+/* The loss and the optimizer, for the per-step hyperparameters and for
+   checking class targets. */
+extern const int32_t __nncc_loss;      /* NNCC_LOSS_* */
+extern const int32_t __nncc_optimizer; /* NNCC_OPT_* */
+extern const double __nncc_beta1, __nncc_beta2, __nncc_lr_decay,
+    __nncc_weight_decay;
+extern const int64_t __nncc_ignore_index, __nncc_num_classes;
 /* Kernels take one array of pointers, in the order of the roles:
    forward:    inputs, params, outputs, workspace
-   train_step: inputs, targets, count, lr, params, loss, params, workspace */
+   train_step: inputs, targets, count, hyper, params, states,
+               loss, params, states, workspace */
 extern void __nncc_forward_packed(void **args);
 extern void __nncc_train_step_packed(void **args);
 
 #define NNCC_ALIGN 64
 
+enum { NNCC_LOSS_MSE, NNCC_LOSS_CROSS_ENTROPY, NNCC_LOSS_BCE, NNCC_LOSS_NONE };
+enum { NNCC_OPT_SGD, NNCC_OPT_ADAM, NNCC_OPT_ADAMW, NNCC_OPT_ADAGRAD };
+
+/* The hyperparameter vector of a step (HyperSlot in the compiler's NN.h). */
+enum {
+  HYPER_LR,
+  HYPER_STEP,
+  HYPER_ADAM_STEP_SIZE,
+  HYPER_ADAM_BIAS2_SQRT,
+  HYPER_ADAGRAD_LR,
+  HYPER_DECAY_FACTOR,
+  NUM_HYPER = 8
+};
+
 struct nncc_model {
   float lr;
   int64_t steps;
   unsigned char *params;    /* __nncc_param_storage_bytes, aligned */
+  unsigned char *state;     /* __nncc_state_storage_bytes, aligned */
   unsigned char *workspace; /* __nncc_workspace_bytes, aligned */
   unsigned char *staging;   /* one batch of every input and target */
   int64_t *order;           /* sample order of nncc_train, grown on demand */
@@ -161,6 +188,7 @@ void nncc_destroy(nncc_model *m) {
   if (!m)
     return;
   free(m->params);
+  free(m->state);
   free(m->workspace);
   free(m->staging);
   free(m->order);
@@ -175,6 +203,7 @@ nncc_model *nncc_create(void) {
     return NULL;
   m->lr = __nncc_default_lr;
   m->params = (unsigned char *)aligned_zalloc(__nncc_param_storage_bytes);
+  m->state = (unsigned char *)aligned_zalloc(__nncc_state_storage_bytes);
   m->workspace = (unsigned char *)aligned_zalloc(__nncc_workspace_bytes);
   size_t staging = 0;
   for (int32_t i = 0; i < __nncc_num_inputs; ++i)
@@ -183,11 +212,12 @@ nncc_model *nncc_create(void) {
     staging += tensor_bytes(&__nncc_targets[i]) + NNCC_ALIGN;
   m->staging = (unsigned char *)aligned_zalloc(staging);
   size_t nargs = (size_t)__nncc_num_inputs + __nncc_num_targets +
-                 2 * (size_t)__nncc_num_params + __nncc_num_outputs + 4;
+                 2 * ((size_t)__nncc_num_params + __nncc_num_states) +
+                 __nncc_num_outputs + 5;
   m->args = (void **)calloc(nargs, sizeof(void *));
   m->batch_ptrs = (const void **)calloc(
       (size_t)__nncc_num_inputs + __nncc_num_targets + 1, sizeof(void *));
-  if (!m->params || !m->workspace || !m->staging || !m->args ||
+  if (!m->params || !m->state || !m->workspace || !m->staging || !m->args ||
       !m->batch_ptrs) {
     nncc_destroy(m);
     return NULL;
@@ -201,6 +231,10 @@ nncc_model *nncc_create(void) {
 
 static void *param_ptr(const nncc_model *m, int32_t i) {
   return m->params + __nncc_param_offsets[i];
+}
+
+static void *state_ptr(const nncc_model *m, int32_t i) {
+  return m->state + __nncc_state_offsets[i];
 }
 
 int nncc_get_param(const nncc_model *m, int32_t i, void *dst, int64_t numel) {
@@ -272,28 +306,60 @@ int nncc_forward(nncc_model *m, const void *const *inputs,
   return NNCC_OK;
 }
 
+/* The hyperparameters of step t (1-based), computed in double as
+   torch.optim computes its Python scalars. */
+static void fill_hyper(const nncc_model *m, int64_t t, float *hyper) {
+  double lr = m->lr, step = (double)t;
+  memset(hyper, 0, NUM_HYPER * sizeof(float));
+  hyper[HYPER_LR] = m->lr;
+  hyper[HYPER_STEP] = (float)step;
+  hyper[HYPER_ADAM_STEP_SIZE] = (float)(lr / (1.0 - pow(__nncc_beta1, step)));
+  hyper[HYPER_ADAM_BIAS2_SQRT] = (float)sqrt(1.0 - pow(__nncc_beta2, step));
+  hyper[HYPER_ADAGRAD_LR] = (float)(lr / (1.0 + (step - 1.0) * __nncc_lr_decay));
+  hyper[HYPER_DECAY_FACTOR] = (float)(1.0 - lr * __nncc_weight_decay);
+}
+
 /* One step on a batch whose first `count` samples are real. The updated
-   parameters are written over the old ones: the kernel reads every
-   parameter before it writes any (nn-build-training puts all updates last,
-   and each update reads and writes the same element). */
+   parameters and states are written over the old ones: the kernel reads
+   every parameter and state before it writes any (nn-build-training puts all
+   updates last, and each update reads and writes the same element). */
 static void train_batch(nncc_model *m, const void *const *inputs,
                         const void *const *targets, int64_t count,
                         float *loss) {
+  float hyper[NUM_HYPER];
+  fill_hyper(m, m->steps + 1, hyper);
   void **a = m->args;
   for (int32_t i = 0; i < __nncc_num_inputs; ++i)
     *a++ = (void *)inputs[i];
   for (int32_t i = 0; i < __nncc_num_targets; ++i)
     *a++ = (void *)targets[i];
   *a++ = &count;
-  *a++ = &m->lr;
+  *a++ = hyper;
   for (int32_t i = 0; i < __nncc_num_params; ++i)
     *a++ = param_ptr(m, i);
+  for (int32_t i = 0; i < __nncc_num_states; ++i)
+    *a++ = state_ptr(m, i);
   *a++ = loss;
   for (int32_t i = 0; i < __nncc_num_params; ++i)
     *a++ = param_ptr(m, i);
+  for (int32_t i = 0; i < __nncc_num_states; ++i)
+    *a++ = state_ptr(m, i);
   *a++ = m->workspace;
   __nncc_train_step_packed(m->args);
   m->steps += 1;
+}
+
+/* Class targets must name a class or be the ignored index, as torch
+   requires; the first `samples` samples of the target are checked. */
+static int check_class_targets(const void *const *targets, int64_t samples) {
+  if (__nncc_loss != NNCC_LOSS_CROSS_ENTROPY)
+    return NNCC_OK;
+  const int64_t *t = (const int64_t *)targets[0];
+  int64_t n = samples * (__nncc_targets[0].numel / __nncc_batch);
+  for (int64_t i = 0; i < n; ++i)
+    if ((t[i] < 0 || t[i] >= __nncc_num_classes) && t[i] != __nncc_ignore_index)
+      return NNCC_ERR_ARGUMENT;
+  return NNCC_OK;
 }
 
 int nncc_train_step(nncc_model *m, const void *const *inputs,
@@ -305,6 +371,8 @@ int nncc_train_step(nncc_model *m, const void *const *inputs,
   int rc = check_array(inputs, __nncc_num_inputs);
   if (rc == NNCC_OK)
     rc = check_array(targets, __nncc_num_targets);
+  if (rc == NNCC_OK)
+    rc = check_class_targets(targets, __nncc_batch);
   if (rc != NNCC_OK)
     return rc;
   float value = 0.0f;
@@ -375,6 +443,9 @@ int nncc_train(nncc_model *m, const void *const *inputs,
     return rc;
   if (num_samples < 0 || epochs < 0 || (opts && opts->report_every < 0))
     return NNCC_ERR_ARGUMENT;
+  rc = check_class_targets(targets, num_samples);
+  if (rc != NNCC_OK)
+    return rc;
   if (num_samples == 0 || epochs == 0)
     return NNCC_OK;
   if (m->order_size < num_samples) {

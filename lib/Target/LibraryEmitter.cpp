@@ -19,6 +19,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "lld/Common/Driver.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -128,6 +129,10 @@ public:
   void addInt64(llvm::StringRef name, uint64_t value) {
     addConstant(name, llvm::ConstantInt::get(i64, value));
   }
+  void addDouble(llvm::StringRef name, double value) {
+    addConstant(name,
+                llvm::ConstantFP::get(llvm::Type::getDoubleTy(ctx), value));
+  }
 
   /// `name`: an array of nncc_tensor_info, one per spec.
   void addInfos(llvm::StringRef name, const std::vector<TensorSpec> &specs) {
@@ -174,13 +179,32 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addInt32("__nncc_num_targets", iface.targets.size());
   meta.addInt32("__nncc_num_outputs", iface.outputs.size());
   meta.addInt32("__nncc_num_params", iface.params.size());
+  meta.addInt32("__nncc_num_states", iface.states.size());
   meta.addInfos("__nncc_inputs", iface.inputs);
   meta.addInfos("__nncc_targets", iface.targets);
   meta.addInfos("__nncc_outputs", iface.outputs);
   meta.addInfos("__nncc_params", iface.params);
+  meta.addInfos("__nncc_states", iface.states);
   meta.addInt64("__nncc_batch", iface.batchSize);
   meta.addInt64("__nncc_workspace_bytes", iface.workspaceBytes);
   meta.addInt32("__nncc_trainable", iface.trainable ? 1 : 0);
+  // The codes of NNCC_LOSS_* and NNCC_OPT_* in the runtime.
+  meta.addInt32("__nncc_loss", llvm::StringSwitch<int>(iface.loss)
+                                   .Case("cross-entropy", 1)
+                                   .Case("bce", 2)
+                                   .Case("none", 3)
+                                   .Default(0));
+  meta.addInt32("__nncc_optimizer", llvm::StringSwitch<int>(iface.optimizer)
+                                        .Case("adam", 1)
+                                        .Case("adamw", 2)
+                                        .Case("adagrad", 3)
+                                        .Default(0));
+  meta.addDouble("__nncc_beta1", iface.beta1);
+  meta.addDouble("__nncc_beta2", iface.beta2);
+  meta.addDouble("__nncc_lr_decay", iface.lrDecay);
+  meta.addDouble("__nncc_weight_decay", iface.weightDecay);
+  meta.addInt64("__nncc_ignore_index", iface.ignoreIndex);
+  meta.addInt64("__nncc_num_classes", iface.numClasses);
   meta.addConstant("__nncc_default_lr",
                    llvm::ConstantFP::get(llvm::Type::getFloatTy(
                                              module.getContext()),
@@ -203,6 +227,18 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   }
   init.resize(llvm::alignTo(init.size(), kParamAlignment));
   llvm::LLVMContext &ctx = module.getContext();
+
+  // Optimizer states start at zero; they only need their layout.
+  std::vector<uint64_t> stateOffsets;
+  uint64_t stateBytes = 0;
+  for (const TensorSpec &spec : iface.states) {
+    stateOffsets.push_back(stateBytes);
+    stateBytes = llvm::alignTo(stateBytes + spec.sizeInBytes(), kParamAlignment);
+  }
+  meta.addConstant("__nncc_state_offsets",
+                   llvm::ConstantDataArray::get(
+                       ctx, llvm::ArrayRef<uint64_t>(stateOffsets)));
+  meta.addInt64("__nncc_state_storage_bytes", stateBytes);
   meta.addConstant("__nncc_param_offsets",
                    llvm::ConstantDataArray::get(
                        ctx, llvm::ArrayRef<uint64_t>(offsets)));
@@ -344,12 +380,14 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
   module->setDataLayout(target.createDataLayout());
 
   size_t inputs = iface.inputs.size(), targets = iface.targets.size(),
-         outputs = iface.outputs.size(), params = iface.params.size();
+         outputs = iface.outputs.size(), params = iface.params.size(),
+         states = iface.states.size();
   // See the kernel argument order in lib/Runtime/nncc_runtime.c.
   if (!addPackedWrapper(*module, "forward", inputs + params + outputs + 1,
                         error) ||
       !addPackedWrapper(*module, "train_step",
-                        inputs + targets + 2 + params + 1 + params + 1, error))
+                        inputs + targets + 2 + 2 * (params + states) + 1 + 1,
+                        error))
     return nullptr;
   addMetadata(*module, iface);
   if (!linkRuntime(*module, error))

@@ -94,15 +94,30 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
   iface.trainable = true;
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     DictionaryAttr attrs = trainStep.getArgAttrDict(i);
-    if (stringAttr(attrs, nn::kRoleAttr) != nn::kRoleTarget)
+    StringRef role = stringAttr(attrs, nn::kRoleAttr);
+    if (role != nn::kRoleTarget && role != nn::kRoleState)
       continue;
     FailureOr<TensorSpec> spec =
         makeSpec(trainStep.getLoc(), stringAttr(attrs, nn::kNameAttr),
                  trainStep.getArgument(i).getType());
     if (failed(spec))
       return failure();
-    iface.targets.push_back(*spec);
+    (role == nn::kRoleTarget ? iface.targets : iface.states).push_back(*spec);
   }
+  auto number = [&](StringRef name, double &value) {
+    if (auto attr = trainStep->getAttrOfType<FloatAttr>(name))
+      value = attr.getValueAsDouble();
+  };
+  number(nn::kBeta1Attr, iface.beta1);
+  number(nn::kBeta2Attr, iface.beta2);
+  number(nn::kLRDecayAttr, iface.lrDecay);
+  number(nn::kWeightDecayAttr, iface.weightDecay);
+  // Cross-entropy: the classes are the last axis of the loss output, and
+  // the ignored index is the loss op's.
+  trainStep.walk([&](nn::CrossEntropyLossOp op) {
+    iface.numClasses = op.getInput().getType().getShape().back();
+    iface.ignoreIndex = op.getIgnoreIndex();
+  });
   if (auto lr = trainStep->getAttrOfType<FloatAttr>(nn::kLearningRateAttr))
     iface.learningRate = static_cast<float>(lr.getValueAsDouble());
   if (auto loss = trainStep->getAttrOfType<StringAttr>(nn::kLossAttr))

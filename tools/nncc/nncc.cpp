@@ -39,20 +39,55 @@ static cl::opt<std::string>
                           "from the output's extension)"),
          cl::value_desc("kind"), cl::cat(category));
 static cl::opt<std::string>
-    loss("loss", cl::desc("Loss on the model's output: mse"), cl::init("mse"),
-         cl::cat(category));
+    loss("loss",
+         cl::desc("Loss on the model's output: mse|cross-entropy|bce|none"),
+         cl::init("mse"), cl::cat(category));
 static cl::opt<std::string>
     lossOutput("loss-output",
                cl::desc("Name of the output the loss applies to (default: "
                         "the first)"),
                cl::value_desc("NAME"), cl::cat(category));
 static cl::opt<std::string>
-    optimizer("optimizer", cl::desc("Optimizer: sgd"), cl::init("sgd"),
-              cl::cat(category));
-static cl::opt<std::string> learningRate("lr",
-                                         cl::desc("Learning rate (default "
-                                                  "0.01)"),
-                                         cl::value_desc("F"), cl::cat(category));
+    ignoreIndex("ignore-index",
+                cl::desc("cross-entropy: target class left out of the mean "
+                         "(default -100)"),
+                cl::value_desc("N"), cl::cat(category));
+static cl::opt<std::string>
+    labelSmoothing("label-smoothing",
+                   cl::desc("cross-entropy: label smoothing in [0, 1]"),
+                   cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string>
+    optimizer("optimizer", cl::desc("Optimizer: sgd|adam|adamw|adagrad"),
+              cl::init("sgd"), cl::cat(category));
+static cl::opt<std::string>
+    learningRate("lr",
+                 cl::desc("Learning rate (default 0.01, 0.001 for adam/adamw)"),
+                 cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string> momentum("momentum", cl::desc("SGD momentum"),
+                                     cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string> dampening("dampening",
+                                      cl::desc("SGD dampening"),
+                                      cl::value_desc("F"), cl::cat(category));
+static cl::opt<bool> nesterov("nesterov", cl::desc("SGD Nesterov momentum"),
+                              cl::cat(category));
+static cl::opt<std::string> beta1("beta1", cl::desc("Adam/AdamW beta1 (0.9)"),
+                                  cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string> beta2("beta2",
+                                  cl::desc("Adam/AdamW beta2 (0.999)"),
+                                  cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string>
+    eps("eps", cl::desc("Adam/AdamW epsilon (1e-8), Adagrad's (1e-10)"),
+        cl::value_desc("F"), cl::cat(category));
+static cl::opt<std::string>
+    weightDecay("weight-decay",
+                cl::desc("L2 for sgd/adam/adagrad, decoupled for adamw "
+                         "(default 0, 0.01 for adamw)"),
+                cl::value_desc("F"), cl::cat(category));
+static cl::opt<bool> amsgrad("amsgrad", cl::desc("Adam/AdamW AMSGrad"),
+                             cl::cat(category));
+static cl::opt<std::string> lrDecay("lr-decay",
+                                    cl::desc("Adagrad learning-rate decay"),
+                                    cl::value_desc("F"), cl::cat(category));
 static cl::opt<std::string>
     batch("batch",
           cl::desc("Binds the symbolic batch dimension of the data inputs"),
@@ -125,24 +160,45 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   if (!parseEmitKind(options.emit))
     return false;
 
-  if (loss != "mse") {
-    error("unsupported --loss '" + loss + "' (supported: mse)");
+  nncc::nn::TrainingOptions &training = options.training;
+  training.loss = loss;
+  training.optimizer = optimizer;
+  bool adam = optimizer == "adam" || optimizer == "adamw";
+  training.learningRate = adam ? 0.001 : 0.01;
+  // Every number parses completely and is finite; ranges are checked with
+  // the training options (nn-build-training), as torch.optim checks them.
+  auto number = [](const cl::opt<std::string> &opt, double &value) {
+    if (opt.empty())
+      return true;
+    if (parseNumber(StringRef(opt), value))
+      return true;
+    error("invalid --" + opt.ArgStr + " '" + opt + "' (expected a number)");
     return false;
-  }
-  if (optimizer != "sgd") {
-    error("unsupported --optimizer '" + optimizer + "' (supported: sgd)");
+  };
+  double eps = -1, weightDecay = -1;
+  if (!number(learningRate, training.learningRate) ||
+      !number(momentum, training.momentum) ||
+      !number(dampening, training.dampening) ||
+      !number(beta1, training.beta1) || !number(beta2, training.beta2) ||
+      !number(::eps, eps) || !number(::weightDecay, weightDecay) ||
+      !number(lrDecay, training.lrDecay) ||
+      !number(labelSmoothing, training.labelSmoothing))
     return false;
+  if (!::eps.empty())
+    training.eps = eps;
+  if (!::weightDecay.empty())
+    training.weightDecay = weightDecay;
+  if (!ignoreIndex.empty()) {
+    int64_t index = 0;
+    if (!parseNumber(StringRef(ignoreIndex), index)) {
+      error("invalid --ignore-index '" + ignoreIndex +
+            "' (expected an integer)");
+      return false;
+    }
+    training.ignoreIndex = index;
   }
-  options.training.loss = loss;
-  options.training.optimizer = optimizer;
-  options.training.learningRate = 0.01;
-  if (!learningRate.empty() &&
-      (!parseNumber(learningRate, options.training.learningRate) ||
-       options.training.learningRate < 0)) {
-    error("invalid --lr '" + learningRate +
-          "' (expected a finite number >= 0)");
-    return false;
-  }
+  training.nesterov = nesterov;
+  training.amsgrad = amsgrad;
   if (!batch.empty()) {
     int64_t n = 0;
     if (!parseNumber(StringRef(batch), n) || n <= 0) {
@@ -161,7 +217,7 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   options.codegen.targetCPU = targetCPU;
   options.inference = inference;
   if (!lossOutput.empty())
-    options.training.lossOutputName = lossOutput;
+    training.lossOutputName = lossOutput;
   return true;
 }
 

@@ -31,12 +31,18 @@ struct TensorSpec {
 
 struct ModelInterface {
   std::vector<TensorSpec> inputs, targets, outputs, params;
+  /// Optimizer state tensors (named PARAM.SLOT), in @train_step's order.
+  std::vector<TensorSpec> states;
   /// The initial value of each parameter.
   std::vector<mlir::DenseElementsAttr> initialValues;
   int64_t batchSize = 1;
   bool trainable = false;
   float learningRate = 0.0f;
   std::string loss, optimizer;
+  /// What the library needs to compute each step's hyperparameters.
+  double beta1 = 0.9, beta2 = 0.999, lrDecay = 0.0, weightDecay = 0.0;
+  /// For checking cross-entropy targets: classes and the ignored index.
+  int64_t numClasses = 0, ignoreIndex = -100;
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;
 };

@@ -342,20 +342,495 @@ struct MSELossGradLowering : public OpRewritePattern<MSELossGradOp> {
   }
 };
 
+/// Reads slot `slot` of the hyperparameter vector.
+static Value hyperParameter(OpBuilder &b, Location loc, Value hyper,
+                            HyperSlot slot) {
+  Value index = b.create<arith::ConstantIndexOp>(loc, slot);
+  return b.create<tensor::ExtractOp>(loc, hyper, index);
+}
+
+/// One elementwise generic that reads the parameter, its gradient and its
+/// state and writes the new parameter and the new state: the whole update
+/// of a parameter is one loop.
+template <typename OpT>
+static LogicalResult
+lowerUpdate(OpT op, PatternRewriter &rewriter,
+            function_ref<SmallVector<Value>(OpBuilder &, Location, Value p,
+                                            Value g, ValueRange state)>
+                body) {
+  Location loc = op.getLoc();
+  RankedTensorType type = tensorType(op.getParam());
+  SmallVector<Value> inputs = {op.getParam(), op.getGrad()};
+  llvm::append_range(inputs, op.getState());
+  SmallVector<Value> inits;
+  SmallVector<Type> resultTypes;
+  for (Value result : op->getResults()) {
+    inits.push_back(emptyTensor(rewriter, loc, type));
+    resultTypes.push_back(result.getType());
+  }
+  SmallVector<AffineMap> maps(inputs.size() + inits.size(),
+                              rewriter.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = rewriter.create<linalg::GenericOp>(
+      loc, resultTypes, inputs, inits, maps, iterators,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        ValueRange state = args.slice(2, op.getState().size());
+        b.create<linalg::YieldOp>(l, body(b, l, args[0], args[1], state));
+      });
+  rewriter.replaceOp(op, generic.getResults());
+  return success();
+}
+
+/// `a + alpha * b`, the order of torch's `a.add(b, alpha=alpha)`.
+static Value addScaled(OpBuilder &b, Location loc, Value a, Value alpha,
+                       Value x) {
+  return b.create<arith::AddFOp>(loc, a,
+                                 b.create<arith::MulFOp>(loc, alpha, x));
+}
+
 struct SGDUpdateLowering : public OpRewritePattern<SGDUpdateOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SGDUpdateOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value lr = rewriter.create<tensor::ExtractOp>(loc, op.getLr(), ValueRange());
-    // torch.optim.SGD: param.add_(grad, alpha=-lr).
-    Value negLr = rewriter.create<arith::NegFOp>(loc, lr);
-    Value result = buildElementwise(
-        rewriter, loc, tensorType(op.getResult()),
-        ValueRange{op.getParam(), op.getGrad()},
+    Type elem = tensorType(op.getParam()).getElementType();
+    Value hyper = op.getHyper();
+    Value negLr = rewriter.create<arith::NegFOp>(
+        loc, hyperParameter(rewriter, loc, hyper, kHyperLearningRate));
+    Value step = hyperParameter(rewriter, loc, hyper, kHyperStep);
+    double momentum = op.getMomentum().convertToDouble();
+    double dampening = op.getDampening().convertToDouble();
+    double weightDecay = op.getWeightDecay().convertToDouble();
+    bool nesterov = op.getNesterov();
+    // torch.optim.SGD (1.13), step by step.
+    return lowerUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value p,
+                                         Value g, ValueRange state) {
+      Value d = g;
+      if (weightDecay != 0.0)
+        d = addScaled(b, l, d, floatConstant(b, l, elem, weightDecay), p);
+      SmallVector<Value> results;
+      if (momentum != 0.0) {
+        // The buffer starts as a copy of the first step's gradient.
+        Value m = floatConstant(b, l, elem, momentum);
+        Value later = addScaled(b, l, b.create<arith::MulFOp>(l, state[0], m),
+                                floatConstant(b, l, elem, 1.0 - dampening), d);
+        Value first = b.create<arith::CmpFOp>(
+            l, arith::CmpFPredicate::OEQ, step, floatConstant(b, l, elem, 1.0));
+        Value buf = b.create<arith::SelectOp>(l, first, d, later);
+        d = nesterov ? addScaled(b, l, d, m, buf) : buf;
+        results.push_back(buf);
+      }
+      results.insert(results.begin(), addScaled(b, l, p, negLr, d));
+      return results;
+    });
+  }
+};
+
+struct AdamUpdateLowering : public OpRewritePattern<AdamUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AdamUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type elem = tensorType(op.getParam()).getElementType();
+    Value hyper = op.getHyper();
+    Value negStepSize = rewriter.create<arith::NegFOp>(
+        loc, hyperParameter(rewriter, loc, hyper, kHyperAdamStepSize));
+    Value bias2Sqrt = hyperParameter(rewriter, loc, hyper, kHyperAdamBias2Sqrt);
+    Value decay = hyperParameter(rewriter, loc, hyper, kHyperDecayFactor);
+    double beta1 = op.getBeta1().convertToDouble();
+    double beta2 = op.getBeta2().convertToDouble();
+    double eps = op.getEps().convertToDouble();
+    double weightDecay = op.getWeightDecay().convertToDouble();
+    bool decoupled = op.getDecoupled(), amsgrad = op.getAmsgrad();
+    // torch.optim.Adam and AdamW (1.13, single-tensor), step by step.
+    return lowerUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value p,
+                                         Value g, ValueRange state) {
+      if (weightDecay != 0.0 && decoupled)
+        p = b.create<arith::MulFOp>(l, p, decay);
+      else if (weightDecay != 0.0)
+        g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
+      Value m = addScaled(b, l,
+                          b.create<arith::MulFOp>(
+                              l, state[0], floatConstant(b, l, elem, beta1)),
+                          floatConstant(b, l, elem, 1.0 - beta1), g);
+      Value scaledG = b.create<arith::MulFOp>(
+          l, floatConstant(b, l, elem, 1.0 - beta2), g);
+      Value v = b.create<arith::AddFOp>(
+          l,
+          b.create<arith::MulFOp>(l, state[1],
+                                  floatConstant(b, l, elem, beta2)),
+          b.create<arith::MulFOp>(l, scaledG, g));
+      SmallVector<Value> results = {Value(), m, v};
+      Value second = v;
+      if (amsgrad) {
+        second = b.create<arith::MaximumFOp>(l, state[2], v);
+        results.push_back(second);
+      }
+      Value denom = b.create<arith::AddFOp>(
+          l,
+          b.create<arith::DivFOp>(l, b.create<math::SqrtOp>(l, second),
+                                  bias2Sqrt),
+          floatConstant(b, l, elem, eps));
+      Value stepValue = b.create<arith::DivFOp>(
+          l, b.create<arith::MulFOp>(l, negStepSize, m), denom);
+      results[0] = b.create<arith::AddFOp>(l, p, stepValue);
+      return results;
+    });
+  }
+};
+
+struct AdagradUpdateLowering : public OpRewritePattern<AdagradUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AdagradUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type elem = tensorType(op.getParam()).getElementType();
+    Value negClr = rewriter.create<arith::NegFOp>(
+        loc, hyperParameter(rewriter, loc, op.getHyper(), kHyperAdagradLR));
+    double eps = op.getEps().convertToDouble();
+    double weightDecay = op.getWeightDecay().convertToDouble();
+    // torch.optim.Adagrad (1.13, single-tensor), step by step.
+    return lowerUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value p,
+                                         Value g, ValueRange state) {
+      if (weightDecay != 0.0)
+        g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
+      Value sum = b.create<arith::AddFOp>(l, state[0],
+                                          b.create<arith::MulFOp>(l, g, g));
+      Value std = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, sum),
+                                          floatConstant(b, l, elem, eps));
+      Value stepValue = b.create<arith::DivFOp>(
+          l, b.create<arith::MulFOp>(l, negClr, g), std);
+      return SmallVector<Value>{b.create<arith::AddFOp>(l, p, stepValue), sum};
+    });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Classification losses
+//===----------------------------------------------------------------------===//
+
+/// Per-position statistics of logits `x` with classes on the last axis:
+/// the maximum and the sum of exp(x - max) (and optionally the sum of x),
+/// each of the shape of `x` without its last axis.
+static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
+                                          bool withSum) {
+  RankedTensorType type = tensorType(x);
+  int64_t rank = type.getRank();
+  Type elem = type.getElementType();
+  auto leadType = RankedTensorType::get(type.getShape().drop_back(), elem);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> lead;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    lead.push_back(getAffineDimExpr(i, ctx));
+  AffineMap full = b.getMultiDimIdentityMap(rank);
+  AffineMap leadMap = AffineMap::get(rank, 0, lead, ctx);
+  SmallVector<utils::IteratorType> iterators(rank - 1,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+
+  Value negInf = b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(elem, APFloat::getInf(
+                                    cast<FloatType>(elem).getFloatSemantics(),
+                                    /*Negative=*/true)));
+  Value maxInit =
+      b.create<linalg::FillOp>(loc, negInf, emptyTensor(b, loc, leadType))
+          .getResult(0);
+  Value max = b.create<linalg::GenericOp>(
+                   loc, leadType, x, maxInit,
+                   ArrayRef<AffineMap>{full, leadMap}, iterators,
+                   [](OpBuilder &nb, Location l, ValueRange args) {
+                     nb.create<linalg::YieldOp>(
+                         l, ValueRange{nb.create<arith::MaximumFOp>(
+                                l, args[1], args[0])});
+                   })
+                  .getResult(0);
+  SmallVector<Value> inits = {zeroFilled(b, loc, leadType)};
+  SmallVector<Type> types = {leadType};
+  SmallVector<AffineMap> maps = {full, leadMap, leadMap};
+  if (withSum) {
+    inits.push_back(zeroFilled(b, loc, leadType));
+    types.push_back(leadType);
+    maps.push_back(leadMap);
+  }
+  auto sums = b.create<linalg::GenericOp>(
+      loc, types, ValueRange{x, max}, inits, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value e = nb.create<math::ExpOp>(
+            l, nb.create<arith::SubFOp>(l, args[0], args[1]));
+        SmallVector<Value> results = {
+            nb.create<arith::AddFOp>(l, args[2], e)};
+        if (withSum)
+          results.push_back(nb.create<arith::AddFOp>(l, args[3], args[0]));
+        nb.create<linalg::YieldOp>(l, results);
+      });
+  SmallVector<Value> result = {max};
+  llvm::append_range(result, sums.getResults());
+  return result;
+}
+
+/// Whether the position of the current iteration counts in a classification
+/// loss: its sample is real, its target is not ignored and is a class.
+static Value countsInLoss(OpBuilder &b, Location loc, Value count,
+                          Value target, int64_t ignoreIndex, int64_t classes) {
+  Value real = isRealSample(b, loc, count);
+  Value notIgnored = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::ne, target,
+      b.create<arith::ConstantIntOp>(loc, ignoreIndex, 64));
+  Value nonNegative = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::sge, target,
+      b.create<arith::ConstantIntOp>(loc, 0, 64));
+  Value belowC = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::slt, target,
+      b.create<arith::ConstantIntOp>(loc, classes, 64));
+  Value inRange = b.create<arith::AndIOp>(loc, nonNegative, belowC);
+  return b.create<arith::AndIOp>(
+      loc, real, b.create<arith::AndIOp>(loc, notIgnored, inRange));
+}
+
+/// The class index of a target, clamped into range so that reading the
+/// logit at it is always in bounds (positions out of range do not count).
+static Value clampedClass(OpBuilder &b, Location loc, Value target,
+                          int64_t classes) {
+  Value zero = b.create<arith::ConstantIntOp>(loc, 0, 64);
+  Value last = b.create<arith::ConstantIntOp>(loc, classes - 1, 64);
+  Value clamped = b.create<arith::MinSIOp>(
+      loc, b.create<arith::MaxSIOp>(loc, target, zero), last);
+  return b.create<arith::IndexCastOp>(loc, b.getIndexType(), clamped);
+}
+
+struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyLossOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    RankedTensorType type = tensorType(x);
+    Type elem = type.getElementType();
+    int64_t classes = type.getShape().back();
+    int64_t leadRank = type.getRank() - 1;
+    double smoothing = op.getLabelSmoothing().convertToDouble();
+    int64_t ignore = op.getIgnoreIndex();
+    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
+                                                     ValueRange());
+    SmallVector<Value> stats = classStatistics(rewriter, loc, x, true);
+
+    // Sum the loss of each position that counts, and count them.
+    auto scalarType = RankedTensorType::get({}, elem);
+    AffineMap id = rewriter.getMultiDimIdentityMap(leadRank);
+    AffineMap scalar = AffineMap::get(leadRank, 0, {}, op.getContext());
+    SmallVector<utils::IteratorType> iterators(
+        leadRank, utils::IteratorType::reduction);
+    auto sums = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{scalarType, scalarType},
+        ValueRange{op.getTarget(), stats[0], stats[1], stats[2]},
+        ValueRange{zeroFilled(rewriter, loc, scalarType),
+                   zeroFilled(rewriter, loc, scalarType)},
+        ArrayRef<AffineMap>{id, id, id, id, scalar, scalar}, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value step = b.create<arith::MulFOp>(l, negLr, args[1]);
-          return b.create<arith::AddFOp>(l, args[0], step);
+          Value t = args[0];
+          Value lse = b.create<arith::AddFOp>(
+              l, args[1], b.create<math::LogOp>(l, args[2]));
+          SmallVector<Value> indices;
+          for (int64_t i = 0; i < leadRank; ++i)
+            indices.push_back(b.create<linalg::IndexOp>(l, i));
+          indices.push_back(clampedClass(b, l, t, classes));
+          Value xt = b.create<tensor::ExtractOp>(l, x, indices);
+          // -log_softmax(x)[t] and -sum(log_softmax(x)).
+          Value nll = b.create<arith::SubFOp>(l, lse, xt);
+          Value smooth = b.create<arith::SubFOp>(
+              l,
+              b.create<arith::MulFOp>(l, floatConstant(b, l, elem, classes),
+                                      lse),
+              args[3]);
+          Value loss = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::MulFOp>(
+                  l, floatConstant(b, l, elem, 1.0 - smoothing), nll),
+              b.create<arith::MulFOp>(
+                  l, floatConstant(b, l, elem, smoothing / classes), smooth));
+          Value counts = countsInLoss(b, l, count, t, ignore, classes);
+          Value zero = floatConstant(b, l, elem, 0.0);
+          Value one = floatConstant(b, l, elem, 1.0);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::AddFOp>(
+                                l, args[4],
+                                b.create<arith::SelectOp>(l, counts, loss,
+                                                          zero)),
+                            b.create<arith::AddFOp>(
+                                l, args[5],
+                                b.create<arith::SelectOp>(l, counts, one,
+                                                          zero))});
+        });
+    Value mean = buildElementwise(
+        rewriter, loc, scalarType, sums.getResults(),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          return b.create<arith::DivFOp>(l, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, mean);
+    return success();
+  }
+};
+
+struct CrossEntropyLossGradLowering
+    : public OpRewritePattern<CrossEntropyLossGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyLossGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    RankedTensorType type = tensorType(x);
+    Type elem = type.getElementType();
+    int64_t classes = type.getShape().back();
+    int64_t rank = type.getRank();
+    int64_t leadRank = rank - 1;
+    double smoothing = op.getLabelSmoothing().convertToDouble();
+    int64_t ignore = op.getIgnoreIndex();
+    MLIRContext *ctx = op.getContext();
+    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
+                                                     ValueRange());
+    SmallVector<Value> stats = classStatistics(rewriter, loc, x, false);
+
+    // The number of positions that count.
+    auto scalarType = RankedTensorType::get({}, elem);
+    AffineMap leadId = rewriter.getMultiDimIdentityMap(leadRank);
+    auto counted = rewriter.create<linalg::GenericOp>(
+        loc, scalarType, op.getTarget(), zeroFilled(rewriter, loc, scalarType),
+        ArrayRef<AffineMap>{leadId, AffineMap::get(leadRank, 0, {}, ctx)},
+        SmallVector<utils::IteratorType>(leadRank,
+                                         utils::IteratorType::reduction),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value counts = countsInLoss(b, l, count, args[0], ignore, classes);
+          Value add = b.create<arith::SelectOp>(
+              l, counts, floatConstant(b, l, elem, 1.0),
+              floatConstant(b, l, elem, 0.0));
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::AddFOp>(l, args[1], add)});
+        });
+    Value n = rewriter.create<tensor::ExtractOp>(loc, counted.getResult(0),
+                                                 ValueRange());
+    Value grad = rewriter.create<tensor::ExtractOp>(loc, op.getGrad(),
+                                                    ValueRange());
+    Value scale = rewriter.create<arith::DivFOp>(loc, grad, n);
+
+    SmallVector<AffineExpr> lead;
+    for (int64_t i = 0; i < leadRank; ++i)
+      lead.push_back(getAffineDimExpr(i, ctx));
+    AffineMap leadMap = AffineMap::get(rank, 0, lead, ctx);
+    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{x, op.getTarget(), stats[0], stats[1]},
+        emptyTensor(rewriter, loc, type),
+        ArrayRef<AffineMap>{full, leadMap, leadMap, leadMap, full},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value t = args[1];
+          Value softmax = b.create<arith::DivFOp>(
+              l,
+              b.create<math::ExpOp>(
+                  l, b.create<arith::SubFOp>(l, args[0], args[2])),
+              args[3]);
+          Value c = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<linalg::IndexOp>(l, leadRank));
+          Value isTarget =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, t);
+          Value hit = b.create<arith::SelectOp>(
+              l, isTarget, floatConstant(b, l, elem, 1.0 - smoothing),
+              floatConstant(b, l, elem, 0.0));
+          Value value = b.create<arith::SubFOp>(
+              l, b.create<arith::SubFOp>(l, softmax, hit),
+              floatConstant(b, l, elem, smoothing / classes));
+          Value counts = countsInLoss(b, l, count, t, ignore, classes);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(
+                     l, counts, b.create<arith::MulFOp>(l, value, scale),
+                     floatConstant(b, l, elem, 0.0))});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct BCEWithLogitsLossLowering
+    : public OpRewritePattern<BCEWithLogitsLossOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BCEWithLogitsLossOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType inputType = tensorType(op.getInput());
+    RankedTensorType scalarType = tensorType(op.getResult());
+    Type elem = inputType.getElementType();
+    int64_t rank = inputType.getRank();
+    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
+                                                     ValueRange());
+    SmallVector<AffineMap> maps = {
+        rewriter.getMultiDimIdentityMap(rank),
+        rewriter.getMultiDimIdentityMap(rank),
+        AffineMap::get(rank, 0, {}, op.getContext())};
+    // torch 1.13: (1 - t) * x + m + log(exp(-m) + exp(-x - m)), m = max(-x, 0).
+    auto sum = rewriter.create<linalg::GenericOp>(
+        loc, scalarType, ValueRange{op.getInput(), op.getTarget()},
+        zeroFilled(rewriter, loc, scalarType), maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], t = args[1];
+          Value zero = floatConstant(b, l, elem, 0.0);
+          Value one = floatConstant(b, l, elem, 1.0);
+          Value negX = b.create<arith::NegFOp>(l, x);
+          Value m = b.create<arith::MaximumFOp>(l, negX, zero);
+          Value e = b.create<arith::AddFOp>(
+              l, b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, m)),
+              b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, negX, m)));
+          Value term = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::AddFOp>(
+                  l,
+                  b.create<arith::MulFOp>(
+                      l, b.create<arith::SubFOp>(l, one, t), x),
+                  m),
+              b.create<math::LogOp>(l, e));
+          Value masked = b.create<arith::SelectOp>(
+              l, isRealSample(b, l, count), term, zero);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::AddFOp>(l, args[2], masked)});
+        });
+    Value denominator =
+        lossDenominator(rewriter, loc, op.getCount(), inputType);
+    Value mean = buildElementwise(
+        rewriter, loc, scalarType, sum.getResult(0),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          return b.create<arith::DivFOp>(l, args[0], denominator);
+        });
+    rewriter.replaceOp(op, mean);
+    return success();
+  }
+};
+
+struct BCEWithLogitsLossGradLowering
+    : public OpRewritePattern<BCEWithLogitsLossGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BCEWithLogitsLossGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType inputType = tensorType(op.getInput());
+    Type elem = inputType.getElementType();
+    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
+                                                     ValueRange());
+    Value grad = rewriter.create<tensor::ExtractOp>(loc, op.getGrad(),
+                                                    ValueRange());
+    Value scale = rewriter.create<arith::DivFOp>(
+        loc, grad, lossDenominator(rewriter, loc, op.getCount(), inputType));
+    Value result = buildElementwise(
+        rewriter, loc, inputType, ValueRange{op.getInput(), op.getTarget()},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value one = floatConstant(b, l, elem, 1.0);
+          Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, args[0]));
+          Value sigmoid =
+              b.create<arith::DivFOp>(l, one, b.create<arith::AddFOp>(l, one, e));
+          Value value = b.create<arith::MulFOp>(
+              l, b.create<arith::SubFOp>(l, sigmoid, args[1]), scale);
+          return b.create<arith::SelectOp>(l, isRealSample(b, l, count), value,
+                                           floatConstant(b, l, elem, 0.0));
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -385,7 +860,10 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   using Args = ValueRange;
   patterns.add<ConstantLowering, MatMulLowering, ReduceSumLowering,
                ReshapeLowering, TransposeLowering, BroadcastToLowering, MSELossLowering,
-               MSELossGradLowering, SGDUpdateLowering>(ctx);
+               MSELossGradLowering, SGDUpdateLowering, AdamUpdateLowering,
+               AdagradUpdateLowering, CrossEntropyLossLowering,
+               CrossEntropyLossGradLowering, BCEWithLogitsLossLowering,
+               BCEWithLogitsLossGradLowering>(ctx);
   patterns.add<ElementwiseLowering<AddOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::AddFOp>(l, a[0], a[1]);

@@ -59,11 +59,57 @@ func.func @shapes(%x: tensor<4x3xf32>, %r: tensor<3xf32>) -> (tensor<1x3xf32>, t
 // CHECK: arith.sitofp
 // CHECK: arith.constant 3.000000e+00 : f32
 // CHECK: arith.divf
-// CHECK: arith.negf
-// CHECK: arith.mulf
-// CHECK: arith.addf
-func.func @training(%y: tensor<4x3xf32>, %t: tensor<4x3xf32>, %n: tensor<i64>, %lr: tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>) {
+// CHECK: %[[LR:.+]] = tensor.extract %{{.+}}[%c0{{.*}}] : tensor<8xf32>
+// CHECK: %[[NEG:.+]] = arith.negf %[[LR]]
+// CHECK: linalg.generic
+// CHECK: %[[STEP:.+]] = arith.mulf %[[NEG]], %{{.+}}
+// CHECK: arith.addf %{{.+}}, %[[STEP]]
+func.func @training(%y: tensor<4x3xf32>, %t: tensor<4x3xf32>, %n: tensor<i64>, %h: tensor<8xf32>) -> (tensor<f32>, tensor<4x3xf32>) {
   %l = nn.mse_loss %y, %t, %n : tensor<4x3xf32>, tensor<i64>
-  %u = nn.sgd_update %y, %t, %lr : tensor<4x3xf32>, tensor<f32>
+  %u = nn.sgd_update %y, %t, %h : tensor<4x3xf32>, tensor<8xf32>
   return %l, %u : tensor<f32>, tensor<4x3xf32>
+}
+
+// -----
+
+// Each update of a parameter and its state is one loop with one output per
+// updated tensor. SGD's momentum buffer starts as the first gradient.
+
+// CHECK-LABEL: func.func @momentum
+// CHECK: %[[STEP:.+]] = tensor.extract %{{.+}}[%c1{{.*}}] : tensor<8xf32>
+// CHECK: %[[P:.+]]:2 = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) outs(%{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>)
+// CHECK: %[[FIRST:.+]] = arith.cmpf oeq, %[[STEP]]
+// CHECK: arith.select %[[FIRST]]
+// CHECK: return %[[P]]#0, %[[P]]#1
+func.func @momentum(%p: tensor<4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %h: tensor<8xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0:2 = nn.sgd_update %p, %g state(%b : tensor<4xf32>), %h {momentum = 0.9} : tensor<4xf32>, tensor<8xf32>
+  return %0#0, %0#1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @adam
+// CHECK: linalg.generic {{.*}} outs(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK: arith.maximumf
+// CHECK: math.sqrt
+func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %s: tensor<4xf32>, %h: tensor<8xf32>) -> tensor<4xf32> {
+  %0:4 = nn.adam_update %p, %g state(%s, %s, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>), %h {amsgrad} : tensor<4xf32>, tensor<8xf32>
+  return %0#0 : tensor<4xf32>
+}
+
+// -----
+
+// Cross-entropy: per-position maximum and sum of exponentials, then the
+// loss of each counted position, reading the target's logit.
+
+// CHECK-LABEL: func.func @cross_entropy
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK: math.log
+// CHECK: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<4x3xf32>
+// CHECK: arith.divf
+func.func @cross_entropy(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>) -> tensor<f32> {
+  %0 = nn.cross_entropy_loss %x, %t, %n : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+  return %0 : tensor<f32>
 }

@@ -4,8 +4,8 @@
 // RUN: not nncc-opt %s -split-input-file -nn-build-training="lr=-1" 2>&1 | FileCheck %s --check-prefix=LR
 // RUN: not nncc-opt %s -split-input-file -nn-build-training="loss-output=3" 2>&1 | FileCheck %s --check-prefix=INDEX
 
-// LOSS: unsupported loss 'hinge' (supported: mse)
-// OPT: unsupported optimizer 'lbfgs' (supported: sgd)
+// LOSS: unsupported loss 'hinge' (supported: mse, cross-entropy, bce, none)
+// OPT: unsupported optimizer 'lbfgs' (supported: sgd, adam, adamw, adagrad)
 // LR: invalid learning rate -1
 // INDEX: loss output 3 is out of range: @forward has 1 results
 

@@ -7,16 +7,17 @@
 // CHECK-SAME: (%[[X:.+]]: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
 // CHECK-SAME: %[[T:.+]]: tensor<4x3xf32> {nn.name = "target", nn.role = "target"},
 // CHECK-SAME: %[[N:.+]]: tensor<i64> {nn.role = "count"},
-// CHECK-SAME: %[[LR:.+]]: tensor<f32> {nn.role = "lr"},
+// CHECK-SAME: %[[H:.+]]: tensor<8xf32> {nn.role = "hyper"},
 // CHECK-SAME: %[[W:[^:]+]]: tensor<3x2xf32> {nn.name = "w", nn.param = dense<5.000000e-01> : tensor<3x2xf32>, nn.role = "param"}
 // CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<3x2xf32> {nn.name = "w", nn.role = "param"})
-// CHECK-SAME: nn.loss = "mse", nn.lr = 5.000000e-01 : f32, nn.optimizer = "sgd"
+// CHECK-SAME: nn.loss = "mse", nn.lr = 5.000000e-01 : f32
+// CHECK-SAME: nn.optimizer = "sgd"
 // CHECK: %[[Y:.+]] = nn.matmul %[[X]], %[[W]] transposed
 // CHECK: %[[L:.+]] = nn.mse_loss %[[Y]], %[[T]], %[[N]]
 // CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]], %[[T]], %[[N]]
 // CHECK: %[[DW:.+]] = nn.matmul %[[DY]] transposed, %[[X]]
 // CHECK-NOT: nn.matmul
-// CHECK: %[[W2:.+]] = nn.sgd_update %[[W]], %[[DW]], %[[LR]]
+// CHECK: %[[W2:.+]] = nn.sgd_update %[[W]], %[[DW]], %[[H]]
 // CHECK: return %[[L]], %[[W2]]
 func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
                    %w: tensor<3x2xf32> {nn.name = "w", nn.role = "param", nn.param = dense<0.5> : tensor<3x2xf32>})

@@ -164,17 +164,89 @@ func.func @mse_grad_element_type(%y: tensor<4xf32>, %n: tensor<i64>, %g: tensor<
 
 // -----
 
-func.func @sgd_lr_type(%p: tensor<4xf32>, %lr: tensor<f16>) {
-  // expected-error @+1 {{learning rate element type differs from the parameter's}}
-  %0 = nn.sgd_update %p, %p, %lr : tensor<4xf32>, tensor<f16>
+func.func @sgd_hyper_size(%p: tensor<4xf32>, %h: tensor<3xf32>) {
+  // expected-error @+1 {{hyperparameters must be tensor<8xf32>}}
+  %0 = nn.sgd_update %p, %p, %h : tensor<4xf32>, tensor<3xf32>
   return
 }
 
 // -----
 
-func.func @sgd_grad_type(%p: tensor<4xf32>, %g: tensor<3xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{failed to verify that all of {param, grad, result} have same type}}
-  %0 = "nn.sgd_update"(%p, %g, %lr) : (tensor<4xf32>, tensor<3xf32>, tensor<f32>) -> tensor<4xf32>
+func.func @sgd_grad_type(%p: tensor<4xf32>, %g: tensor<3xf32>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{failed to verify that all of {param, grad} have same type}}
+  %0 = "nn.sgd_update"(%p, %g, %h) : (tensor<4xf32>, tensor<3xf32>, tensor<8xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @sgd_state_count(%p: tensor<4xf32>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{expects 1 state tensors, got 0}}
+  %0 = nn.sgd_update %p, %p, %h {momentum = 0.9} : tensor<4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @adam_state_type(%p: tensor<4xf32>, %s: tensor<2xf32>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{state type 'tensor<2xf32>' differs from parameter type 'tensor<4xf32>'}}
+  %0:3 = nn.adam_update %p, %p state(%s, %s : tensor<2xf32>, tensor<2xf32>), %h : tensor<4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @adagrad_state_count(%p: tensor<4xf32>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{expects 1 state tensors, got 2}}
+  %0:3 = nn.adagrad_update %p, %p state(%p, %p : tensor<4xf32>, tensor<4xf32>), %h : tensor<4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @ce_rank(%x: tensor<4xf32>, %t: tensor<i64>, %n: tensor<i64>) {
+  // expected-error @+1 {{input must have a batch and a class dimension}}
+  %0 = nn.cross_entropy_loss %x, %t, %n : tensor<4xf32>, tensor<i64>, tensor<i64>
+  return
+}
+
+// -----
+
+func.func @ce_target_shape(%x: tensor<4x3xf32>, %t: tensor<3xi64>, %n: tensor<i64>) {
+  // expected-error @+1 {{target shape [3] must be the input shape [4, 3] without its class dimension}}
+  %0 = nn.cross_entropy_loss %x, %t, %n : tensor<4x3xf32>, tensor<3xi64>, tensor<i64>
+  return
+}
+
+// -----
+
+func.func @ce_smoothing(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>) {
+  // expected-error @+1 {{label smoothing 1.500000e+00 is not in [0, 1]}}
+  %0 = nn.cross_entropy_loss %x, %t, %n {label_smoothing = 1.5} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+  return
+}
+
+// -----
+
+func.func @ce_grad_type(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>, %g: tensor<f16>) {
+  // expected-error @+1 {{grad element type differs from the input's}}
+  %0 = nn.cross_entropy_loss_grad %x, %t, %n, %g : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>, tensor<f16>
+  return
+}
+
+// -----
+
+func.func @bce_no_batch(%x: tensor<f32>, %n: tensor<i64>) {
+  // expected-error @+1 {{'nn.bce_with_logits_loss' op input must have a batch dimension}}
+  %0 = nn.bce_with_logits_loss %x, %x, %n : tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
+func.func @bce_grad_type(%x: tensor<4xf32>, %n: tensor<i64>, %g: tensor<f16>) {
+  // expected-error @+1 {{grad element type differs from the input's}}
+  %0 = nn.bce_with_logits_loss_grad %x, %x, %n, %g : tensor<4xf32>, tensor<i64>, tensor<f16>
   return
 }
 

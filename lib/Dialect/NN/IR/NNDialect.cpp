@@ -305,17 +305,123 @@ LogicalResult MSELossGradOp::verify() {
   return success();
 }
 
+LogicalResult CrossEntropyLossOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+  types.push_back(RankedTensorType::get({}, inputType.getElementType()));
+  return success();
+}
+
+/// Classes along the last axis of `input`; `target` has the other axes.
+static LogicalResult verifyClassTarget(Operation *op, RankedTensorType input,
+                                       RankedTensorType target,
+                                       double labelSmoothing) {
+  if (input.getRank() < 2)
+    return op->emitOpError("input must have a batch and a class dimension");
+  if (target.getShape() != input.getShape().drop_back())
+    return op->emitOpError("target shape [")
+           << target.getShape() << "] must be the input shape ["
+           << input.getShape() << "] without its class dimension";
+  if (!(labelSmoothing >= 0.0 && labelSmoothing <= 1.0))
+    return op->emitOpError("label smoothing ")
+           << labelSmoothing << " is not in [0, 1]";
+  return success();
+}
+
+LogicalResult CrossEntropyLossOp::verify() {
+  return verifyClassTarget(*this, getInput().getType(), getTarget().getType(),
+                           getLabelSmoothing().convertToDouble());
+}
+
+LogicalResult CrossEntropyLossGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult CrossEntropyLossGradOp::verify() {
+  if (getGrad().getType().getElementType() !=
+      getInput().getType().getElementType())
+    return emitOpError("grad element type differs from the input's");
+  return verifyClassTarget(*this, getInput().getType(), getTarget().getType(),
+                           getLabelSmoothing().convertToDouble());
+}
+
+LogicalResult BCEWithLogitsLossOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+  types.push_back(RankedTensorType::get({}, inputType.getElementType()));
+  return success();
+}
+
+LogicalResult BCEWithLogitsLossOp::verify() {
+  return verifyLossInput(*this, getInput().getType());
+}
+
+LogicalResult BCEWithLogitsLossGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult BCEWithLogitsLossGradOp::verify() {
+  if (getGrad().getType().getElementType() !=
+      getInput().getType().getElementType())
+    return emitOpError("grad element type differs from the input's");
+  return verifyLossInput(*this, getInput().getType());
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-LogicalResult SGDUpdateOp::verify() {
-  if (getLr().getType().getElementType() !=
-      getParam().getType().getElementType())
-    return emitOpError("learning rate element type differs from the "
-                       "parameter's");
+template <typename OpT>
+static LogicalResult inferUpdateTypes(typename OpT::Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getParam().getType());
+  for (Value state : adaptor.getState())
+    types.push_back(state.getType());
   return success();
 }
+
+template <typename OpT>
+static LogicalResult verifyUpdate(OpT op) {
+  Type paramType = op.getParam().getType();
+  for (Value state : op.getState())
+    if (state.getType() != paramType)
+      return op.emitOpError("state type ")
+             << state.getType() << " differs from parameter type " << paramType;
+  if (op.getState().size() != op.getNumStateTensors())
+    return op.emitOpError("expects ")
+           << op.getNumStateTensors() << " state tensors, got "
+           << op.getState().size();
+  if (op.getHyper().getType().getDimSize(0) != kNumHyperSlots)
+    return op.emitOpError("hyperparameters must be tensor<")
+           << static_cast<int64_t>(kNumHyperSlots) << "xf32>";
+  return success();
+}
+
+#define NN_UPDATE_OP(OP)                                                       \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location>,  \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    return inferUpdateTypes<OP>(adaptor, types);                               \
+  }                                                                            \
+  LogicalResult OP::verify() { return verifyUpdate(*this); }
+NN_UPDATE_OP(SGDUpdateOp)
+NN_UPDATE_OP(AdamUpdateOp)
+NN_UPDATE_OP(AdagradUpdateOp)
+#undef NN_UPDATE_OP
+
+unsigned SGDUpdateOp::getNumStateTensors() {
+  return getMomentum().convertToDouble() != 0.0 ? 1 : 0;
+}
+unsigned AdamUpdateOp::getNumStateTensors() { return getAmsgrad() ? 3 : 2; }
+unsigned AdagradUpdateOp::getNumStateTensors() { return 1; }
 
 #define GET_OP_CLASSES
 #include "nncc/Dialect/NN/IR/NNOps.cpp.inc"

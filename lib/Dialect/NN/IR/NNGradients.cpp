@@ -231,3 +231,23 @@ LogicalResult MSELossOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   grads.push_back(Value());
   return success();
 }
+
+LogicalResult CrossEntropyLossOp::buildGradient(OpBuilder &b,
+                                                ValueRange resultGrads,
+                                                SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<CrossEntropyLossGradOp>(
+      getLoc(), getInput(), getTarget(), getCount(), resultGrads[0],
+      getIgnoreIndexAttr(), getLabelSmoothingAttr()));
+  grads.push_back(Value()); // Class indices.
+  grads.push_back(Value());
+  return success();
+}
+
+LogicalResult BCEWithLogitsLossOp::buildGradient(
+    OpBuilder &b, ValueRange resultGrads, SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<BCEWithLogitsLossGradOp>(
+      getLoc(), getInput(), getTarget(), getCount(), resultGrads[0]));
+  grads.push_back(Value()); // Targets are data.
+  grads.push_back(Value());
+  return success();
+}

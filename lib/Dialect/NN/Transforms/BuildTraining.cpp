@@ -21,6 +21,9 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <cmath>
+#include <cstdio>
+
 namespace nncc::nn {
 #define GEN_PASS_DEF_NNBUILDTRAINING
 #include "nncc/Dialect/NN/Transforms/Passes.h.inc"
@@ -132,6 +135,114 @@ static NamedAttribute roleAttr(Builder &b, StringRef role) {
   return b.getNamedAttr(kRoleAttr, b.getStringAttr(role));
 }
 
+SmallVector<StringRef>
+nncc::nn::optimizerStateNames(const TrainingOptions &options) {
+  if (options.optimizer == "sgd")
+    return options.momentum != 0.0 ? SmallVector<StringRef>{"momentum_buffer"}
+                                   : SmallVector<StringRef>{};
+  if (options.optimizer == "adam" || options.optimizer == "adamw") {
+    SmallVector<StringRef> names = {"exp_avg", "exp_avg_sq"};
+    if (options.amsgrad)
+      names.push_back("max_exp_avg_sq");
+    return names;
+  }
+  return {"sum"}; // adagrad
+}
+
+/// A number as a user wrote it (%g), not in MLIR's scientific notation.
+static std::string formatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
+}
+
+/// Checks the options as torch.optim and torch.nn check theirs.
+static LogicalResult checkOptions(Location loc, const TrainingOptions &o) {
+  static const char *const losses[] = {"mse", "cross-entropy", "bce", "none"};
+  static const char *const optimizers[] = {"sgd", "adam", "adamw", "adagrad"};
+  if (!llvm::is_contained(losses, o.loss))
+    return emitError(loc) << "unsupported loss '" << o.loss
+                          << "' (supported: mse, cross-entropy, bce, none)";
+  if (!llvm::is_contained(optimizers, o.optimizer))
+    return emitError(loc) << "unsupported optimizer '" << o.optimizer
+                          << "' (supported: sgd, adam, adamw, adagrad)";
+  auto nonNegative = [&](double value, StringRef what) -> LogicalResult {
+    if (value >= 0.0 && std::isfinite(value))
+      return success();
+    return emitError(loc) << "invalid " << what << " " << formatNumber(value);
+  };
+  if (failed(nonNegative(o.learningRate, "learning rate")) ||
+      failed(nonNegative(o.momentum, "momentum")) ||
+      failed(nonNegative(o.dampening, "dampening")) ||
+      failed(nonNegative(o.lrDecay, "learning-rate decay")) ||
+      (o.eps && failed(nonNegative(*o.eps, "epsilon"))) ||
+      (o.weightDecay && failed(nonNegative(*o.weightDecay, "weight decay"))))
+    return failure();
+  if (o.nesterov && (o.momentum <= 0.0 || o.dampening != 0.0))
+    return emitError(loc)
+           << "Nesterov momentum requires a momentum and zero dampening";
+  if (!(o.beta1 >= 0.0 && o.beta1 < 1.0) || !(o.beta2 >= 0.0 && o.beta2 < 1.0))
+    return emitError(loc) << "invalid Adam betas (" << formatNumber(o.beta1)
+                          << ", " << formatNumber(o.beta2)
+                          << "): each must be in [0, 1)";
+  if (!(o.labelSmoothing >= 0.0 && o.labelSmoothing <= 1.0))
+    return emitError(loc) << "invalid label smoothing "
+                          << formatNumber(o.labelSmoothing)
+                          << ": it must be in [0, 1]";
+  return success();
+}
+
+/// The type of the target the loss compares `output` with, or failure.
+static FailureOr<RankedTensorType> targetType(func::FuncOp forward,
+                                              const TrainingOptions &options,
+                                              RankedTensorType output) {
+  if (options.loss == "cross-entropy") {
+    if (output.getRank() < 2)
+      return forward.emitError()
+             << "cross-entropy needs logits with a batch and a class "
+                "dimension, got "
+             << output;
+    return RankedTensorType::get(output.getShape().drop_back(),
+                                 IntegerType::get(forward.getContext(), 64));
+  }
+  return output;
+}
+
+static Value buildLoss(OpBuilder &b, const TrainingOptions &options,
+                       Value output, Value target, Value count) {
+  Location loc = output.getLoc();
+  if (options.loss == "cross-entropy")
+    return b.create<CrossEntropyLossOp>(
+        loc, output, target, count, options.ignoreIndex,
+        llvm::APFloat(options.labelSmoothing));
+  if (options.loss == "bce")
+    return b.create<BCEWithLogitsLossOp>(loc, output, target, count);
+  if (options.loss == "none")
+    return output;
+  return b.create<MSELossOp>(loc, output, target, count);
+}
+
+/// The optimizer step of one parameter: its new value, then its new state.
+static Operation *buildUpdate(OpBuilder &b, Location loc,
+                              const TrainingOptions &o, Value param,
+                              Value grad, ValueRange state, Value hyper) {
+  double weightDecay = o.weightDecay.value_or(o.optimizer == "adamw" ? 0.01
+                                                                      : 0.0);
+  if (o.optimizer == "sgd")
+    return b.create<SGDUpdateOp>(loc, param, grad, state, hyper,
+                                 llvm::APFloat(o.momentum),
+                                 llvm::APFloat(o.dampening), o.nesterov,
+                                 llvm::APFloat(weightDecay));
+  if (o.optimizer == "adagrad")
+    return b.create<AdagradUpdateOp>(loc, param, grad, state, hyper,
+                                     llvm::APFloat(o.eps.value_or(1e-10)),
+                                     llvm::APFloat(weightDecay));
+  return b.create<AdamUpdateOp>(
+      loc, param, grad, state, hyper, llvm::APFloat(o.beta1),
+      llvm::APFloat(o.beta2), llvm::APFloat(o.eps.value_or(1e-8)),
+      llvm::APFloat(weightDecay), o.optimizer == "adamw", o.amsgrad);
+}
+
 LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
                                        const TrainingOptions &options) {
   Location moduleLoc = module.getLoc();
@@ -142,15 +253,8 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     return forward.emitError() << "@" << kTrainStepFunc << " already exists";
   if (!forward.getBody().hasOneBlock())
     return forward.emitError("@forward must have exactly one block");
-  if (options.loss != "mse")
-    return emitError(moduleLoc)
-           << "unsupported loss '" << options.loss << "' (supported: mse)";
-  if (options.optimizer != "sgd")
-    return emitError(moduleLoc) << "unsupported optimizer '"
-                                << options.optimizer << "' (supported: sgd)";
-  if (!(options.learningRate >= 0.0))
-    return emitError(moduleLoc)
-           << "invalid learning rate " << options.learningRate;
+  if (failed(checkOptions(moduleLoc, options)))
+    return failure();
   FunctionType forwardType = forward.getFunctionType();
   unsigned lossOutput = options.lossOutput;
   if (!options.lossOutputName.empty()) {
@@ -171,22 +275,33 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
                                << forwardType.getNumResults() << " results";
   auto outputType =
       dyn_cast<RankedTensorType>(forwardType.getResult(lossOutput));
-  if (!outputType || !isa<FloatType>(outputType.getElementType()) ||
-      outputType.getRank() == 0)
-    return forward.emitError()
-           << "the loss needs a float output with a batch dimension, got "
-           << forwardType.getResult(lossOutput);
-  // The loss averages over the first `count` samples of dimension 0, which
-  // therefore must be the batch the library slices its data by.
-  if (auto batch = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr))
-    if (outputType.getDimSize(0) != batch.getInt())
+  bool ownLoss = options.loss == "none";
+  if (ownLoss) {
+    if (!outputType || !isa<FloatType>(outputType.getElementType()) ||
+        outputType.getRank() != 0)
       return forward.emitError()
-             << "the loss output's dimension 0 has size "
-             << outputType.getDimSize(0) << ", but the batch is "
-             << batch.getInt();
+             << "--loss=none needs an output that is a float scalar loss, got "
+             << forwardType.getResult(lossOutput);
+  } else {
+    if (!outputType || !isa<FloatType>(outputType.getElementType()) ||
+        outputType.getRank() == 0)
+      return forward.emitError()
+             << "the loss needs a float output with a batch dimension, got "
+             << forwardType.getResult(lossOutput);
+    // The loss averages over the first `count` samples of dimension 0, which
+    // therefore must be the batch the library slices its data by.
+    if (auto batch = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr))
+      if (outputType.getDimSize(0) != batch.getInt())
+        return forward.emitError()
+               << "the loss output's dimension 0 has size "
+               << outputType.getDimSize(0) << ", but the batch is "
+               << batch.getInt();
+  }
   Type elementType = outputType.getElementType();
+  SmallVector<StringRef> stateNames = optimizerStateNames(options);
 
-  // The signature: inputs..., target, count, lr, params... -> loss, params...
+  // The signature: inputs..., [target], count, hyper, params..., states...
+  //                -> loss, params..., states...
   OpBuilder b(module.getContext());
   SmallVector<Type> argTypes;
   SmallVector<DictionaryAttr> argAttrs;
@@ -201,18 +316,38 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     argTypes.push_back(forwardType.getInput(i));
     argAttrs.push_back(forward.getArgAttrDict(i));
   }
-  argTypes.push_back(outputType);
-  argAttrs.push_back(b.getDictionaryAttr(
-      {b.getNamedAttr(kNameAttr, b.getStringAttr("target")),
-       roleAttr(b, kRoleTarget)}));
+  if (!ownLoss) {
+    FailureOr<RankedTensorType> target =
+        targetType(forward, options, outputType);
+    if (failed(target))
+      return failure();
+    argTypes.push_back(*target);
+    argAttrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr(kNameAttr, b.getStringAttr("target")),
+         roleAttr(b, kRoleTarget)}));
+  }
   argTypes.push_back(RankedTensorType::get({}, b.getI64Type()));
   argAttrs.push_back(b.getDictionaryAttr({roleAttr(b, kRoleCount)}));
-  argTypes.push_back(RankedTensorType::get({}, elementType));
-  argAttrs.push_back(b.getDictionaryAttr({roleAttr(b, kRoleLearningRate)}));
+  argTypes.push_back(RankedTensorType::get({kNumHyperSlots}, b.getF32Type()));
+  argAttrs.push_back(b.getDictionaryAttr({roleAttr(b, kRoleHyper)}));
+  auto stateAttrs = [&](unsigned param, StringRef state) {
+    std::string name =
+        (forward.getArgAttrOfType<StringAttr>(param, kNameAttr).getValue() +
+         "." + state)
+            .str();
+    return b.getDictionaryAttr(
+        {b.getNamedAttr(kNameAttr, b.getStringAttr(name)),
+         roleAttr(b, kRoleState)});
+  };
   for (unsigned i : paramArgs) {
     argTypes.push_back(forwardType.getInput(i));
     argAttrs.push_back(forward.getArgAttrDict(i));
   }
+  for (unsigned i : paramArgs)
+    for (StringRef state : stateNames) {
+      argTypes.push_back(forwardType.getInput(i));
+      argAttrs.push_back(stateAttrs(i, state));
+    }
   SmallVector<Type> resultTypes = {RankedTensorType::get({}, elementType)};
   SmallVector<DictionaryAttr> resultAttrs = {
       b.getDictionaryAttr({roleAttr(b, kRoleLoss)})};
@@ -223,6 +358,11 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     attrs.append(kNameAttr, forward.getArgAttr(i, kNameAttr));
     resultAttrs.push_back(attrs.getDictionary(b.getContext()));
   }
+  for (unsigned i : paramArgs)
+    for (StringRef state : stateNames) {
+      resultTypes.push_back(forwardType.getInput(i));
+      resultAttrs.push_back(stateAttrs(i, state));
+    }
 
   b.setInsertionPointAfter(forward);
   auto trainStep = b.create<func::FuncOp>(
@@ -232,6 +372,13 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   trainStep->setAttr(kLossAttr, b.getStringAttr(options.loss));
   trainStep->setAttr(kOptimizerAttr, b.getStringAttr(options.optimizer));
   trainStep->setAttr(kLearningRateAttr, b.getF32FloatAttr(options.learningRate));
+  trainStep->setAttr(kBeta1Attr, b.getF64FloatAttr(options.beta1));
+  trainStep->setAttr(kBeta2Attr, b.getF64FloatAttr(options.beta2));
+  trainStep->setAttr(kLRDecayAttr, b.getF64FloatAttr(options.lrDecay));
+  trainStep->setAttr(
+      kWeightDecayAttr,
+      b.getF64FloatAttr(options.weightDecay.value_or(
+          options.optimizer == "adamw" ? 0.01 : 0.0)));
   Block *body = trainStep.addEntryBlock();
 
   // 1. The forward computation.
@@ -239,14 +386,15 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   unsigned next = 0;
   for (unsigned i : inputArgs)
     mapping.map(forward.getArgument(i), body->getArgument(next++));
-  Value target = body->getArgument(next++);
+  Value target = ownLoss ? Value() : body->getArgument(next++);
   Value count = body->getArgument(next++);
-  Value lr = body->getArgument(next++);
+  Value hyper = body->getArgument(next++);
   SmallVector<Value> params;
   for (unsigned i : paramArgs) {
     params.push_back(body->getArgument(next));
     mapping.map(forward.getArgument(i), body->getArgument(next++));
   }
+  ValueRange states = body->getArguments().drop_front(next);
   b.setInsertionPointToEnd(body);
   Operation *forwardReturn = forward.getBody().front().getTerminator();
   for (Operation &op : forward.getBody().front().without_terminator())
@@ -254,7 +402,7 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   Value output = mapping.lookup(forwardReturn->getOperand(lossOutput));
 
   // 2. The loss.
-  Value loss = b.create<MSELossOp>(output.getLoc(), output, target, count);
+  Value loss = buildLoss(b, options, output, target, count);
 
   // 3. The gradients.
   GradientMap grads;
@@ -262,16 +410,24 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   if (failed(differentiate(b, *body, loss, active, grads)))
     return failure();
 
-  // 4. The updates, after every gradient: nothing reads a parameter after
-  //    this point, so bufferization may update each one in place.
-  SmallVector<Value> results = {loss};
-  for (Value param : params) {
+  // 4. The updates, after every gradient: nothing reads a parameter or a
+  //    state after this point, so each may be updated in place.
+  SmallVector<Value> newParams, newStates;
+  for (auto [index, param] : llvm::enumerate(params)) {
     Value grad = grads.lookup(param);
     if (!grad) // The loss does not depend on it: its gradient is zero.
       grad = createZeroConstant(b, param.getLoc(),
                                 cast<RankedTensorType>(param.getType()));
-    results.push_back(b.create<SGDUpdateOp>(param.getLoc(), param, grad, lr));
+    ValueRange state = states.slice(index * stateNames.size(),
+                                    stateNames.size());
+    Operation *update =
+        buildUpdate(b, param.getLoc(), options, param, grad, state, hyper);
+    newParams.push_back(update->getResult(0));
+    llvm::append_range(newStates, update->getResults().drop_front());
   }
+  SmallVector<Value> results = {loss};
+  llvm::append_range(results, newParams);
+  llvm::append_range(results, newStates);
   b.create<func::ReturnOp>(forward.getLoc(), results);
   eraseDeadOps(*body);
   return success();
@@ -280,8 +436,21 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
 void BuildTraining::runOnOperation() {
   TrainingOptions options;
   options.loss = loss;
+  options.ignoreIndex = ignoreIndex;
+  options.labelSmoothing = labelSmoothing;
   options.optimizer = optimizer;
   options.learningRate = learningRate;
+  options.momentum = momentum;
+  options.dampening = dampening;
+  options.nesterov = nesterov;
+  options.beta1 = beta1;
+  options.beta2 = beta2;
+  if (eps >= 0)
+    options.eps = eps;
+  if (weightDecay >= 0)
+    options.weightDecay = weightDecay;
+  options.amsgrad = amsgrad;
+  options.lrDecay = lrDecay;
   options.lossOutput = lossOutput;
   if (failed(buildTrainStep(getOperation(), options)))
     signalPassFailure();

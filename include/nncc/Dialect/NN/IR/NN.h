@@ -30,6 +30,18 @@ namespace nncc::nn {
 constexpr llvm::StringLiteral kNameAttr = "nn.name";
 constexpr llvm::StringLiteral kParamAttr = "nn.param";
 
+/// The slots of the hyperparameter vector that the generated library fills
+/// before each step (lib/Runtime/nncc_runtime.c computes them in double).
+enum HyperSlot : int64_t {
+  kHyperLearningRate = 0,  ///< lr
+  kHyperStep = 1,          ///< t, the 1-based number of this step
+  kHyperAdamStepSize = 2,  ///< lr / (1 - beta1^t)
+  kHyperAdamBias2Sqrt = 3, ///< sqrt(1 - beta2^t)
+  kHyperAdagradLR = 4,     ///< lr / (1 + (t - 1) * lr_decay)
+  kHyperDecayFactor = 5,   ///< 1 - lr * weight_decay (AdamW)
+  kNumHyperSlots = 8,
+};
+
 /// The numpy broadcast of two shapes, or failure when a pair of dimensions is
 /// neither equal nor 1.
 mlir::FailureOr<llvm::SmallVector<int64_t>>

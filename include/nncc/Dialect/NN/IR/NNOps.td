@@ -42,7 +42,10 @@ def NN_Dialect : Dialect {
 
 def NN_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def NN_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
-def NN_CountTensor : 0DTensorOf<[I64]>;
+/// The number of real samples in a (possibly partial) batch.
+def NN_CountTensor : 0DTensorOf<[I64]> {
+  let builderCall = "::mlir::RankedTensorType::get({}, $_builder.getI64Type())";
+}
 
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, traits>;
@@ -331,26 +334,192 @@ def NN_MSELossGradOp : NN_Op<"mse_loss_grad", [Pure,
   let hasVerifier = 1;
 }
 
+def NN_CrossEntropyLossOp : NN_Op<"cross_entropy_loss", [Pure,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Softmax cross-entropy over the last axis, as torch's";
+  let description = [{
+    `input` holds logits with the classes along its last axis, `[..., C]`;
+    `target` holds class indices of shape `[...]`. The result is the mean
+    over the positions whose sample (dimension 0) is before `count` and whose
+    target is not `ignore_index` of
+    `(1 - s) * -log_softmax(input)[t] + s / C * -sum(log_softmax(input))`
+    with `s = label_smoothing`, as `torch.nn.CrossEntropyLoss` computes it.
+
+    ```mlir
+    %l = nn.cross_entropy_loss %logits, %t, %n
+        : tensor<4x10xf32>, tensor<4xi64>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, RankedTensorOf<[I64]>:$target,
+                       NN_CountTensor:$count,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing);
+  let results = (outs NN_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target `,` $count attr-dict `:` type($input) `,` type($target)
+    `,` type($count)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_CrossEntropyLossGradOp : NN_Op<"cross_entropy_loss_grad", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "Gradient of nn.cross_entropy_loss with respect to its input";
+  let description = [{
+    `(softmax(input) - (1 - s) * onehot(t) - s / C) * grad / n` at the
+    positions that count (see nn.cross_entropy_loss), 0 elsewhere, where `n`
+    is their number.
+
+    ```mlir
+    %d = nn.cross_entropy_loss_grad %logits, %t, %n, %dl
+        : tensor<4x10xf32>, tensor<4xi64>, tensor<i64>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, RankedTensorOf<[I64]>:$target,
+                       NN_CountTensor:$count, NN_ScalarFloatTensor:$grad,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target `,` $count `,` $grad attr-dict `:` type($input) `,`
+    type($target) `,` type($count) `,` type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BCEWithLogitsLossOp : NN_Op<"bce_with_logits_loss", [Pure,
+    InferTypeOpAdaptor, AllTypesMatch<["input", "target"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Binary cross-entropy of sigmoid(input), as torch's";
+  let description = [{
+    The mean over the elements of the first `count` samples of
+    `-(t * log(sigmoid(x)) + (1 - t) * log(1 - sigmoid(x)))`, computed
+    stably as `torch.nn.BCEWithLogitsLoss` does.
+
+    ```mlir
+    %l = nn.bce_with_logits_loss %x, %t, %n : tensor<4x1xf32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$target,
+                       NN_CountTensor:$count);
+  let results = (outs NN_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target `,` $count attr-dict `:` type($input) `,` type($count)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BCEWithLogitsLossGradOp : NN_Op<"bce_with_logits_loss_grad", [Pure,
+    InferTypeOpAdaptor, AllTypesMatch<["input", "target"]>]> {
+  let summary = "Gradient of nn.bce_with_logits_loss";
+  let description = [{
+    `(sigmoid(input) - target) * grad / (count * sample_size)` for the
+    samples before `count`, 0 after.
+
+    ```mlir
+    %d = nn.bce_with_logits_loss_grad %x, %t, %n, %dl
+        : tensor<4x1xf32>, tensor<i64>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$target,
+                       NN_CountTensor:$count, NN_ScalarFloatTensor:$grad);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target `,` $count `,` $grad attr-dict `:` type($input) `,`
+    type($count) `,` type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-def NN_SGDUpdateOp : NN_Op<"sgd_update", [Pure,
-    AllTypesMatch<["param", "grad", "result"]>]> {
-  let summary = "Plain stochastic gradient descent: param - lr * grad";
+/// The per-step hyperparameters, computed by the library before each step
+/// (see HyperSlot in NN.h): the learning rate can change between steps, and
+/// bias corrections depend on the step count.
+def NN_HyperTensor : 1DTensorOf<[F32]>;
+
+/// The update of one parameter and its optimizer state by one optimizer
+/// step. `state` and the `new_state` results have the parameter's type; their
+/// number is fixed by the optimizer and its attributes.
+class NN_UpdateOp<string mnemonic, dag attrs>
+    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+                       AllTypesMatch<["param", "grad"]>]> {
+  let arguments = !con((ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
+                            Variadic<NN_FloatTensor>:$state,
+                            NN_HyperTensor:$hyper), attrs);
+  let results = (outs NN_FloatTensor:$new_param,
+                      Variadic<NN_FloatTensor>:$new_state);
+  let assemblyFormat = [{
+    $param `,` $grad (`state` `(` $state^ `:` type($state) `)`)? `,` $hyper
+    attr-dict `:` type($param) `,` type($hyper)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// How many state tensors this configuration of the optimizer keeps.
+    unsigned getNumStateTensors();
+  }];
+}
+
+def NN_SGDUpdateOp : NN_UpdateOp<"sgd_update", (ins
+    DefaultValuedAttr<F64Attr, "0.0">:$momentum,
+    DefaultValuedAttr<F64Attr, "0.0">:$dampening,
+    UnitAttr:$nesterov,
+    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay)> {
+  let summary = "torch.optim.SGD: momentum, dampening, Nesterov, weight decay";
   let description = [{
-    The update of `torch.optim.SGD` without momentum or weight decay. The
-    learning rate is a tensor so that it can change between steps.
+    As `torch.optim.SGD` (1.13), with `d = grad + weight_decay * param`:
+    without momentum `param - lr * d`; with momentum, the state is the
+    momentum buffer `buf`, which is `d` on the first step and
+    `momentum * buf + (1 - dampening) * d` after, and the step is `buf`, or
+    `d + momentum * buf` with `nesterov`.
 
     ```mlir
-    %w2 = nn.sgd_update %w, %dw, %lr : tensor<4x2xf32>, tensor<f32>
+    %w2, %buf2 = nn.sgd_update %w, %dw state(%buf : tensor<4x2xf32>), %hyper
+        {momentum = 0.9} : tensor<4x2xf32>, tensor<8xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
-                       NN_ScalarFloatTensor:$lr);
-  let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$param `,` $grad `,` $lr attr-dict `:` type($param) `,` type($lr)";
-  let hasVerifier = 1;
+}
+
+def NN_AdamUpdateOp : NN_UpdateOp<"adam_update", (ins
+    DefaultValuedAttr<F64Attr, "0.9">:$beta1,
+    DefaultValuedAttr<F64Attr, "0.999">:$beta2,
+    DefaultValuedAttr<F64Attr, "1e-8">:$eps,
+    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+    UnitAttr:$decoupled,
+    UnitAttr:$amsgrad)> {
+  let summary = "torch.optim.Adam, or AdamW with `decoupled` weight decay";
+  let description = [{
+    The state is the first and second moment estimates (and their running
+    maximum with `amsgrad`). Weight decay adds `weight_decay * param` to the
+    gradient (Adam), or with `decoupled` scales the parameter by
+    `1 - lr * weight_decay` first (AdamW). Bias corrections come from the
+    step count through the hyperparameters.
+
+    ```mlir
+    %w2, %m2, %v2 = nn.adam_update %w, %dw
+        state(%m, %v : tensor<4x2xf32>, tensor<4x2xf32>), %hyper
+        : tensor<4x2xf32>, tensor<8xf32>
+    ```
+  }];
+}
+
+def NN_AdagradUpdateOp : NN_UpdateOp<"adagrad_update", (ins
+    DefaultValuedAttr<F64Attr, "1e-10">:$eps,
+    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay)> {
+  let summary = "torch.optim.Adagrad";
+  let description = [{
+    The state is the running sum of squared gradients; the step is
+    `clr * grad / (sqrt(sum) + eps)` with the decayed learning rate `clr`
+    from the hyperparameters.
+
+    ```mlir
+    %w2, %s2 = nn.adagrad_update %w, %dw state(%s : tensor<4x2xf32>), %hyper
+        : tensor<4x2xf32>, tensor<8xf32>
+    ```
+  }];
 }
 
 #endif // NNCC_DIALECT_NN_IR_NNOPS_TD

@@ -24,16 +24,38 @@ def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
        updates may overwrite parameters in place.
 
     The result is
-    `@train_step(inputs..., targets..., count, lr, params...) -> (loss, params...)`
-    with each argument and result tagged by an `nn.role` attribute.
+    `@train_step(inputs..., targets..., count, hyper, params..., states...)
+        -> (loss, params..., states...)`
+    with each argument and result tagged by an `nn.role` attribute: `count`
+    is the number of real samples in the batch, `hyper` the per-step
+    hyperparameters (see HyperSlot), `states` the optimizer state of every
+    parameter, in the order of the parameters.
   }];
   let options = [
     Option<"loss", "loss", "std::string", /*default=*/"\"mse\"",
-           "The loss: mse">,
+           "The loss: mse, cross-entropy, bce or none">,
+    Option<"ignoreIndex", "ignore-index", "int64_t", /*default=*/"-100",
+           "cross-entropy: the target class left out of the mean">,
+    Option<"labelSmoothing", "label-smoothing", "double", /*default=*/"0.0",
+           "cross-entropy: label smoothing">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
-           "The optimizer: sgd">,
+           "The optimizer: sgd, adam, adamw or adagrad">,
     Option<"learningRate", "lr", "double", /*default=*/"0.01",
            "The initial learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.0", "SGD momentum">,
+    Option<"dampening", "dampening", "double", /*default=*/"0.0",
+           "SGD dampening">,
+    Option<"nesterov", "nesterov", "bool", /*default=*/"false",
+           "SGD Nesterov momentum">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam beta2">,
+    Option<"eps", "eps", "double", /*default=*/"-1.0",
+           "Adam/Adagrad epsilon (negative: the optimizer's default)">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"-1.0",
+           "Weight decay (negative: the optimizer's default)">,
+    Option<"amsgrad", "amsgrad", "bool", /*default=*/"false", "Adam AMSGrad">,
+    Option<"lrDecay", "lr-decay", "double", /*default=*/"0.0",
+           "Adagrad learning-rate decay">,
     Option<"lossOutput", "loss-output", "unsigned", /*default=*/"0",
            "Index of the @forward result the loss is computed on">,
   ];

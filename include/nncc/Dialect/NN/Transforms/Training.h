@@ -9,7 +9,9 @@
 #define NNCC_DIALECT_NN_TRANSFORMS_TRAINING_H
 
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include <optional>
 #include <string>
 
 namespace mlir {
@@ -32,8 +34,9 @@ constexpr llvm::StringLiteral kRoleAttr = "nn.role";
 constexpr llvm::StringLiteral kRoleInput = "input";
 constexpr llvm::StringLiteral kRoleTarget = "target";
 constexpr llvm::StringLiteral kRoleCount = "count";
-constexpr llvm::StringLiteral kRoleLearningRate = "lr";
+constexpr llvm::StringLiteral kRoleHyper = "hyper";
 constexpr llvm::StringLiteral kRoleParam = "param";
+constexpr llvm::StringLiteral kRoleState = "state";
 constexpr llvm::StringLiteral kRoleLoss = "loss";
 constexpr llvm::StringLiteral kRoleOutput = "output";
 
@@ -41,20 +44,49 @@ constexpr llvm::StringLiteral kRoleOutput = "output";
 constexpr llvm::StringLiteral kLossAttr = "nn.loss";
 constexpr llvm::StringLiteral kOptimizerAttr = "nn.optimizer";
 constexpr llvm::StringLiteral kLearningRateAttr = "nn.lr";
+/// What the library needs to compute the per-step hyperparameters.
+constexpr llvm::StringLiteral kBeta1Attr = "nn.beta1";
+constexpr llvm::StringLiteral kBeta2Attr = "nn.beta2";
+constexpr llvm::StringLiteral kLRDecayAttr = "nn.lr_decay";
+constexpr llvm::StringLiteral kWeightDecayAttr = "nn.weight_decay";
 
 /// The arena size, in bytes, that nn-plan-memory chose for a function.
 constexpr llvm::StringLiteral kWorkspaceBytesAttr = "nn.workspace_bytes";
 constexpr llvm::StringLiteral kRoleWorkspace = "workspace";
 
 struct TrainingOptions {
+  /// mse, cross-entropy, bce or none.
   std::string loss = "mse";
+  /// cross-entropy: targets equal to this class are left out of the mean.
+  int64_t ignoreIndex = -100;
+  /// cross-entropy: PyTorch's label_smoothing.
+  double labelSmoothing = 0.0;
+
+  /// sgd, adam, adamw or adagrad, with torch.optim's options and defaults.
   std::string optimizer = "sgd";
   double learningRate = 0.01;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  bool nesterov = false;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  /// Unset: 1e-8 for adam/adamw, 1e-10 for adagrad.
+  std::optional<double> eps;
+  /// Unset: 0.01 for adamw, 0 otherwise.
+  std::optional<double> weightDecay;
+  bool amsgrad = false;
+  double lrDecay = 0.0;
+
   /// The @forward result the loss is computed on: by name when
   /// `lossOutputName` is set, else by index.
   unsigned lossOutput = 0;
   std::string lossOutputName;
 };
+
+/// The names of the optimizer state tensors kept per parameter, as
+/// torch.optim names them (momentum_buffer, exp_avg, ...).
+llvm::SmallVector<llvm::StringRef> optimizerStateNames(
+    const TrainingOptions &options);
 
 /// Builds @train_step from @forward in `module` (see nn-build-training).
 mlir::LogicalResult buildTrainStep(mlir::ModuleOp module,
