@@ -12,13 +12,15 @@
  *
  *===------------------------------------------------------------------===*/
 
-#define _POSIX_C_SOURCE 200112L
+#define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ABI.md types. */
 typedef struct {
@@ -48,6 +50,9 @@ enum {
   NNCC_ERR_NOMEM = -4,
   NNCC_ERR_NO_TRAINING = -5,
   NNCC_ERR_ARGUMENT = -6,
+  NNCC_ERR_IO = -7,
+  NNCC_ERR_BAD_CHECKPOINT = -8,
+  NNCC_ERR_WRONG_MODEL = -9,
 };
 
 /* Provided by the compiler. */
@@ -77,6 +82,8 @@ extern const int32_t __nncc_optimizer; /* NNCC_OPT_* */
 extern const double __nncc_beta1, __nncc_beta2, __nncc_lr_decay,
     __nncc_weight_decay;
 extern const int64_t __nncc_ignore_index, __nncc_num_classes;
+/* Identifies the model's parameters and optimizer state in checkpoints. */
+extern const uint64_t __nncc_fingerprint;
 /* Kernels take one array of pointers, in the order of the roles:
    forward:    inputs, params, outputs, workspace
    train_step: inputs, targets, count, hyper, params, states,
@@ -177,6 +184,12 @@ const char *nncc_strerror(int code) {
     return "the library was compiled for inference only";
   case NNCC_ERR_ARGUMENT:
     return "invalid argument value";
+  case NNCC_ERR_IO:
+    return "cannot read or write the file";
+  case NNCC_ERR_BAD_CHECKPOINT:
+    return "not a checkpoint, or truncated or corrupted";
+  case NNCC_ERR_WRONG_MODEL:
+    return "the checkpoint belongs to another model";
   default:
     return "unknown error code";
   }
@@ -512,4 +525,129 @@ int nncc_train(nncc_model *m, const void *const *inputs,
     }
   }
   return NNCC_OK;
+}
+
+/*===---------------------------- checkpoints ---------------------------===*/
+
+/* Layout (docs/abi.md): a header of six 64-bit little-endian words --
+   magic "NNCCCKPT", format version, model fingerprint, step count, parameter
+   bytes, state bytes -- then the parameters and the state as the model
+   stores them, then an FNV-1a 64 checksum of everything before it. */
+#define CKPT_HEADER_WORDS 6
+#define CKPT_VERSION 1
+static const char kMagic[8] = {'N', 'N', 'C', 'C', 'C', 'K', 'P', 'T'};
+
+static uint64_t fnv1a(uint64_t hash, const unsigned char *data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    hash ^= data[i];
+    hash *= 0x100000001B3ull;
+  }
+  return hash;
+}
+
+static size_t checkpoint_bytes(void) {
+  return CKPT_HEADER_WORDS * 8 + (size_t)__nncc_param_storage_bytes +
+         (size_t)__nncc_state_storage_bytes + 8;
+}
+
+int nncc_save(const nncc_model *m, const char *path) {
+  if (!m || !path)
+    return NNCC_ERR_NULL;
+  uint64_t header[CKPT_HEADER_WORDS];
+  memcpy(&header[0], kMagic, 8);
+  header[1] = CKPT_VERSION;
+  header[2] = __nncc_fingerprint;
+  header[3] = (uint64_t)m->steps;
+  header[4] = __nncc_param_storage_bytes;
+  header[5] = __nncc_state_storage_bytes;
+  uint64_t sum = 0xCBF29CE484222325ull;
+  sum = fnv1a(sum, (const unsigned char *)header, sizeof header);
+  sum = fnv1a(sum, m->params, (size_t)__nncc_param_storage_bytes);
+  sum = fnv1a(sum, m->state, (size_t)__nncc_state_storage_bytes);
+
+  /* Write a temporary file beside the target, make it durable, then rename
+     it over the target: a crash at any point leaves the old file intact. */
+  size_t len = strlen(path);
+  char *temp = (char *)malloc(len + 16);
+  if (!temp)
+    return NNCC_ERR_NOMEM;
+  memcpy(temp, path, len);
+  memcpy(temp + len, ".tmp-XXXXXX", 12);
+  int fd = mkstemp(temp);
+  if (fd < 0) {
+    free(temp);
+    return NNCC_ERR_IO;
+  }
+  FILE *f = fdopen(fd, "wb");
+  int ok = f != NULL;
+  if (ok)
+    ok = fwrite(header, sizeof header, 1, f) == 1 &&
+         (__nncc_param_storage_bytes == 0 ||
+          fwrite(m->params, (size_t)__nncc_param_storage_bytes, 1, f) == 1) &&
+         (__nncc_state_storage_bytes == 0 ||
+          fwrite(m->state, (size_t)__nncc_state_storage_bytes, 1, f) == 1) &&
+         fwrite(&sum, sizeof sum, 1, f) == 1 && fflush(f) == 0 &&
+         fsync(fileno(f)) == 0;
+  if (f)
+    ok = fclose(f) == 0 && ok;
+  else
+    close(fd);
+  if (ok)
+    ok = rename(temp, path) == 0;
+  if (!ok)
+    unlink(temp);
+  free(temp);
+  return ok ? NNCC_OK : NNCC_ERR_IO;
+}
+
+int nncc_load(nncc_model *m, const char *path) {
+  if (!m || !path)
+    return NNCC_ERR_NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NNCC_ERR_IO;
+  /* Read the whole file, one byte more than expected to detect extra data;
+     nothing is copied into the model before every check passed. */
+  size_t expected = checkpoint_bytes();
+  unsigned char *data = (unsigned char *)malloc(expected + 1);
+  if (!data) {
+    fclose(f);
+    return NNCC_ERR_NOMEM;
+  }
+  size_t got = fread(data, 1, expected + 1, f);
+  int read_error = ferror(f);
+  fclose(f);
+  int rc = NNCC_OK;
+  uint64_t header[CKPT_HEADER_WORDS];
+  if (read_error)
+    rc = NNCC_ERR_IO;
+  else if (got < sizeof header || memcmp(data, kMagic, 8) != 0)
+    rc = NNCC_ERR_BAD_CHECKPOINT;
+  if (rc == NNCC_OK) {
+    memcpy(header, data, sizeof header);
+    if (header[1] != CKPT_VERSION)
+      rc = NNCC_ERR_BAD_CHECKPOINT;
+    else if (header[2] != __nncc_fingerprint ||
+             header[4] != __nncc_param_storage_bytes ||
+             header[5] != __nncc_state_storage_bytes)
+      rc = NNCC_ERR_WRONG_MODEL;
+    else if (got != expected)
+      rc = NNCC_ERR_BAD_CHECKPOINT;
+  }
+  if (rc == NNCC_OK) {
+    uint64_t sum, stored;
+    sum = fnv1a(0xCBF29CE484222325ull, data, expected - 8);
+    memcpy(&stored, data + expected - 8, 8);
+    if (sum != stored || (int64_t)header[3] < 0)
+      rc = NNCC_ERR_BAD_CHECKPOINT;
+  }
+  if (rc == NNCC_OK) {
+    const unsigned char *p = data + sizeof header;
+    memcpy(m->params, p, (size_t)__nncc_param_storage_bytes);
+    memcpy(m->state, p + __nncc_param_storage_bytes,
+           (size_t)__nncc_state_storage_bytes);
+    m->steps = (int64_t)header[3];
+  }
+  free(data);
+  return rc;
 }

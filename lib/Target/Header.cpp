@@ -48,7 +48,10 @@ enum {
   NNCC_ERR_SIZE = -3,         /* an element count does not match the tensor */
   NNCC_ERR_NOMEM = -4,        /* out of memory */
   NNCC_ERR_NO_TRAINING = -5,  /* the library was compiled with --inference */
-  NNCC_ERR_ARGUMENT = -6      /* an argument value is invalid */
+  NNCC_ERR_ARGUMENT = -6,     /* an argument value is invalid */
+  NNCC_ERR_IO = -7,           /* a checkpoint file cannot be read or written */
+  NNCC_ERR_BAD_CHECKPOINT = -8, /* not a checkpoint, or truncated or corrupted */
+  NNCC_ERR_WRONG_MODEL = -9   /* a checkpoint of another model */
 };
 
 typedef struct {
@@ -102,6 +105,13 @@ float nncc_get_learning_rate(const nncc_model *m);  /* NaN for a NULL model */
 /* Parameters by index (see nncc_param_info). numel must match. */
 int nncc_get_param(const nncc_model *m, int32_t i, void *dst, int64_t numel);
 int nncc_set_param(nncc_model *m, int32_t i, const void *src, int64_t numel);
+
+/* Checkpoints: parameters, optimizer state and step count. save writes
+   atomically (a crash leaves the old file intact). load rejects a file of
+   another model, a truncated or corrupted file, and then leaves the model
+   unchanged. */
+int nncc_save(const nncc_model *m, const char *path);
+int nncc_load(nncc_model *m, const char *path);
 
 const char *nncc_strerror(int code);
 )";

@@ -205,6 +205,7 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addDouble("__nncc_weight_decay", iface.weightDecay);
   meta.addInt64("__nncc_ignore_index", iface.ignoreIndex);
   meta.addInt64("__nncc_num_classes", iface.numClasses);
+  meta.addInt64("__nncc_fingerprint", iface.fingerprint());
   meta.addConstant("__nncc_default_lr",
                    llvm::ConstantFP::get(llvm::Type::getFloatTy(
                                              module.getContext()),

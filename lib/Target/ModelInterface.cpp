@@ -21,6 +21,31 @@ uint64_t TensorSpec::sizeInBytes() const {
   return static_cast<uint64_t>(numElements()) * (dtype == DType::Int64 ? 8 : 4);
 }
 
+uint64_t ModelInterface::fingerprint() const {
+  // FNV-1a over a canonical description: stable across compilers and runs.
+  uint64_t hash = 0xCBF29CE484222325ull;
+  auto add = [&](llvm::StringRef text) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 0x100000001B3ull;
+    }
+  };
+  auto addSpecs = [&](llvm::StringRef what, const std::vector<TensorSpec> &specs) {
+    add(what);
+    for (const TensorSpec &spec : specs) {
+      add(spec.name);
+      add(":" + std::to_string(static_cast<int32_t>(spec.dtype)));
+      for (int64_t d : spec.shape)
+        add("," + std::to_string(d));
+      add(";");
+    }
+  };
+  addSpecs("params", params);
+  addSpecs("states", states);
+  add("optimizer:" + optimizer);
+  return hash;
+}
+
 static FailureOr<TensorSpec> makeSpec(Location loc, StringRef name, Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape())

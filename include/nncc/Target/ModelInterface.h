@@ -43,6 +43,10 @@ struct ModelInterface {
   double beta1 = 0.9, beta2 = 0.999, lrDecay = 0.0, weightDecay = 0.0;
   /// For checking cross-entropy targets: classes and the ignored index.
   int64_t numClasses = 0, ignoreIndex = -100;
+  /// A hash of everything a checkpoint holds: the names, types and shapes
+  /// of the parameters and optimizer states, and the optimizer.
+  uint64_t fingerprint() const;
+
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;
 };

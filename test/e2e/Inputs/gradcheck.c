@@ -25,10 +25,25 @@ static float uniform(float lo, float hi) {
   return lo + (hi - lo) * (float)(state >> 40) / (float)(1 << 24);
 }
 
+/* Floats in [-1, 1]; integer targets are class indices of the first
+   output's last axis; binary targets (BINARY_TARGETS) are 0 or 1. */
 static void *random_tensor(const nncc_tensor_info *info) {
+  if (info->dtype == NNCC_INT64) {
+    const nncc_tensor_info *out = nncc_output_info(0);
+    int64_t classes = out->shape[out->rank - 1];
+    int64_t *data = malloc((size_t)info->numel * sizeof(int64_t));
+    for (int64_t i = 0; i < info->numel; ++i)
+      data[i] = (int64_t)(uniform(0.0f, 1.0f) * (float)classes) % classes;
+    return data;
+  }
   float *data = malloc((size_t)info->numel * sizeof(float));
   for (int64_t i = 0; i < info->numel; ++i)
+#ifdef BINARY_TARGETS
+    data[i] = info == nncc_target_info(0) ? (float)(uniform(0, 1) > 0.5f)
+                                          : uniform(-1.0f, 1.0f);
+#else
     data[i] = uniform(-1.0f, 1.0f);
+#endif
   return data;
 }
 
