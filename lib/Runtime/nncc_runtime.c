@@ -84,10 +84,12 @@ extern const double __nncc_beta1, __nncc_beta2, __nncc_lr_decay,
 extern const int64_t __nncc_ignore_index, __nncc_num_classes;
 /* Identifies the model's parameters and optimizer state in checkpoints. */
 extern const uint64_t __nncc_fingerprint;
+/* 1 for a parameter the optimizer updates, 0 for one frozen by --freeze. */
+extern const int32_t __nncc_param_trained[];
 /* Kernels take one array of pointers, in the order of the roles:
    forward:    inputs, params, outputs, workspace
    train_step: inputs, targets, count, hyper, params, states,
-               loss, params, states, workspace */
+               loss, trained params, states, workspace */
 extern void __nncc_forward_packed(void **args);
 extern void __nncc_train_step_packed(void **args);
 
@@ -354,7 +356,8 @@ static void train_batch(nncc_model *m, const void *const *inputs,
     *a++ = state_ptr(m, i);
   *a++ = loss;
   for (int32_t i = 0; i < __nncc_num_params; ++i)
-    *a++ = param_ptr(m, i);
+    if (__nncc_param_trained[i])
+      *a++ = param_ptr(m, i);
   for (int32_t i = 0; i < __nncc_num_states; ++i)
     *a++ = state_ptr(m, i);
   *a++ = m->workspace;

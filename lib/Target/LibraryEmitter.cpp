@@ -206,6 +206,12 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addInt64("__nncc_ignore_index", iface.ignoreIndex);
   meta.addInt64("__nncc_num_classes", iface.numClasses);
   meta.addInt64("__nncc_fingerprint", iface.fingerprint());
+  std::vector<int32_t> trained;
+  for (size_t i = 0; i < iface.params.size(); ++i)
+    trained.push_back(i < iface.trained.size() && iface.trained[i]);
+  meta.addConstant("__nncc_param_trained",
+                   llvm::ConstantDataArray::get(
+                       module.getContext(), llvm::ArrayRef<int32_t>(trained)));
   meta.addConstant("__nncc_default_lr",
                    llvm::ConstantFP::get(llvm::Type::getFloatTy(
                                              module.getContext()),
@@ -382,12 +388,14 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
 
   size_t inputs = iface.inputs.size(), targets = iface.targets.size(),
          outputs = iface.outputs.size(), params = iface.params.size(),
-         states = iface.states.size();
+         states = iface.states.size(),
+         trained = llvm::count(iface.trained, true);
   // See the kernel argument order in lib/Runtime/nncc_runtime.c.
   if (!addPackedWrapper(*module, "forward", inputs + params + outputs + 1,
                         error) ||
       !addPackedWrapper(*module, "train_step",
-                        inputs + targets + 2 + 2 * (params + states) + 1 + 1,
+                        inputs + targets + 2 + params + states + 1 + trained +
+                            states + 1,
                         error))
     return nullptr;
   addMetadata(*module, iface);

@@ -41,6 +41,8 @@ uint64_t ModelInterface::fingerprint() const {
     }
   };
   addSpecs("params", params);
+  for (bool t : trained)
+    add(t ? "t" : "f");
   addSpecs("states", states);
   add("optimizer:" + optimizer);
   return hash;
@@ -117,6 +119,11 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
   if (!trainStep)
     return iface;
   iface.trainable = true;
+  for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
+    DictionaryAttr attrs = trainStep.getArgAttrDict(i);
+    if (stringAttr(attrs, nn::kRoleAttr) == nn::kRoleParam)
+      iface.trained.push_back(!attrs.get(nn::kFrozenAttr));
+  }
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     DictionaryAttr attrs = trainStep.getArgAttrDict(i);
     StringRef role = stringAttr(attrs, nn::kRoleAttr);

@@ -85,6 +85,10 @@ static cl::opt<std::string>
                 cl::value_desc("F"), cl::cat(category));
 static cl::opt<bool> amsgrad("amsgrad", cl::desc("Adam/AdamW AMSGrad"),
                              cl::cat(category));
+static cl::list<std::string>
+    freeze("freeze", cl::desc("Initializers that stay fixed"),
+           cl::value_desc("NAME[,NAME...]"), cl::CommaSeparated,
+           cl::cat(category));
 static cl::opt<std::string> lrDecay("lr-decay",
                                     cl::desc("Adagrad learning-rate decay"),
                                     cl::value_desc("F"), cl::cat(category));
@@ -197,6 +201,7 @@ static bool parseOptions(nncc::CompilerOptions &options) {
     }
     training.ignoreIndex = index;
   }
+  training.frozen.assign(freeze.begin(), freeze.end());
   training.nesterov = nesterov;
   training.amsgrad = amsgrad;
   if (!batch.empty()) {

@@ -33,6 +33,8 @@ struct ModelInterface {
   std::vector<TensorSpec> inputs, targets, outputs, params;
   /// Optimizer state tensors (named PARAM.SLOT), in @train_step's order.
   std::vector<TensorSpec> states;
+  /// Whether each parameter is trained (false: frozen with --freeze).
+  std::vector<bool> trained;
   /// The initial value of each parameter.
   std::vector<mlir::DenseElementsAttr> initialValues;
   int64_t batchSize = 1;

@@ -149,6 +149,16 @@ def main():
         train("opt_" + name, model, x, y, torch.nn.MSELoss(), make, 4,
               "mlp_opset14.onnx", "mlp_opset14.data", options)
 
+    # Frozen parameters keep their values and take no optimizer state.
+    model = MLP()
+    load_onnx_weights(model, mlp_file)
+    for pname, p in model.named_parameters():
+        p.requires_grad_(pname not in ("fc1.weight", "fc2.bias"))
+    train("opt_adam_frozen", model, x, y, torch.nn.MSELoss(),
+          lambda ps: torch.optim.Adam([p for p in ps if p.requires_grad], lr=0.01),
+          4, "mlp_opset14.onnx", "mlp_opset14.data",
+          "--optimizer=adam --lr=0.01 --freeze=fc1.weight,fc2.bias")
+
     # Cross-entropy on the same MLP (3 classes) with class targets.
     torch.manual_seed(1)
     classes = torch.randint(0, 3, (10,))

@@ -20,6 +20,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 #include <cstdio>
@@ -305,13 +306,27 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   OpBuilder b(module.getContext());
   SmallVector<Type> argTypes;
   SmallVector<DictionaryAttr> argAttrs;
-  SmallVector<unsigned> inputArgs, paramArgs;
+  // Parameters: all of them are arguments; the trainable ones (not frozen)
+  // are updated and have optimizer state.
+  SmallVector<unsigned> inputArgs, paramArgs, trainedArgs;
+  llvm::StringSet<> toFreeze;
+  for (const std::string &name : options.frozen)
+    toFreeze.insert(name);
   for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
-    if (forward.getArgAttr(i, kParamAttr))
-      paramArgs.push_back(i);
-    else
+    if (!forward.getArgAttr(i, kParamAttr)) {
       inputArgs.push_back(i);
+      continue;
+    }
+    paramArgs.push_back(i);
+    auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr);
+    if (name && toFreeze.erase(name.getValue()))
+      continue;
+    trainedArgs.push_back(i);
   }
+  if (!toFreeze.empty())
+    return forward.emitError() << "cannot freeze '"
+                               << toFreeze.begin()->getKey()
+                               << "': the model has no parameter of that name";
   for (unsigned i : inputArgs) {
     argTypes.push_back(forwardType.getInput(i));
     argAttrs.push_back(forward.getArgAttrDict(i));
@@ -341,9 +356,12 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   };
   for (unsigned i : paramArgs) {
     argTypes.push_back(forwardType.getInput(i));
-    argAttrs.push_back(forward.getArgAttrDict(i));
+    NamedAttrList attrs(forward.getArgAttrDict(i));
+    if (!llvm::is_contained(trainedArgs, i))
+      attrs.set(kFrozenAttr, b.getUnitAttr());
+    argAttrs.push_back(attrs.getDictionary(b.getContext()));
   }
-  for (unsigned i : paramArgs)
+  for (unsigned i : trainedArgs)
     for (StringRef state : stateNames) {
       argTypes.push_back(forwardType.getInput(i));
       argAttrs.push_back(stateAttrs(i, state));
@@ -351,14 +369,14 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   SmallVector<Type> resultTypes = {RankedTensorType::get({}, elementType)};
   SmallVector<DictionaryAttr> resultAttrs = {
       b.getDictionaryAttr({roleAttr(b, kRoleLoss)})};
-  for (unsigned i : paramArgs) {
+  for (unsigned i : trainedArgs) {
     resultTypes.push_back(forwardType.getInput(i));
     NamedAttrList attrs;
     attrs.append(roleAttr(b, kRoleParam));
     attrs.append(kNameAttr, forward.getArgAttr(i, kNameAttr));
     resultAttrs.push_back(attrs.getDictionary(b.getContext()));
   }
-  for (unsigned i : paramArgs)
+  for (unsigned i : trainedArgs)
     for (StringRef state : stateNames) {
       resultTypes.push_back(forwardType.getInput(i));
       resultAttrs.push_back(stateAttrs(i, state));
@@ -391,7 +409,8 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   Value hyper = body->getArgument(next++);
   SmallVector<Value> params;
   for (unsigned i : paramArgs) {
-    params.push_back(body->getArgument(next));
+    if (llvm::is_contained(trainedArgs, i))
+      params.push_back(body->getArgument(next));
     mapping.map(forward.getArgument(i), body->getArgument(next++));
   }
   ValueRange states = body->getArguments().drop_front(next);
@@ -452,6 +471,8 @@ void BuildTraining::runOnOperation() {
   options.amsgrad = amsgrad;
   options.lrDecay = lrDecay;
   options.lossOutput = lossOutput;
+  for (const std::string &name : frozen)
+    options.frozen.push_back(name);
   if (failed(buildTrainStep(getOperation(), options)))
     signalPassFailure();
 }

@@ -20,8 +20,8 @@ def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
        (gradients of values with several uses are summed, broadcast operands
        are reduced back to their shape, only values that depend on a
        parameter are differentiated);
-    4. the optimizer update of every parameter, after all gradients, so the
-       updates may overwrite parameters in place.
+    4. the optimizer update of every parameter that is not frozen, after all
+       gradients, so the updates may overwrite parameters in place.
 
     The result is
     `@train_step(inputs..., targets..., count, hyper, params..., states...)
@@ -58,6 +58,8 @@ def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
            "Adagrad learning-rate decay">,
     Option<"lossOutput", "loss-output", "unsigned", /*default=*/"0",
            "Index of the @forward result the loss is computed on">,
+    ListOption<"frozen", "freeze", "std::string",
+               "Parameters that stay fixed">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringRef.h"
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir {
 class ModuleOp;
@@ -37,6 +38,8 @@ constexpr llvm::StringLiteral kRoleCount = "count";
 constexpr llvm::StringLiteral kRoleHyper = "hyper";
 constexpr llvm::StringLiteral kRoleParam = "param";
 constexpr llvm::StringLiteral kRoleState = "state";
+/// Marks a parameter argument of @train_step that --freeze keeps fixed.
+constexpr llvm::StringLiteral kFrozenAttr = "nn.frozen";
 constexpr llvm::StringLiteral kRoleLoss = "loss";
 constexpr llvm::StringLiteral kRoleOutput = "output";
 
@@ -81,6 +84,8 @@ struct TrainingOptions {
   /// `lossOutputName` is set, else by index.
   unsigned lossOutput = 0;
   std::string lossOutputName;
+  /// Parameters (by name) that stay fixed: no gradient, no update.
+  std::vector<std::string> frozen;
 };
 
 /// The names of the optimizer state tensors kept per parameter, as
