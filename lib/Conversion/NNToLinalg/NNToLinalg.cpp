@@ -507,6 +507,186 @@ struct AdagradUpdateLowering : public OpRewritePattern<AdagradUpdateOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// ONNX training operators
+//===----------------------------------------------------------------------===//
+
+/// `norm_coefficient * x + g`, the regularized gradient of the ONNX
+/// training operators.
+static Value regularized(OpBuilder &b, Location loc, double normCoefficient,
+                         Value x, Value g) {
+  if (normCoefficient == 0.0)
+    return g;
+  Value c = floatConstant(b, loc, x.getType(), normCoefficient);
+  return b.create<arith::AddFOp>(loc, b.create<arith::MulFOp>(loc, c, x), g);
+}
+
+/// The scalar inputs of an ONNX training operator: R, and T as a float of
+/// R's type and as a double.
+struct RateAndStep {
+  Value r, t, t64;
+};
+static RateAndStep rateAndStep(OpBuilder &b, Location loc, Value r, Value t) {
+  Type elem = cast<RankedTensorType>(r.getType()).getElementType();
+  Value rs = b.create<tensor::ExtractOp>(loc, r, ValueRange());
+  Value ts = b.create<tensor::ExtractOp>(loc, t, ValueRange());
+  return {rs, b.create<arith::SIToFPOp>(loc, elem, ts),
+          b.create<arith::SIToFPOp>(loc, b.getF64Type(), ts)};
+}
+
+/// The ONNX operators share the update structure of lowerUpdate, with X in
+/// the role of the parameter.
+template <typename OpT>
+static LogicalResult
+lowerONNXUpdate(OpT op, PatternRewriter &rewriter,
+                function_ref<SmallVector<Value>(OpBuilder &, Location, Value x,
+                                                Value g, ValueRange state)>
+                    body) {
+  Location loc = op.getLoc();
+  RankedTensorType type = tensorType(op.getX());
+  SmallVector<Value> inputs = {op.getX(), op.getGrad()};
+  llvm::append_range(inputs, op.getState());
+  SmallVector<Value> inits;
+  for (Value result : op->getResults())
+    inits.push_back(emptyTensor(rewriter, loc, tensorType(result)));
+  SmallVector<AffineMap> maps(inputs.size() + inits.size(),
+                              rewriter.getMultiDimIdentityMap(type.getRank()));
+  auto generic = rewriter.create<linalg::GenericOp>(
+      loc, op->getResultTypes(), inputs, inits, maps,
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        ValueRange state = args.slice(2, op.getState().size());
+        b.create<linalg::YieldOp>(l, body(b, l, args[0], args[1], state));
+      });
+  rewriter.replaceOp(op, generic.getResults());
+  return success();
+}
+
+struct ONNXAdagradLowering : public OpRewritePattern<ONNXAdagradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXAdagradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type elem = tensorType(op.getX()).getElementType();
+    RateAndStep s = rateAndStep(rewriter, loc, op.getR(), op.getT());
+    // r = R / (1 + T * decay_factor)
+    Value r = rewriter.create<arith::DivFOp>(
+        loc, s.r,
+        rewriter.create<arith::AddFOp>(
+            loc, floatConstant(rewriter, loc, elem, 1.0),
+            rewriter.create<arith::MulFOp>(
+                loc, s.t,
+                floatConstant(rewriter, loc, elem,
+                              op.getDecayFactor().convertToDouble()))));
+    double nc = op.getNormCoefficient().convertToDouble();
+    double eps = op.getEpsilon().convertToDouble();
+    return lowerONNXUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value x,
+                                             Value g, ValueRange state) {
+      Value gr = regularized(b, l, nc, x, g);
+      Value h = b.create<arith::AddFOp>(l, state[0],
+                                        b.create<arith::MulFOp>(l, gr, gr));
+      Value adaptive = b.create<arith::AddFOp>(
+          l, b.create<math::SqrtOp>(l, h), floatConstant(b, l, elem, eps));
+      Value step = b.create<arith::DivFOp>(
+          l, b.create<arith::MulFOp>(l, r, gr), adaptive);
+      return SmallVector<Value>{b.create<arith::SubFOp>(l, x, step), h};
+    });
+  }
+};
+
+struct ONNXMomentumLowering : public OpRewritePattern<ONNXMomentumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXMomentumOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type elem = tensorType(op.getX()).getElementType();
+    RateAndStep s = rateAndStep(rewriter, loc, op.getR(), op.getT());
+    // The first step (T == 0) takes the whole gradient.
+    Value later = rewriter.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OGT, s.t,
+        floatConstant(rewriter, loc, elem, 0.0));
+    Value beta = rewriter.create<arith::SelectOp>(
+        loc, later,
+        floatConstant(rewriter, loc, elem, op.getBeta().convertToDouble()),
+        floatConstant(rewriter, loc, elem, 1.0));
+    double alpha = op.getAlpha().convertToDouble();
+    double nc = op.getNormCoefficient().convertToDouble();
+    bool nesterov = op.getNesterov();
+    return lowerONNXUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value x,
+                                             Value g, ValueRange state) {
+      Value a = floatConstant(b, l, elem, alpha);
+      Value gr = regularized(b, l, nc, x, g);
+      Value v = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, a, state[0]),
+                                        b.create<arith::MulFOp>(l, beta, gr));
+      Value direction =
+          nesterov ? b.create<arith::AddFOp>(l, gr,
+                                             b.create<arith::MulFOp>(l, a, v))
+                         .getResult()
+                   : v;
+      Value xNew = b.create<arith::SubFOp>(
+          l, x, b.create<arith::MulFOp>(l, s.r, direction));
+      return SmallVector<Value>{xNew, v};
+    });
+  }
+};
+
+struct ONNXAdamLowering : public OpRewritePattern<ONNXAdamOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXAdamOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type elem = tensorType(op.getX()).getElementType();
+    Type f64 = rewriter.getF64Type();
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    RateAndStep s = rateAndStep(rewriter, loc, op.getR(), op.getT());
+    // r = T > 0 ? R * sqrt(1 - beta^T) / (1 - alpha^T) : R, in double as the
+    // reference computes its Python scalars.
+    auto one = floatConstant(rewriter, loc, f64, 1.0);
+    Value betaT = rewriter.create<math::PowFOp>(
+        loc, floatConstant(rewriter, loc, f64, beta), s.t64);
+    Value alphaT = rewriter.create<math::PowFOp>(
+        loc, floatConstant(rewriter, loc, f64, alpha), s.t64);
+    Value r64 = rewriter.create<arith::ExtFOp>(loc, f64, s.r);
+    Value adjusted = rewriter.create<arith::DivFOp>(
+        loc,
+        rewriter.create<arith::MulFOp>(
+            loc, r64,
+            rewriter.create<math::SqrtOp>(
+                loc, rewriter.create<arith::SubFOp>(loc, one, betaT))),
+        rewriter.create<arith::SubFOp>(loc, one, alphaT));
+    Value later = rewriter.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OGT, s.t64,
+        floatConstant(rewriter, loc, f64, 0.0));
+    Value r = rewriter.create<arith::TruncFOp>(
+        loc, elem, rewriter.create<arith::SelectOp>(loc, later, adjusted, r64));
+    double nc = op.getNormCoefficient().convertToDouble();
+    double post = op.getNormCoefficientPost().convertToDouble();
+    double eps = op.getEpsilon().convertToDouble();
+    return lowerONNXUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value x,
+                                             Value g, ValueRange state) {
+      Value gr = regularized(b, l, nc, x, g);
+      Value v = b.create<arith::AddFOp>(
+          l, b.create<arith::MulFOp>(l, floatConstant(b, l, elem, alpha), state[0]),
+          b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - alpha), gr));
+      Value h = b.create<arith::AddFOp>(
+          l, b.create<arith::MulFOp>(l, floatConstant(b, l, elem, beta), state[1]),
+          b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - beta),
+                                  b.create<arith::MulFOp>(l, gr, gr)));
+      Value hSqrt = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, h),
+                                            floatConstant(b, l, elem, eps));
+      Value xNew = b.create<arith::SubFOp>(
+          l, x,
+          b.create<arith::MulFOp>(l, r, b.create<arith::DivFOp>(l, v, hSqrt)));
+      if (post != 0.0)
+        xNew = b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - post),
+                                       xNew);
+      return SmallVector<Value>{xNew, v, h};
+    });
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Classification losses
 //===----------------------------------------------------------------------===//
 
@@ -863,7 +1043,8 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
                MSELossGradLowering, SGDUpdateLowering, AdamUpdateLowering,
                AdagradUpdateLowering, CrossEntropyLossLowering,
                CrossEntropyLossGradLowering, BCEWithLogitsLossLowering,
-               BCEWithLogitsLossGradLowering>(ctx);
+               BCEWithLogitsLossGradLowering, ONNXAdagradLowering,
+               ONNXMomentumLowering, ONNXAdamLowering>(ctx);
   patterns.add<ElementwiseLowering<AddOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::AddFOp>(l, a[0], a[1]);

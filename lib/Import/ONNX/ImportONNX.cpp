@@ -34,6 +34,8 @@ using namespace nncc::nn;
 /// Opset versions of the default domain whose semantics nncc implements for
 /// every op it imports.
 static constexpr int64_t kMinOpset = 7;
+/// The domain of ONNX's training operators (Adam, Adagrad, Momentum).
+static constexpr llvm::StringLiteral kTrainingDomain = "ai.onnx.preview.training";
 static constexpr int64_t kMaxOpset = 17;
 /// Bounds that keep every element count and byte size in range.
 static constexpr int64_t kMaxRank = 8;
@@ -131,6 +133,8 @@ private:
   LogicalResult importTranspose(const onnx::NodeProto &node, Location loc);
   LogicalResult importReduceSum(const onnx::NodeProto &node, Location loc);
   LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
+  template <typename OpT>
+  LogicalResult importTrainingOp(const onnx::NodeProto &node, Location loc);
 
   // Helpers.
   FailureOr<Type> elementType(int32_t onnxType, Location loc);
@@ -158,6 +162,7 @@ private:
   llvm::StringMap<Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   int64_t batchSize = -1;
+  /// The version of the default domain, 0 if the model does not import it.
   int64_t opsetVersion = 0;
 };
 
@@ -182,11 +187,16 @@ LogicalResult Importer::checkModel() {
   if (model.ir_version() < 3)
     return emitError(fileLoc) << "unsupported IR version " << model.ir_version()
                               << " (supported: 3 and later)";
-  bool hasDefault = false;
   for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
+    if (opset.domain() == kTrainingDomain) {
+      if (opset.version() != 1)
+        return emitError(fileLoc)
+               << "unsupported opset version " << opset.version()
+               << " of domain '" << kTrainingDomain << "' (supported: 1)";
+      continue;
+    }
     if (!opset.domain().empty() && opset.domain() != "ai.onnx")
-      continue; // Only checked when a node uses it.
-    hasDefault = true;
+      continue; // Other domains are an error where a node uses them.
     opsetVersion = opset.version();
     if (opset.version() < kMinOpset || opset.version() > kMaxOpset)
       return emitError(fileLoc)
@@ -194,9 +204,6 @@ LogicalResult Importer::checkModel() {
              << " of the default domain (supported: " << kMinOpset << " to "
              << kMaxOpset << ")";
   }
-  if (!hasDefault)
-    return emitError(fileLoc) << "the model imports no opset of the default "
-                                 "ONNX domain";
   if (graph.output_size() == 0)
     return emitError(fileLoc) << "the graph has no outputs";
   return success();
@@ -373,11 +380,10 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
                                 << ", but --batch=" << *options.batchSize;
         if (size < 0)
           size = *options.batchSize;
-        if (batchSize >= 0 && size != batchSize)
-          return emitError(loc) << "input '" << input.name()
-                                << "' has batch dimension " << size
-                                << ", other inputs have " << batchSize;
-        batchSize = size;
+        // The first input's dimension 0 is the batch. Inputs that disagree
+        // are fine for inference; training checks them (nn-build-training).
+        if (batchSize < 0)
+          batchSize = size;
       } else if (size < 0) {
         return emitError(loc) << "input '" << input.name() << "' dimension "
                               << i << " is not a positive constant; only "
@@ -577,6 +583,19 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
                              ? node.op_type() + "_" + std::to_string(index)
                              : node.name();
   Location loc = NameLoc::get(builder.getStringAttr(nodeName), fileLoc);
+  // onnx::checker has made sure that the model imports every node's domain.
+  if (node.domain() == kTrainingDomain) {
+    static const llvm::StringMap<NodeImporter> trainingImporters = {
+        {"Adam", &Importer::importTrainingOp<ONNXAdamOp>},
+        {"Adagrad", &Importer::importTrainingOp<ONNXAdagradOp>},
+        {"Momentum", &Importer::importTrainingOp<ONNXMomentumOp>},
+    };
+    auto it = trainingImporters.find(node.op_type());
+    if (it == trainingImporters.end())
+      return emitError(loc) << "unsupported op '" << node.op_type()
+                            << "' of domain '" << node.domain() << "'";
+    return (this->*(it->second))(node, loc);
+  }
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return emitError(loc) << "unsupported op '" << node.op_type()
                           << "' of domain '" << node.domain() << "'";
@@ -897,6 +916,133 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node,
                           << "'";
   }
   return define(node, loc, builder.create<ConstantOp>(loc, value));
+}
+
+/// Adam, Adagrad and Momentum of ai.onnx.preview.training update several
+/// tensors in one node: inputs R, T, then X1..Xn, G1..Gn and each state
+/// S1..Sn; outputs X1'..Xn' then each new state. One nn op per tensor.
+template <typename OpT>
+LogicalResult Importer::importTrainingOp(const onnx::NodeProto &node,
+                                         Location loc) {
+  NodeAttributes attrs(node);
+  unsigned numState = std::is_same_v<OpT, ONNXAdamOp> ? 2 : 1;
+  unsigned groups = 2 + numState;
+  if (node.input_size() < 2 + static_cast<int>(groups) ||
+      (node.input_size() - 2) % groups != 0)
+    return emitError(loc) << node.op_type() << " takes R, T and " << groups
+                          << " inputs per tensor, got " << node.input_size()
+                          << " inputs";
+  int n = (node.input_size() - 2) / groups;
+  if (node.output_size() != n * static_cast<int>(1 + numState))
+    return emitError(loc) << node.op_type() << " of " << n << " tensors has "
+                          << n * (1 + numState) << " outputs, got "
+                          << node.output_size();
+  auto getFloat = [&](StringRef name, double defaultValue) {
+    return attrs.getFloat(loc, name, static_cast<float>(defaultValue));
+  };
+  FailureOr<Value> r = floatOperand(node, 0, loc);
+  FailureOr<Value> t = failed(r) ? FailureOr<Value>(failure())
+                                 : lookup(node.input(1), loc);
+  if (failed(t))
+    return failure();
+  auto rType = tensorType(*r), tType = tensorType(*t);
+  if (rType.getRank() != 0 || tType.getRank() != 0 ||
+      !tType.getElementType().isInteger(64))
+    return emitError(loc) << node.op_type()
+                          << " needs a float scalar R and an int64 scalar T";
+
+  SmallVector<Value> newX, newStates(n * numState);
+  for (int i = 0; i < n; ++i) {
+    FailureOr<Value> x = floatOperand(node, 2 + i, loc);
+    FailureOr<Value> g = failed(x) ? FailureOr<Value>(failure())
+                                   : floatOperand(node, 2 + n + i, loc);
+    if (failed(g))
+      return failure();
+    SmallVector<Value> state;
+    for (unsigned k = 0; k < numState; ++k) {
+      FailureOr<Value> s = floatOperand(node, 2 + (2 + k) * n + i, loc);
+      if (failed(s))
+        return failure();
+      state.push_back(*s);
+    }
+    SmallVector<Value> sameType = {*g};
+    llvm::append_range(sameType, state);
+    for (Value v : sameType)
+      if (v.getType() != x->getType())
+        return emitError(loc) << node.op_type() << " tensor " << i
+                              << ": the gradient and state must have X's type "
+                              << x->getType();
+    Operation *op = nullptr;
+    if constexpr (std::is_same_v<OpT, ONNXAdamOp>) {
+      if (failed(attrs.checkKnown(loc, node,
+                                  {"alpha", "beta", "epsilon",
+                                   "norm_coefficient",
+                                   "norm_coefficient_post"})))
+        return failure();
+      FailureOr<float> alpha = getFloat("alpha", 0.9),
+                       beta = getFloat("beta", 0.999),
+                       eps = getFloat("epsilon", 1e-6),
+                       nc = getFloat("norm_coefficient", 0.0),
+                       post = getFloat("norm_coefficient_post", 0.0);
+      if (failed(alpha) || failed(beta) || failed(eps) || failed(nc) ||
+          failed(post))
+        return failure();
+      op = builder.create<ONNXAdamOp>(
+          loc, *r, *t, *x, *g, state, llvm::APFloat(double(*alpha)),
+          llvm::APFloat(double(*beta)), llvm::APFloat(double(*eps)),
+          llvm::APFloat(double(*nc)), llvm::APFloat(double(*post)));
+    } else if constexpr (std::is_same_v<OpT, ONNXAdagradOp>) {
+      if (failed(attrs.checkKnown(
+              loc, node, {"decay_factor", "epsilon", "norm_coefficient"})))
+        return failure();
+      FailureOr<float> decay = getFloat("decay_factor", 0.0),
+                       eps = getFloat("epsilon", 1e-6),
+                       nc = getFloat("norm_coefficient", 0.0);
+      if (failed(decay) || failed(eps) || failed(nc))
+        return failure();
+      op = builder.create<ONNXAdagradOp>(
+          loc, *r, *t, *x, *g, state, llvm::APFloat(double(*decay)),
+          llvm::APFloat(double(*eps)), llvm::APFloat(double(*nc)));
+    } else {
+      if (failed(attrs.checkKnown(
+              loc, node, {"alpha", "beta", "mode", "norm_coefficient"})))
+        return failure();
+      const onnx::AttributeProto *mode = attrs.lookup("mode");
+      const onnx::AttributeProto *alpha = attrs.lookup("alpha");
+      const onnx::AttributeProto *beta = attrs.lookup("beta");
+      const onnx::AttributeProto *nc = attrs.lookup("norm_coefficient");
+      if (!mode || !alpha || !beta || !nc)
+        return emitError(loc) << "Momentum needs the attributes alpha, beta, "
+                                 "mode and norm_coefficient";
+      if (mode->type() != onnx::AttributeProto::STRING ||
+          (mode->s() != "standard" && mode->s() != "nesterov"))
+        return emitError(loc) << "Momentum mode must be 'standard' or "
+                                 "'nesterov'";
+      FailureOr<float> a = getFloat("alpha", 0), b = getFloat("beta", 0),
+                       c = getFloat("norm_coefficient", 0);
+      if (failed(a) || failed(b) || failed(c))
+        return failure();
+      op = builder.create<ONNXMomentumOp>(
+          loc, *r, *t, *x, *g, state, llvm::APFloat(double(*a)),
+          llvm::APFloat(double(*b)), llvm::APFloat(double(*c)),
+          mode->s() == "nesterov");
+    }
+    newX.push_back(op->getResult(0));
+    for (unsigned k = 0; k < numState; ++k)
+      newStates[k * n + i] = op->getResult(1 + k);
+  }
+  // Outputs: every new X, then every new state, in the inputs' order.
+  SmallVector<Value> results(newX);
+  llvm::append_range(results, newStates);
+  for (auto [index, value] : llvm::enumerate(results)) {
+    const std::string &name = node.output(index);
+    if (name.empty())
+      continue; // An output the model does not use.
+    if (values.count(name) || initializers.count(name))
+      return emitError(loc) << "'" << name << "' is defined more than once";
+    values[name] = value;
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

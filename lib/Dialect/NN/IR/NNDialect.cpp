@@ -417,6 +417,39 @@ NN_UPDATE_OP(AdamUpdateOp)
 NN_UPDATE_OP(AdagradUpdateOp)
 #undef NN_UPDATE_OP
 
+template <typename OpT>
+static LogicalResult verifyONNXUpdate(OpT op) {
+  Type type = op.getX().getType();
+  for (Value state : op.getState())
+    if (state.getType() != type)
+      return op.emitOpError("state type ")
+             << state.getType() << " differs from the tensor's type " << type;
+  if (op.getState().size() != op.getNumStateTensors())
+    return op.emitOpError("expects ")
+           << op.getNumStateTensors() << " state tensors, got "
+           << op.getState().size();
+  if (op.getR().getType().getElementType() !=
+      cast<RankedTensorType>(type).getElementType())
+    return op.emitOpError("learning rate element type differs from the "
+                          "tensor's");
+  return success();
+}
+
+#define NN_ONNX_UPDATE_OP(OP)                                                  \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location>,  \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    types.push_back(adaptor.getX().getType());                                 \
+    for (Value state : adaptor.getState())                                     \
+      types.push_back(state.getType());                                        \
+    return success();                                                          \
+  }                                                                            \
+  LogicalResult OP::verify() { return verifyONNXUpdate(*this); }
+NN_ONNX_UPDATE_OP(ONNXAdagradOp)
+NN_ONNX_UPDATE_OP(ONNXMomentumOp)
+NN_ONNX_UPDATE_OP(ONNXAdamOp)
+#undef NN_ONNX_UPDATE_OP
+
 unsigned SGDUpdateOp::getNumStateTensors() {
   return getMomentum().convertToDouble() != 0.0 ? 1 : 0;
 }

@@ -298,6 +298,22 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
                << outputType.getDimSize(0) << ", but the batch is "
                << batch.getInt();
   }
+  // Training slices every data input by the batch along dimension 0.
+  if (auto batch = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr)) {
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+      if (forward.getArgAttr(i, kParamAttr))
+        continue;
+      auto type = cast<RankedTensorType>(forwardType.getInput(i));
+      if (type.getRank() >= 1 && type.getDimSize(0) == batch.getInt())
+        continue;
+      auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr);
+      return forward.emitError()
+             << "input '" << (name ? name.getValue() : StringRef("?"))
+             << "' of type " << type
+             << " does not have the batch (" << batch.getInt()
+             << ") as dimension 0; training slices every input by the batch";
+    }
+  }
   Type elementType = outputType.getElementType();
   SmallVector<StringRef> stateNames = optimizerStateNames(options);
 

@@ -522,4 +522,87 @@ def NN_AdagradUpdateOp : NN_UpdateOp<"adagrad_update", (ins
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// ONNX training operators (ai.onnx.preview.training)
+//===----------------------------------------------------------------------===//
+
+/// One tensor's update by an ONNX training operator: inputs R (the learning
+/// rate) and T (the step count), the tensor X, its gradient G and its state;
+/// results the new X and the new state. Pure functions of their inputs, as
+/// the ONNX operators are.
+class NN_ONNXUpdateOp<string mnemonic, int numState, dag attrs>
+    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+                       AllTypesMatch<["x", "grad"]>]> {
+  let arguments = !con((ins NN_ScalarFloatTensor:$r, NN_CountTensor:$t,
+                            NN_FloatTensor:$x, NN_FloatTensor:$grad,
+                            Variadic<NN_FloatTensor>:$state), attrs);
+  let results = (outs NN_FloatTensor:$new_x,
+                      Variadic<NN_FloatTensor>:$new_state);
+  let assemblyFormat = [{
+    $r `,` $t `,` $x `,` $grad `state` `(` $state `:` type($state) `)`
+    attr-dict `:` type($r) `,` type($x)
+  }];
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    unsigned $cppClass::getNumStateTensors() { return }] # numState # [{; }
+  }];
+  let extraClassDeclaration = [{
+    unsigned getNumStateTensors();
+  }];
+}
+
+def NN_ONNXAdagradOp : NN_ONNXUpdateOp<"onnx_adagrad", 1, (ins
+    DefaultValuedAttr<F64Attr, "0.0">:$decay_factor,
+    DefaultValuedAttr<F64Attr, "1e-6">:$epsilon,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient)> {
+  let summary = "ONNX Adagrad (ai.onnx.preview.training)";
+  let description = [{
+    With `r = R / (1 + T * decay_factor)` and
+    `g = norm_coefficient * X + G`: `H' = H + g * g` and
+    `X' = X - r * g / (sqrt(H') + epsilon)`.
+
+    ```mlir
+    %x2, %h2 = nn.onnx_adagrad %r, %t, %x, %g state(%h : tensor<2xf32>)
+        : tensor<f32>, tensor<2xf32>
+    ```
+  }];
+}
+
+def NN_ONNXMomentumOp : NN_ONNXUpdateOp<"onnx_momentum", 1, (ins
+    F64Attr:$alpha, F64Attr:$beta, F64Attr:$norm_coefficient,
+    UnitAttr:$nesterov)> {
+  let summary = "ONNX Momentum (ai.onnx.preview.training)";
+  let description = [{
+    With `g = norm_coefficient * X + G` and `b = T > 0 ? beta : 1`:
+    `V' = alpha * V + b * g`, then `X' = X - R * V'`, or with `nesterov`
+    `X' = X - R * (g + alpha * V')`.
+
+    ```mlir
+    %x2, %v2 = nn.onnx_momentum %r, %t, %x, %g state(%v : tensor<2xf32>)
+        {alpha = 0.9, beta = 0.1, norm_coefficient = 0.0}
+        : tensor<f32>, tensor<2xf32>
+    ```
+  }];
+}
+
+def NN_ONNXAdamOp : NN_ONNXUpdateOp<"onnx_adam", 2, (ins
+    DefaultValuedAttr<F64Attr, "0.9">:$alpha,
+    DefaultValuedAttr<F64Attr, "0.999">:$beta,
+    DefaultValuedAttr<F64Attr, "1e-6">:$epsilon,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient_post)> {
+  let summary = "ONNX Adam (ai.onnx.preview.training)";
+  let description = [{
+    With `g = norm_coefficient * X + G`: `V' = alpha * V + (1 - alpha) * g`,
+    `H' = beta * H + (1 - beta) * g * g`, the rate
+    `r = T > 0 ? R * sqrt(1 - beta^T) / (1 - alpha^T) : R`, and
+    `X' = (1 - norm_coefficient_post) * (X - r * V' / (sqrt(H') + epsilon))`.
+
+    ```mlir
+    %x2, %v2, %h2 = nn.onnx_adam %r, %t, %x, %g
+        state(%v, %h : tensor<2xf32>, tensor<2xf32>) : tensor<f32>, tensor<2xf32>
+    ```
+  }];
+}
+
 #endif // NNCC_DIALECT_NN_IR_NNOPS_TD
