@@ -23,3 +23,9 @@ config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%nncc_tools", config.nncc_tools_dir))
 # Helper scripts use the standard library only.
 config.substitutions.append(("%python", "python3"))
+
+# Scripts that read ONNX tensors need Debian's python3-onnx and python3-numpy,
+# which belong to /usr/bin/python3 (another python3 may come first on PATH).
+config.substitutions.append(("%debian_python", "/usr/bin/python3"))
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")
