@@ -183,6 +183,7 @@ LogicalResult nncc::compile(MLIRContext &context,
   FailureOr<ModelInterface> iface = readModelInterface(*module);
   if (failed(iface))
     return failure();
+  iface->checkFinite = options.checkFinite;
   std::string modelName = llvm::sys::path::filename(options.input).str();
 
   // The header needs the arena size, so it is written after planning.

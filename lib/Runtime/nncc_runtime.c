@@ -53,6 +53,7 @@ enum {
   NNCC_ERR_IO = -7,
   NNCC_ERR_BAD_CHECKPOINT = -8,
   NNCC_ERR_WRONG_MODEL = -9,
+  NNCC_ERR_NOT_FINITE = -10,
 };
 
 /* Provided by the compiler. */
@@ -84,6 +85,8 @@ extern const double __nncc_beta1, __nncc_beta2, __nncc_lr_decay,
 extern const int64_t __nncc_ignore_index, __nncc_num_classes;
 /* Identifies the model's parameters and optimizer state in checkpoints. */
 extern const uint64_t __nncc_fingerprint;
+/* --check-finite: skip a step whose loss or update is not finite. */
+extern const int32_t __nncc_check_finite;
 /* 1 for a parameter the optimizer updates, 0 for one frozen by --freeze. */
 extern const int32_t __nncc_param_trained[];
 /* Kernels take one array of pointers, in the order of the roles:
@@ -120,6 +123,7 @@ struct nncc_model {
   int64_t order_size;
   void **args;              /* the kernel argument array */
   const void **batch_ptrs;  /* nncc_train's inputs, then targets, of a batch */
+  unsigned char *backup;    /* --check-finite: parameters and state before a step */
 };
 typedef struct nncc_model nncc_model;
 
@@ -192,6 +196,8 @@ const char *nncc_strerror(int code) {
     return "not a checkpoint, or truncated or corrupted";
   case NNCC_ERR_WRONG_MODEL:
     return "the checkpoint belongs to another model";
+  case NNCC_ERR_NOT_FINITE:
+    return "the loss or the gradients are not finite; the step was skipped";
   default:
     return "unknown error code";
   }
@@ -209,6 +215,7 @@ void nncc_destroy(nncc_model *m) {
   free(m->order);
   free(m->args);
   free(m->batch_ptrs);
+  free(m->backup);
   free(m);
 }
 
@@ -232,8 +239,11 @@ nncc_model *nncc_create(void) {
   m->args = (void **)calloc(nargs, sizeof(void *));
   m->batch_ptrs = (const void **)calloc(
       (size_t)__nncc_num_inputs + __nncc_num_targets + 1, sizeof(void *));
+  if (__nncc_check_finite)
+    m->backup = (unsigned char *)aligned_zalloc(
+        __nncc_param_storage_bytes + __nncc_state_storage_bytes);
   if (!m->params || !m->state || !m->workspace || !m->staging || !m->args ||
-      !m->batch_ptrs) {
+      !m->batch_ptrs || (__nncc_check_finite && !m->backup)) {
     nncc_destroy(m);
     return NULL;
   }
@@ -334,13 +344,36 @@ static void fill_hyper(const nncc_model *m, int64_t t, float *hyper) {
   hyper[HYPER_DECAY_FACTOR] = (float)(1.0 - lr * __nncc_weight_decay);
 }
 
+static int all_finite(const float *values, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!isfinite(values[i]))
+      return 0;
+  return 1;
+}
+
+/* Whether every float parameter and state tensor is finite. */
+static int model_finite(const nncc_model *m) {
+  for (int32_t i = 0; i < __nncc_num_params; ++i)
+    if (__nncc_params[i].dtype == NNCC_FLOAT &&
+        !all_finite((const float *)param_ptr(m, i),
+                    (size_t)__nncc_params[i].numel))
+      return 0;
+  for (int32_t i = 0; i < __nncc_num_states; ++i)
+    if (!all_finite((const float *)state_ptr(m, i),
+                    (size_t)__nncc_states[i].numel))
+      return 0;
+  return 1;
+}
+
 /* One step on a batch whose first `count` samples are real. The updated
    parameters and states are written over the old ones: the kernel reads
    every parameter and state before it writes any (nn-build-training puts all
-   updates last, and each update reads and writes the same element). */
-static void train_batch(nncc_model *m, const void *const *inputs,
-                        const void *const *targets, int64_t count,
-                        float *loss) {
+   updates last, and each update reads and writes the same element).
+   With --check-finite, a step whose loss or results are not finite (a
+   non-finite gradient makes its update non-finite) is undone. */
+static int train_batch(nncc_model *m, const void *const *inputs,
+                       const void *const *targets, int64_t count,
+                       float *loss) {
   float hyper[NUM_HYPER];
   fill_hyper(m, m->steps + 1, hyper);
   void **a = m->args;
@@ -361,8 +394,20 @@ static void train_batch(nncc_model *m, const void *const *inputs,
   for (int32_t i = 0; i < __nncc_num_states; ++i)
     *a++ = state_ptr(m, i);
   *a++ = m->workspace;
+  if (__nncc_check_finite) {
+    memcpy(m->backup, m->params, (size_t)__nncc_param_storage_bytes);
+    memcpy(m->backup + __nncc_param_storage_bytes, m->state,
+           (size_t)__nncc_state_storage_bytes);
+  }
   __nncc_train_step_packed(m->args);
+  if (__nncc_check_finite && (!isfinite(*loss) || !model_finite(m))) {
+    memcpy(m->params, m->backup, (size_t)__nncc_param_storage_bytes);
+    memcpy(m->state, m->backup + __nncc_param_storage_bytes,
+           (size_t)__nncc_state_storage_bytes);
+    return NNCC_ERR_NOT_FINITE;
+  }
   m->steps += 1;
+  return NNCC_OK;
 }
 
 /* Class targets must name a class or be the ignored index, as torch
@@ -392,10 +437,10 @@ int nncc_train_step(nncc_model *m, const void *const *inputs,
   if (rc != NNCC_OK)
     return rc;
   float value = 0.0f;
-  train_batch(m, inputs, targets, __nncc_batch, &value);
+  rc = train_batch(m, inputs, targets, __nncc_batch, &value);
   if (loss)
     *loss = value;
-  return NNCC_OK;
+  return rc;
 }
 
 /*===------------------------- the training loop ------------------------===*/
@@ -506,7 +551,9 @@ int nncc_train(nncc_model *m, const void *const *inputs,
         gather_batch(m, inputs, targets, m->order, first, count, batch_in,
                      batch_tg);
       }
-      train_batch(m, batch_in, batch_tg, count, &loss);
+      rc = train_batch(m, batch_in, batch_tg, count, &loss);
+      if (rc != NNCC_OK)
+        return rc; /* a skipped step ends the loop: the caller decides */
       loss_sum += (double)loss * (double)count;
       loss_samples += count;
       ++since_report;

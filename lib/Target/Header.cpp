@@ -51,7 +51,8 @@ enum {
   NNCC_ERR_ARGUMENT = -6,     /* an argument value is invalid */
   NNCC_ERR_IO = -7,           /* a checkpoint file cannot be read or written */
   NNCC_ERR_BAD_CHECKPOINT = -8, /* not a checkpoint, or truncated or corrupted */
-  NNCC_ERR_WRONG_MODEL = -9   /* a checkpoint of another model */
+  NNCC_ERR_WRONG_MODEL = -9,  /* a checkpoint of another model */
+  NNCC_ERR_NOT_FINITE = -10   /* --check-finite: the step was skipped */
 };
 
 typedef struct {

@@ -206,6 +206,7 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addInt64("__nncc_ignore_index", iface.ignoreIndex);
   meta.addInt64("__nncc_num_classes", iface.numClasses);
   meta.addInt64("__nncc_fingerprint", iface.fingerprint());
+  meta.addInt32("__nncc_check_finite", iface.checkFinite ? 1 : 0);
   std::vector<int32_t> trained;
   for (size_t i = 0; i < iface.params.size(); ++i)
     trained.push_back(i < iface.trained.size() && iface.trained[i]);

@@ -105,6 +105,10 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     targetCPU("target-cpu", cl::desc("native or an LLVM CPU name"),
               cl::init("native"), cl::cat(category));
+static cl::opt<bool> checkFinite(
+    "check-finite",
+    cl::desc("Skip, and report, a step whose loss or gradients are not finite"),
+    cl::cat(category));
 static cl::opt<bool>
     inference("inference",
               cl::desc("No loss and no optimizer: only nncc_forward works"),
@@ -221,6 +225,7 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   options.codegen.prefix = prefix;
   options.codegen.targetCPU = targetCPU;
   options.inference = inference;
+  options.checkFinite = checkFinite;
   if (!lossOutput.empty())
     training.lossOutputName = lossOutput;
   return true;

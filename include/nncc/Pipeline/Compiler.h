@@ -32,6 +32,8 @@ struct CompilerOptions {
   /// No loss and no optimizer: only the forward function.
   bool inference = false;
   nn::TrainingOptions training;
+  /// Steps whose loss or update is not finite are undone (--check-finite).
+  bool checkFinite = false;
   CodegenOptions codegen;
 };
 

@@ -49,6 +49,9 @@ struct ModelInterface {
   /// of the parameters and optimizer states, and the optimizer.
   uint64_t fingerprint() const;
 
+  /// --check-finite: a step whose loss or update is not finite is undone.
+  bool checkFinite = false;
+
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;
 };
