@@ -141,13 +141,13 @@ def main():
     external.external_data.add(key="location", value="../../../../etc/passwd")
     write("external_escaping.onnx",
           model(good_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add")],
-                           initializers=[external])), "error")
+                           initializers=[external])), "leaves the model's folder")
     absolute = tensor("w", [4, 3])
     absolute.data_location = TensorProto.EXTERNAL
     absolute.external_data.add(key="location", value="/etc/passwd")
     write("external_absolute.onnx",
           model(good_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add")],
-                           initializers=[absolute])), "error")
+                           initializers=[absolute])), "is absolute")
     write("unknown_domain.onnx",
           model(good_graph([helper.make_node("Tanh", ["x"], ["y"], name="t", domain="com.example")]),
                 extra_opsets=[helper.make_opsetid("com.example", 1)]),

@@ -252,9 +252,11 @@ checkedShape(Location loc, StringRef what,
 FailureOr<DenseElementsAttr>
 Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
   std::string what = "tensor '" + tensor.name() + "'";
+  // The loader has inlined external data of initializers; anything else
+  // with external data (a Constant's value) is not read.
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
-    return emitError(loc) << what << " uses external data, which is not "
-                                     "supported yet";
+    return emitError(loc) << what << " uses external data outside the "
+                                     "graph's initializers";
   if (tensor.has_segment())
     return emitError(loc) << what << " is segmented, which is not supported";
   FailureOr<SmallVector<int64_t>> shape = checkedShape(loc, what, tensor.dims());

@@ -16,9 +16,14 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/text_format.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <sstream>
+
+#include <sys/stat.h>
 
 using namespace nncc;
 
@@ -123,6 +128,133 @@ static bool parseModel(const std::string &path, const std::string &contents,
   return true;
 }
 
+/// The directory of `path`, "." for a bare file name.
+static std::string directoryOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+static bool elementSize(int32_t type, uint64_t &size) {
+  switch (type) {
+  case onnx::TensorProto::FLOAT:
+  case onnx::TensorProto::INT32:
+    size = 4;
+    return true;
+  case onnx::TensorProto::INT64:
+  case onnx::TensorProto::DOUBLE:
+    size = 8;
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Reads one initializer's external data into raw_data, after checking that
+/// the file is a regular file inside the model's folder (a relative path, no
+/// "..", no symlink, resolving inside the folder) and that offset and length
+/// lie within it and match the tensor's size.
+static bool inlineExternalData(onnx::TensorProto &tensor,
+                               const std::string &modelDir,
+                               std::string &error) {
+  std::string what = "tensor '" + tensor.name() + "': external data";
+  std::string location;
+  long long offset = 0, length = -1;
+  for (const onnx::StringStringEntryProto &entry : tensor.external_data()) {
+    const std::string &key = entry.key(), &value = entry.value();
+    if (key == "location") {
+      location = value;
+    } else if (key == "offset" || key == "length") {
+      char *end = nullptr;
+      errno = 0;
+      long long number = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end || errno || number < 0) {
+        error = what + " has an invalid " + key + " '" + value + "'";
+        return false;
+      }
+      (key == "offset" ? offset : length) = number;
+    } else if (key != "checksum") {
+      error = what + " has an unknown key '" + key + "'";
+      return false;
+    }
+  }
+  if (location.empty()) {
+    error = what + " has no location";
+    return false;
+  }
+  if (location[0] == '/') {
+    error = what + " location '" + location +
+            "' is absolute; it must be relative to the model's folder";
+    return false;
+  }
+  std::stringstream parts(location);
+  for (std::string part; std::getline(parts, part, '/');)
+    if (part == "..") {
+      error = what + " location '" + location + "' leaves the model's folder";
+      return false;
+    }
+  std::string path = modelDir + "/" + location;
+  struct stat info;
+  if (lstat(path.c_str(), &info) != 0) {
+    error = what + " file '" + location + "' does not exist";
+    return false;
+  }
+  if (S_ISLNK(info.st_mode) || !S_ISREG(info.st_mode)) {
+    error = what + " file '" + location + "' is a symlink or not a regular file";
+    return false;
+  }
+  // A symlinked folder on the way could still lead outside.
+  char resolvedDir[PATH_MAX], resolvedFile[PATH_MAX];
+  if (!realpath(modelDir.c_str(), resolvedDir) ||
+      !realpath(path.c_str(), resolvedFile) ||
+      std::string(resolvedFile).rfind(std::string(resolvedDir) + "/", 0) != 0) {
+    error = what + " file '" + location + "' is outside the model's folder";
+    return false;
+  }
+  uint64_t elementBytes = 0;
+  if (!elementSize(tensor.data_type(), elementBytes)) {
+    error = what + " of this element type is not supported";
+    return false;
+  }
+  uint64_t count = 1;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0 || (d && count > UINT64_MAX / static_cast<uint64_t>(d))) {
+      error = what + ": the tensor's dimensions are invalid";
+      return false;
+    }
+    count *= static_cast<uint64_t>(d);
+  }
+  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
+  if (static_cast<uint64_t>(offset) > fileSize) {
+    error = what + " offset " + std::to_string(offset) +
+            " is beyond the end of '" + location + "'";
+    return false;
+  }
+  uint64_t available = fileSize - static_cast<uint64_t>(offset);
+  uint64_t bytes = length < 0 ? available : static_cast<uint64_t>(length);
+  if (bytes > available) {
+    error = what + " offset and length run past the end of '" + location + "'";
+    return false;
+  }
+  if (count > UINT64_MAX / elementBytes || bytes != count * elementBytes) {
+    error = what + " has " + std::to_string(bytes) +
+            " bytes, but the tensor needs " +
+            std::to_string(count * elementBytes);
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string data(bytes, '\0');
+  if (!in.seekg(offset) || (bytes && !in.read(&data[0], bytes))) {
+    error = what + " cannot be read from '" + location + "'";
+    return false;
+  }
+  tensor.set_raw_data(std::move(data));
+  tensor.clear_external_data();
+  tensor.set_data_location(onnx::TensorProto::DEFAULT);
+  return true;
+}
+
 bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
                           onnx::ModelProto &model, std::string &error) {
   try {
@@ -140,6 +272,11 @@ bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
       error = "the model has no graph";
       return false;
     }
+    std::string modelDir = directoryOf(path);
+    for (onnx::TensorProto &tensor : *model.mutable_graph()->mutable_initializer())
+      if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
+          !inlineExternalData(tensor, modelDir, error))
+        return false;
     onnx::checker::check_model(model);
     return true;
   } catch (const std::exception &e) {
