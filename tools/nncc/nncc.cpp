@@ -105,6 +105,16 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     targetCPU("target-cpu", cl::desc("native or an LLVM CPU name"),
               cl::init("native"), cl::cat(category));
+static cl::opt<uint64_t> maxModelBytes(
+    "max-model-bytes", cl::desc("Largest model file read (default 2 GiB)"),
+    cl::init(uint64_t(2) << 30), cl::cat(category));
+static cl::opt<int64_t> maxRank("max-rank",
+                                cl::desc("Largest tensor rank (default 8)"),
+                                cl::init(8), cl::cat(category));
+static cl::opt<int64_t>
+    maxElements("max-elements",
+                cl::desc("Most elements in one tensor (default 2^32)"),
+                cl::init(int64_t(1) << 32), cl::cat(category));
 static cl::opt<bool> checkFinite(
     "check-finite",
     cl::desc("Skip, and report, a step whose loss or gradients are not finite"),
@@ -224,6 +234,14 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   options.codegen.optLevel = level;
   options.codegen.prefix = prefix;
   options.codegen.targetCPU = targetCPU;
+  if (maxRank <= 0 || maxElements <= 0 || maxModelBytes == 0) {
+    error("the limits --max-rank, --max-elements and --max-model-bytes must "
+          "be positive");
+    return false;
+  }
+  options.import.maxModelBytes = maxModelBytes;
+  options.import.maxRank = maxRank;
+  options.import.maxElements = maxElements;
   options.inference = inference;
   options.checkFinite = checkFinite;
   if (!lossOutput.empty())

@@ -37,9 +37,6 @@ static constexpr int64_t kMinOpset = 7;
 /// The domain of ONNX's training operators (Adam, Adagrad, Momentum).
 static constexpr llvm::StringLiteral kTrainingDomain = "ai.onnx.preview.training";
 static constexpr int64_t kMaxOpset = 17;
-/// Bounds that keep every element count and byte size in range.
-static constexpr int64_t kMaxRank = 8;
-static constexpr int64_t kMaxElements = int64_t(1) << 32;
 
 namespace {
 
@@ -228,22 +225,23 @@ FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc) {
                         << " (supported: FLOAT, INT64, INT32)";
 }
 
-/// The shape of `dims` when every dimension is in range and the element
-/// count stays within kMaxElements.
+/// The shape of `dims` when every dimension is in range and the rank and the
+/// element count stay within the limits.
 static FailureOr<SmallVector<int64_t>>
 checkedShape(Location loc, StringRef what,
-             const google::protobuf::RepeatedField<int64_t> &dims) {
-  if (dims.size() > kMaxRank)
+             const google::protobuf::RepeatedField<int64_t> &dims,
+             const ImportOptions &limits) {
+  if (dims.size() > limits.maxRank)
     return emitError(loc) << what << " has rank " << dims.size()
-                          << ", more than the limit of " << kMaxRank;
+                          << ", more than the limit of " << limits.maxRank;
   SmallVector<int64_t> shape;
   int64_t count = 1;
   for (int64_t d : dims) {
     if (d < 0)
       return emitError(loc) << what << " has a negative dimension " << d;
-    if (llvm::MulOverflow(count, d, count) || count > kMaxElements)
+    if (llvm::MulOverflow(count, d, count) || count > limits.maxElements)
       return emitError(loc) << what << " has too many elements (limit "
-                            << kMaxElements << ")";
+                            << limits.maxElements << ")";
     shape.push_back(d);
   }
   return shape;
@@ -259,7 +257,7 @@ Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
                                      "graph's initializers";
   if (tensor.has_segment())
     return emitError(loc) << what << " is segmented, which is not supported";
-  FailureOr<SmallVector<int64_t>> shape = checkedShape(loc, what, tensor.dims());
+  FailureOr<SmallVector<int64_t>> shape = checkedShape(loc, what, tensor.dims(), options);
   if (failed(shape))
     return failure();
   FailureOr<Type> type = elementType(tensor.data_type(), loc);
@@ -393,13 +391,13 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
       }
       shape.push_back(size);
     }
-    if (shape.size() > static_cast<size_t>(kMaxRank))
+    if (shape.size() > static_cast<size_t>(options.maxRank))
       return emitError(loc) << "input '" << input.name() << "' has rank "
                             << shape.size() << ", more than the limit of "
-                            << kMaxRank;
+                            << options.maxRank;
     int64_t count = 1;
     for (int64_t d : shape)
-      if (llvm::MulOverflow(count, d, count) || count > kMaxElements)
+      if (llvm::MulOverflow(count, d, count) || count > options.maxElements)
         return emitError(loc) << "input '" << input.name()
                               << "' has too many elements";
     argTypes.push_back(RankedTensorType::get(shape, *elem));
@@ -1069,7 +1067,7 @@ OwningOpRef<ModuleOp> nncc::importONNXFile(MLIRContext &context,
                                            const ImportOptions &options) {
   onnx::ModelProto model;
   std::string error;
-  if (!loadONNXModel(path.str(), model, error)) {
+  if (!loadONNXModel(path.str(), model, error, options.maxModelBytes)) {
     emitError(FileLineColLoc::get(&context, path, 0, 0)) << error;
     return nullptr;
   }

@@ -23,6 +23,11 @@ namespace nncc {
 struct ImportOptions {
   /// Binds a symbolic dimension 0 of the data inputs (the batch).
   std::optional<int64_t> batchSize;
+  /// Limits that keep every size computation in range; a model beyond them
+  /// is rejected. The driver can raise them.
+  uint64_t maxModelBytes = uint64_t(2) << 30;
+  int64_t maxRank = 8;
+  int64_t maxElements = int64_t(1) << 32;
 };
 
 /// Imports an already parsed model. `fileName` only names the model in
