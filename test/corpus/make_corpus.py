@@ -152,6 +152,10 @@ def main():
           model(good_graph([helper.make_node("Tanh", ["x"], ["y"], name="t", domain="com.example")]),
                 extra_opsets=[helper.make_opsetid("com.example", 1)]),
           "node 't': unsupported op 'Tanh' of domain 'com.example'")
+    write("bad_reshape.onnx",
+          model(good_graph([helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")],
+                           initializers=[helper.make_tensor("shape", TensorProto.INT64, [2], [5, 2])])),
+          "node 'rs': cannot reshape [4,3] to [5,2]: the element counts differ")
     write("integer_math.onnx",
           model(good_graph([helper.make_node("Add", ["x", "x"], ["y"], name="add")],
                            inputs=[helper.make_tensor_value_info("x", TensorProto.INT64, [4, 3])],

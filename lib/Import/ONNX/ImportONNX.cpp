@@ -129,6 +129,7 @@ private:
   LogicalResult importIdentity(const onnx::NodeProto &node, Location loc);
   LogicalResult importTranspose(const onnx::NodeProto &node, Location loc);
   LogicalResult importReduceSum(const onnx::NodeProto &node, Location loc);
+  LogicalResult importReshape(const onnx::NodeProto &node, Location loc);
   LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
   template <typename OpT>
   LogicalResult importTrainingOp(const onnx::NodeProto &node, Location loc);
@@ -614,6 +615,7 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
       {"Identity", &Importer::importIdentity},
       {"Transpose", &Importer::importTranspose},
       {"ReduceSum", &Importer::importReduceSum},
+      {"Reshape", &Importer::importReshape},
       {"Constant", &Importer::importConstant},
   };
   auto it = importers.find(node.op_type());
@@ -874,6 +876,67 @@ LogicalResult Importer::importReduceSum(const onnx::NodeProto &node,
     return failure();
   return define(node, loc,
                 builder.create<ReduceSumOp>(loc, *x, *normalized, *keepDims));
+}
+
+LogicalResult Importer::importReshape(const onnx::NodeProto &node,
+                                      Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {"allowzero"})))
+    return failure();
+  FailureOr<bool> allowZero = attrs.getFlag(loc, "allowzero");
+  FailureOr<Value> x = failed(allowZero) ? FailureOr<Value>(failure())
+                                         : lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  FailureOr<SmallVector<int64_t>> requested = constantInts(node, 1, loc);
+  if (failed(requested))
+    return failure();
+  // ONNX: 0 copies the input's dimension (unless allowzero), -1 is inferred.
+  RankedTensorType type = tensorType(*x);
+  SmallVector<int64_t> shape;
+  int64_t known = 1, inferred = -1;
+  for (auto [i, d] : llvm::enumerate(*requested)) {
+    if (d == 0 && !*allowZero) {
+      if (static_cast<int64_t>(i) >= type.getRank())
+        return emitError(loc) << "Reshape dimension " << i
+                              << " copies an input dimension that does not "
+                                 "exist (input rank "
+                              << type.getRank() << ")";
+      d = type.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return emitError(loc) << "Reshape shape "
+                              << shapeString(*requested)
+                              << " has more than one -1";
+      inferred = i;
+    } else if (d <= 0) {
+      return emitError(loc) << "Reshape shape " << shapeString(*requested)
+                            << " has an invalid dimension " << d;
+    } else if (llvm::MulOverflow(known, d, known)) {
+      return emitError(loc) << "Reshape shape " << shapeString(*requested)
+                            << " is too large";
+    }
+    shape.push_back(d);
+  }
+  int64_t total = type.getNumElements();
+  if (inferred >= 0) {
+    if (total % known != 0)
+      return emitError(loc) << "cannot reshape " << shapeString(type.getShape())
+                            << " to " << shapeString(*requested)
+                            << ": no size for -1 fits";
+    shape[inferred] = total / known;
+    known = total;
+  }
+  if (known != total)
+    return emitError(loc) << "cannot reshape " << shapeString(type.getShape())
+                          << " to " << shapeString(*requested)
+                          << ": the element counts differ";
+  if (static_cast<int64_t>(shape.size()) > options.maxRank)
+    return emitError(loc) << "Reshape to rank " << shape.size()
+                          << ", more than the limit of " << options.maxRank;
+  return define(node, loc, builder.create<ReshapeOp>(loc, *x, shape));
 }
 
 LogicalResult Importer::importConstant(const onnx::NodeProto &node,
