@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Configures (once) and builds nncc in build/ with Ninja, clang 19 and ccache.
-# The ccache cache lives outside the repository (~/.cache/ccache by default).
+# Configures (once) and builds nncc in build/ (or $NNCC_BUILD_DIR, with extra
+# CMake options in $NNCC_CMAKE_ARGS) with Ninja, clang 19 and ccache. The
+# ccache cache lives outside the repository (~/.cache/ccache by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,6 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir \
     -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
     -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-    >/dev/null
+    ${NNCC_CMAKE_ARGS:-} >/dev/null
 fi
 cmake --build "$BUILD_DIR"

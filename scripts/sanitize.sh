@@ -7,17 +7,9 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR=${NNCC_ASAN_BUILD_DIR:-build-asan}
 FUZZ_SECONDS=${NNCC_FUZZ_SECONDS:-60}
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  cmake -G Ninja -S . -B "$BUILD_DIR" \
-    -DCMAKE_BUILD_TYPE=Release \
-    -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir \
-    -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
-    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-    -DNNCC_SANITIZE=ON -DNNCC_ENABLE_FUZZERS=ON >/dev/null
-fi
-cmake --build "$BUILD_DIR"
+NNCC_BUILD_DIR="$BUILD_DIR" \
+  NNCC_CMAKE_ARGS="-DNNCC_SANITIZE=ON -DNNCC_ENABLE_FUZZERS=ON" \
+  bash scripts/build.sh
 
 echo "== the lit suite with AddressSanitizer + UndefinedBehaviorSanitizer"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -423,8 +423,10 @@ static int check_class_targets(const void *const *targets, int64_t samples) {
   return NNCC_OK;
 }
 
-int nncc_train_step(nncc_model *m, const void *const *inputs,
-                    const void *const *targets, float *loss) {
+/* The checks common to the training functions: a model, a training library,
+   every input and target, and class targets for `samples` samples. */
+static int check_training(const nncc_model *m, const void *const *inputs,
+                          const void *const *targets, int64_t samples) {
   if (!m)
     return NNCC_ERR_NULL;
   if (!__nncc_trainable)
@@ -432,8 +434,16 @@ int nncc_train_step(nncc_model *m, const void *const *inputs,
   int rc = check_array(inputs, __nncc_num_inputs);
   if (rc == NNCC_OK)
     rc = check_array(targets, __nncc_num_targets);
+  if (rc == NNCC_OK && samples < 0)
+    rc = NNCC_ERR_ARGUMENT;
   if (rc == NNCC_OK)
-    rc = check_class_targets(targets, __nncc_batch);
+    rc = check_class_targets(targets, samples);
+  return rc;
+}
+
+int nncc_train_step(nncc_model *m, const void *const *inputs,
+                    const void *const *targets, float *loss) {
+  int rc = check_training(m, inputs, targets, __nncc_batch);
   if (rc != NNCC_OK)
     return rc;
   float value = 0.0f;
@@ -493,20 +503,11 @@ int nncc_train(nncc_model *m, const void *const *inputs,
                const void *const *targets, int64_t num_samples, int64_t epochs,
                const nncc_train_options *opts, nncc_progress_fn progress,
                void *user) {
-  if (!m)
-    return NNCC_ERR_NULL;
-  if (!__nncc_trainable)
-    return NNCC_ERR_NO_TRAINING;
-  int rc = check_array(inputs, __nncc_num_inputs);
-  if (rc == NNCC_OK)
-    rc = check_array(targets, __nncc_num_targets);
+  int rc = check_training(m, inputs, targets, num_samples);
   if (rc != NNCC_OK)
     return rc;
-  if (num_samples < 0 || epochs < 0 || (opts && opts->report_every < 0))
+  if (epochs < 0 || (opts && opts->report_every < 0))
     return NNCC_ERR_ARGUMENT;
-  rc = check_class_targets(targets, num_samples);
-  if (rc != NNCC_OK)
-    return rc;
   if (num_samples == 0 || epochs == 0)
     return NNCC_OK;
   if (m->order_size < num_samples) {

@@ -349,34 +349,31 @@ static Value hyperParameter(OpBuilder &b, Location loc, Value hyper,
   return b.create<tensor::ExtractOp>(loc, hyper, index);
 }
 
-/// One elementwise generic that reads the parameter, its gradient and its
+using UpdateBody = function_ref<SmallVector<Value>(
+    OpBuilder &, Location, Value param, Value grad, ValueRange state)>;
+
+/// One elementwise generic that reads a parameter, its gradient and its
 /// state and writes the new parameter and the new state: the whole update
-/// of a parameter is one loop.
-template <typename OpT>
-static LogicalResult
-lowerUpdate(OpT op, PatternRewriter &rewriter,
-            function_ref<SmallVector<Value>(OpBuilder &, Location, Value p,
-                                            Value g, ValueRange state)>
-                body) {
-  Location loc = op.getLoc();
-  RankedTensorType type = tensorType(op.getParam());
-  SmallVector<Value> inputs = {op.getParam(), op.getGrad()};
-  llvm::append_range(inputs, op.getState());
+/// of a parameter is one loop. Replaces `op`, whose results are these.
+static LogicalResult lowerUpdate(Operation *op, PatternRewriter &rewriter,
+                                 Value param, Value grad, ValueRange state,
+                                 UpdateBody body) {
+  Location loc = op->getLoc();
+  RankedTensorType type = tensorType(param);
+  SmallVector<Value> inputs = {param, grad};
+  llvm::append_range(inputs, state);
   SmallVector<Value> inits;
-  SmallVector<Type> resultTypes;
-  for (Value result : op->getResults()) {
-    inits.push_back(emptyTensor(rewriter, loc, type));
-    resultTypes.push_back(result.getType());
-  }
+  for (Value result : op->getResults())
+    inits.push_back(emptyTensor(rewriter, loc, tensorType(result)));
   SmallVector<AffineMap> maps(inputs.size() + inits.size(),
                               rewriter.getMultiDimIdentityMap(type.getRank()));
   SmallVector<utils::IteratorType> iterators(type.getRank(),
                                              utils::IteratorType::parallel);
   auto generic = rewriter.create<linalg::GenericOp>(
-      loc, resultTypes, inputs, inits, maps, iterators,
+      loc, op->getResultTypes(), inputs, inits, maps, iterators,
       [&](OpBuilder &b, Location l, ValueRange args) {
-        ValueRange state = args.slice(2, op.getState().size());
-        b.create<linalg::YieldOp>(l, body(b, l, args[0], args[1], state));
+        b.create<linalg::YieldOp>(
+            l, body(b, l, args[0], args[1], args.slice(2, state.size())));
       });
   rewriter.replaceOp(op, generic.getResults());
   return success();
@@ -404,7 +401,8 @@ struct SGDUpdateLowering : public OpRewritePattern<SGDUpdateOp> {
     double weightDecay = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
     // torch.optim.SGD (1.13), step by step.
-    return lowerUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value p,
+    return lowerUpdate(op, rewriter, op.getParam(), op.getGrad(), op.getState(),
+                       [&](OpBuilder &b, Location l, Value p,
                                          Value g, ValueRange state) {
       Value d = g;
       if (weightDecay != 0.0)
@@ -444,7 +442,8 @@ struct AdamUpdateLowering : public OpRewritePattern<AdamUpdateOp> {
     double weightDecay = op.getWeightDecay().convertToDouble();
     bool decoupled = op.getDecoupled(), amsgrad = op.getAmsgrad();
     // torch.optim.Adam and AdamW (1.13, single-tensor), step by step.
-    return lowerUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value p,
+    return lowerUpdate(op, rewriter, op.getParam(), op.getGrad(), op.getState(),
+                       [&](OpBuilder &b, Location l, Value p,
                                          Value g, ValueRange state) {
       if (weightDecay != 0.0 && decoupled)
         p = b.create<arith::MulFOp>(l, p, decay);
@@ -491,7 +490,8 @@ struct AdagradUpdateLowering : public OpRewritePattern<AdagradUpdateOp> {
     double eps = op.getEps().convertToDouble();
     double weightDecay = op.getWeightDecay().convertToDouble();
     // torch.optim.Adagrad (1.13, single-tensor), step by step.
-    return lowerUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value p,
+    return lowerUpdate(op, rewriter, op.getParam(), op.getGrad(), op.getState(),
+                       [&](OpBuilder &b, Location l, Value p,
                                          Value g, ValueRange state) {
       if (weightDecay != 0.0)
         g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
@@ -533,35 +533,6 @@ static RateAndStep rateAndStep(OpBuilder &b, Location loc, Value r, Value t) {
           b.create<arith::SIToFPOp>(loc, b.getF64Type(), ts)};
 }
 
-/// The ONNX operators share the update structure of lowerUpdate, with X in
-/// the role of the parameter.
-template <typename OpT>
-static LogicalResult
-lowerONNXUpdate(OpT op, PatternRewriter &rewriter,
-                function_ref<SmallVector<Value>(OpBuilder &, Location, Value x,
-                                                Value g, ValueRange state)>
-                    body) {
-  Location loc = op.getLoc();
-  RankedTensorType type = tensorType(op.getX());
-  SmallVector<Value> inputs = {op.getX(), op.getGrad()};
-  llvm::append_range(inputs, op.getState());
-  SmallVector<Value> inits;
-  for (Value result : op->getResults())
-    inits.push_back(emptyTensor(rewriter, loc, tensorType(result)));
-  SmallVector<AffineMap> maps(inputs.size() + inits.size(),
-                              rewriter.getMultiDimIdentityMap(type.getRank()));
-  auto generic = rewriter.create<linalg::GenericOp>(
-      loc, op->getResultTypes(), inputs, inits, maps,
-      SmallVector<utils::IteratorType>(type.getRank(),
-                                       utils::IteratorType::parallel),
-      [&](OpBuilder &b, Location l, ValueRange args) {
-        ValueRange state = args.slice(2, op.getState().size());
-        b.create<linalg::YieldOp>(l, body(b, l, args[0], args[1], state));
-      });
-  rewriter.replaceOp(op, generic.getResults());
-  return success();
-}
-
 struct ONNXAdagradLowering : public OpRewritePattern<ONNXAdagradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXAdagradOp op,
@@ -580,7 +551,9 @@ struct ONNXAdagradLowering : public OpRewritePattern<ONNXAdagradOp> {
                               op.getDecayFactor().convertToDouble()))));
     double nc = op.getNormCoefficient().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
-    return lowerONNXUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value x,
+    // X plays the parameter's part.
+    return lowerUpdate(op, rewriter, op.getX(), op.getGrad(), op.getState(),
+                       [&](OpBuilder &b, Location l, Value x,
                                              Value g, ValueRange state) {
       Value gr = regularized(b, l, nc, x, g);
       Value h = b.create<arith::AddFOp>(l, state[0],
@@ -612,7 +585,9 @@ struct ONNXMomentumLowering : public OpRewritePattern<ONNXMomentumOp> {
     double alpha = op.getAlpha().convertToDouble();
     double nc = op.getNormCoefficient().convertToDouble();
     bool nesterov = op.getNesterov();
-    return lowerONNXUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value x,
+    // X plays the parameter's part.
+    return lowerUpdate(op, rewriter, op.getX(), op.getGrad(), op.getState(),
+                       [&](OpBuilder &b, Location l, Value x,
                                              Value g, ValueRange state) {
       Value a = floatConstant(b, l, elem, alpha);
       Value gr = regularized(b, l, nc, x, g);
@@ -663,7 +638,9 @@ struct ONNXAdamLowering : public OpRewritePattern<ONNXAdamOp> {
     double nc = op.getNormCoefficient().convertToDouble();
     double post = op.getNormCoefficientPost().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
-    return lowerONNXUpdate(op, rewriter, [&](OpBuilder &b, Location l, Value x,
+    // X plays the parameter's part.
+    return lowerUpdate(op, rewriter, op.getX(), op.getGrad(), op.getState(),
+                       [&](OpBuilder &b, Location l, Value x,
                                              Value g, ValueRange state) {
       Value gr = regularized(b, l, nc, x, g);
       Value v = b.create<arith::AddFOp>(

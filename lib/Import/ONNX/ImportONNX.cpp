@@ -143,6 +143,9 @@ private:
                                                int index, Location loc);
   FailureOr<Value> floatOperand(const onnx::NodeProto &node, int index,
                                 Location loc);
+  /// The first `count` inputs, each a float tensor.
+  FailureOr<SmallVector<Value>> floatOperands(const onnx::NodeProto &node,
+                                              int count, Location loc);
   LogicalResult checkArity(const onnx::NodeProto &node, Location loc,
                            int minInputs, int maxInputs);
   LogicalResult define(const onnx::NodeProto &node, Location loc,
@@ -555,6 +558,18 @@ FailureOr<Value> Importer::floatOperand(const onnx::NodeProto &node, int index,
   return *value;
 }
 
+FailureOr<SmallVector<Value>>
+Importer::floatOperands(const onnx::NodeProto &node, int count, Location loc) {
+  SmallVector<Value> operands;
+  for (int i = 0; i < count; ++i) {
+    FailureOr<Value> operand = floatOperand(node, i, loc);
+    if (failed(operand))
+      return failure();
+    operands.push_back(*operand);
+  }
+  return operands;
+}
+
 LogicalResult Importer::define(const onnx::NodeProto &node, Location loc,
                                Value result) {
   const std::string &name = node.output(0);
@@ -635,13 +650,11 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node, Location loc) {
   FailureOr<bool> transB = attrs.getFlag(loc, "transB");
   if (failed(alpha) || failed(beta) || failed(transA) || failed(transB))
     return failure();
-  FailureOr<Value> a = floatOperand(node, 0, loc);
-  if (failed(a))
+  FailureOr<SmallVector<Value>> operands = floatOperands(node, 2, loc);
+  if (failed(operands))
     return failure();
-  FailureOr<Value> b = floatOperand(node, 1, loc);
-  if (failed(b))
-    return failure();
-  RankedTensorType aType = tensorType(*a), bType = tensorType(*b);
+  Value a = (*operands)[0], b = (*operands)[1];
+  RankedTensorType aType = tensorType(a), bType = tensorType(b);
   if (aType.getRank() != 2 || bType.getRank() != 2)
     return emitError(loc) << "Gemm operands must be 2-D, got "
                           << shapeString(aType.getShape()) << " and "
@@ -658,7 +671,7 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node, Location loc) {
                           << (*transB ? " (transposed)" : "");
 
   Type elem = aType.getElementType();
-  Value y = builder.create<MatMulOp>(loc, *a, *b, *transA, *transB);
+  Value y = builder.create<MatMulOp>(loc, a, b, *transA, *transB);
   if (*alpha != 1.0f)
     y = builder.create<MulOp>(loc, y,
                               createScalarConstant(builder, loc, elem, *alpha));
@@ -689,13 +702,11 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node,
   if (failed(checkArity(node, loc, 2, 2)) ||
       failed(attrs.checkKnown(loc, node, {})))
     return failure();
-  FailureOr<Value> a = floatOperand(node, 0, loc);
-  if (failed(a))
+  FailureOr<SmallVector<Value>> operands = floatOperands(node, 2, loc);
+  if (failed(operands))
     return failure();
-  FailureOr<Value> b = floatOperand(node, 1, loc);
-  if (failed(b))
-    return failure();
-  RankedTensorType aType = tensorType(*a), bType = tensorType(*b);
+  Value a = (*operands)[0], b = (*operands)[1];
+  RankedTensorType aType = tensorType(a), bType = tensorType(b);
   if (aType.getRank() < 2 || bType.getRank() != 2)
     return emitError(loc) << "MatMul of shapes "
                           << shapeString(aType.getShape()) << " and "
@@ -708,13 +719,13 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node,
                           << shapeString(aType.getShape()) << " times "
                           << shapeString(bType.getShape());
   // [..., M, K] x [K, N]: one 2-D product over the flattened leading dims.
-  Value lhs = *a;
+  Value lhs = a;
   SmallVector<int64_t> resultShape(aType.getShape());
   resultShape.back() = bType.getDimSize(1);
   if (aType.getRank() > 2)
     lhs = builder.create<ReshapeOp>(
         loc, lhs, ArrayRef<int64_t>{aType.getNumElements() / k, k});
-  Value y = builder.create<MatMulOp>(loc, lhs, *b, false, false);
+  Value y = builder.create<MatMulOp>(loc, lhs, b, false, false);
   if (aType.getRank() > 2)
     y = builder.create<ReshapeOp>(loc, y, resultShape);
   return define(node, loc, y);
@@ -727,14 +738,11 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node,
   if (failed(checkArity(node, loc, 2, 2)) ||
       failed(attrs.checkKnown(loc, node, {})))
     return failure();
-  FailureOr<Value> lhs = floatOperand(node, 0, loc);
-  if (failed(lhs))
-    return failure();
-  FailureOr<Value> rhs = floatOperand(node, 1, loc);
-  if (failed(rhs))
+  FailureOr<SmallVector<Value>> operands = floatOperands(node, 2, loc);
+  if (failed(operands))
     return failure();
   FailureOr<Value> y = broadcastBinary(
-      node.op_type(), loc, *lhs, *rhs,
+      node.op_type(), loc, (*operands)[0], (*operands)[1],
       [&](Value l, Value r) -> Value { return builder.create<OpT>(loc, l, r); });
   if (failed(y))
     return failure();

@@ -21,23 +21,10 @@ import onnx
 import onnx.numpy_helper
 import torch
 
+from generate import MLP  # the model of mlp_opset14.onnx
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH = 4
-
-
-class MLP(torch.nn.Module):
-    """The model of mlp_opset14.onnx (see generate.py)."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc1 = torch.nn.Linear(8, 16)
-        self.fc2 = torch.nn.Linear(16, 8)
-        self.fc3 = torch.nn.Linear(8, 3)
-
-    def forward(self, x):
-        h = torch.relu(self.fc1(x))
-        h = torch.sigmoid(self.fc2(h))
-        return self.fc3(h)
 
 
 class SequenceClassifier(torch.nn.Module):
