@@ -109,6 +109,40 @@ static Value isRealSample(OpBuilder &b, Location loc, Value count) {
   return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, count);
 }
 
+/// The mean of `term` over the elements of the samples before `count` (the
+/// rest is padding of a partial batch and adds exactly 0: a select, so NaNs
+/// there stay out). `term` is computed per element from `inputs`, each of
+/// `inputType`; the result is a rank-0 tensor.
+static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
+                                 ValueRange inputs, Value countTensor,
+                                 RankedTensorType inputType,
+                                 BodyBuilder term) {
+  int64_t rank = inputType.getRank();
+  auto scalarType = RankedTensorType::get({}, inputType.getElementType());
+  Value count =
+      rewriter.create<tensor::ExtractOp>(loc, countTensor, ValueRange());
+  SmallVector<AffineMap> maps(inputs.size(),
+                              rewriter.getMultiDimIdentityMap(rank));
+  maps.push_back(AffineMap::get(rank, 0, {}, rewriter.getContext()));
+  auto sum = rewriter.create<linalg::GenericOp>(
+      loc, scalarType, inputs, zeroFilled(rewriter, loc, scalarType), maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value value = term(b, l, args.drop_back());
+        Value zero = floatConstant(b, l, value.getType(), 0.0);
+        Value masked = b.create<arith::SelectOp>(
+            l, isRealSample(b, l, count), value, zero);
+        b.create<linalg::YieldOp>(
+            l, ValueRange{b.create<arith::AddFOp>(l, args.back(), masked)});
+      });
+  Value denominator = lossDenominator(rewriter, loc, countTensor, inputType);
+  return buildElementwise(rewriter, loc, scalarType, sum.getResult(0),
+                          [&](OpBuilder &b, Location l, ValueRange args) {
+                            return b.create<arith::DivFOp>(l, args[0],
+                                                           denominator);
+                          });
+}
+
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -275,38 +309,12 @@ struct MSELossLowering : public OpRewritePattern<MSELossOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MSELossOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    RankedTensorType inputType = tensorType(op.getInput());
-    RankedTensorType scalarType = tensorType(op.getResult());
-    int64_t rank = inputType.getRank();
-    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
-                                                     ValueRange());
-    SmallVector<AffineMap> maps = {
-        rewriter.getMultiDimIdentityMap(rank),
-        rewriter.getMultiDimIdentityMap(rank),
-        AffineMap::get(rank, 0, {}, op.getContext())};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::reduction);
-    // Sum of squared differences over the real samples; padding samples of
-    // a partial batch add exactly 0 (a select, so NaNs there stay out).
-    auto sum = rewriter.create<linalg::GenericOp>(
-        loc, scalarType, ValueRange{op.getInput(), op.getTarget()},
-        zeroFilled(rewriter, loc, scalarType), maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
+    Value mean = meanOverRealSamples(
+        rewriter, op.getLoc(), ValueRange{op.getInput(), op.getTarget()},
+        op.getCount(), tensorType(op.getInput()),
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value diff = b.create<arith::SubFOp>(l, args[0], args[1]);
-          Value square = b.create<arith::MulFOp>(l, diff, diff);
-          Value zero = floatConstant(b, l, square.getType(), 0.0);
-          Value term = b.create<arith::SelectOp>(
-              l, isRealSample(b, l, count), square, zero);
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[2], term)});
-        });
-    Value denominator =
-        lossDenominator(rewriter, loc, op.getCount(), inputType);
-    Value mean = buildElementwise(
-        rewriter, loc, scalarType, sum.getResult(0),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          return b.create<arith::DivFOp>(l, args[0], denominator);
+          return b.create<arith::MulFOp>(l, diff, diff);
         });
     rewriter.replaceOp(op, mean);
     return success();
@@ -913,50 +921,26 @@ struct BCEWithLogitsLossLowering
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BCEWithLogitsLossOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     RankedTensorType inputType = tensorType(op.getInput());
-    RankedTensorType scalarType = tensorType(op.getResult());
     Type elem = inputType.getElementType();
-    int64_t rank = inputType.getRank();
-    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
-                                                     ValueRange());
-    SmallVector<AffineMap> maps = {
-        rewriter.getMultiDimIdentityMap(rank),
-        rewriter.getMultiDimIdentityMap(rank),
-        AffineMap::get(rank, 0, {}, op.getContext())};
     // torch 1.13: (1 - t) * x + m + log(exp(-m) + exp(-x - m)), m = max(-x, 0).
-    auto sum = rewriter.create<linalg::GenericOp>(
-        loc, scalarType, ValueRange{op.getInput(), op.getTarget()},
-        zeroFilled(rewriter, loc, scalarType), maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
-        [&](OpBuilder &b, Location l, ValueRange args) {
+    Value mean = meanOverRealSamples(
+        rewriter, op.getLoc(), ValueRange{op.getInput(), op.getTarget()},
+        op.getCount(), inputType,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value x = args[0], t = args[1];
-          Value zero = floatConstant(b, l, elem, 0.0);
           Value one = floatConstant(b, l, elem, 1.0);
           Value negX = b.create<arith::NegFOp>(l, x);
-          Value m = b.create<arith::MaximumFOp>(l, negX, zero);
+          Value m = b.create<arith::MaximumFOp>(
+              l, negX, floatConstant(b, l, elem, 0.0));
           Value e = b.create<arith::AddFOp>(
               l, b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, m)),
               b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, negX, m)));
-          Value term = b.create<arith::AddFOp>(
-              l,
-              b.create<arith::AddFOp>(
-                  l,
-                  b.create<arith::MulFOp>(
-                      l, b.create<arith::SubFOp>(l, one, t), x),
-                  m),
+          Value linear = b.create<arith::MulFOp>(
+              l, b.create<arith::SubFOp>(l, one, t), x);
+          return b.create<arith::AddFOp>(
+              l, b.create<arith::AddFOp>(l, linear, m),
               b.create<math::LogOp>(l, e));
-          Value masked = b.create<arith::SelectOp>(
-              l, isRealSample(b, l, count), term, zero);
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[2], masked)});
-        });
-    Value denominator =
-        lossDenominator(rewriter, loc, op.getCount(), inputType);
-    Value mean = buildElementwise(
-        rewriter, loc, scalarType, sum.getResult(0),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          return b.create<arith::DivFOp>(l, args[0], denominator);
         });
     rewriter.replaceOp(op, mean);
     return success();
