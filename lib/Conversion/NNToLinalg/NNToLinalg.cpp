@@ -1026,6 +1026,48 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::NegFOp>(l, a[0]);
       });
+  patterns.add<ElementwiseLowering<SqrtOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<math::SqrtOp>(l, a[0]);
+      });
+  patterns.add<ElementwiseLowering<ExpOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<math::ExpOp>(l, a[0]);
+      });
+  patterns.add<ElementwiseLowering<LogOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<math::LogOp>(l, a[0]);
+      });
+  patterns.add<ElementwiseLowering<AbsOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<math::AbsFOp>(l, a[0]);
+      });
+  patterns.add<ElementwiseLowering<ReciprocalOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<arith::DivFOp>(
+            l, floatConstant(b, l, a[0].getType(), 1.0), a[0]);
+      });
+  patterns.add<ElementwiseLowering<ErfOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<math::ErfOp>(l, a[0]);
+      });
+  patterns.add<ElementwiseLowering<SignOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        // PyTorch's sign: -1, 0 or 1 (and NaN for NaN).
+        Type type = a[0].getType();
+        Value zero = floatConstant(b, l, type, 0.0);
+        Value positive = b.create<arith::SelectOp>(
+            l,
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0], zero),
+            floatConstant(b, l, type, 1.0), zero);
+        Value negative = b.create<arith::SelectOp>(
+            l,
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, a[0], zero),
+            floatConstant(b, l, type, -1.0), positive);
+        Value isNaN =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[0], a[0]);
+        return b.create<arith::SelectOp>(l, isNaN, a[0], negative);
+      });
   patterns.add<ElementwiseLowering<TanhOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<math::TanhOp>(l, a[0]);

@@ -55,3 +55,27 @@ func.func @constant() -> tensor<2xf32> {
   %0 = nn.constant dense<[1.0, 2.0]> : tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @math
+// CHECK: math.sqrt
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: math.absf
+// CHECK: arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK: math.erf
+// sign: -1, 0 or 1, NaN kept.
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf olt
+// CHECK: arith.cmpf uno
+func.func @math(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = nn.sqrt %x : tensor<3xf32>
+  %1 = nn.exp %0 : tensor<3xf32>
+  %2 = nn.log %1 : tensor<3xf32>
+  %3 = nn.abs %2 : tensor<3xf32>
+  %4 = nn.reciprocal %3 : tensor<3xf32>
+  %5 = nn.erf %4 : tensor<3xf32>
+  %6 = nn.sign %5 : tensor<3xf32>
+  return %6 : tensor<3xf32>
+}

@@ -24,6 +24,25 @@ func.func @broadcast_both_ways(%a: tensor<4x1xf32>, %b: tensor<1x3xf32>) -> tens
   return %0 : tensor<4x3xf32>
 }
 
+// CHECK-LABEL: func @math
+func.func @math(%x: tensor<3xf32>) -> tensor<3xf32> {
+  // CHECK: nn.sqrt
+  %0 = nn.sqrt %x : tensor<3xf32>
+  // CHECK: nn.exp
+  %1 = nn.exp %0 : tensor<3xf32>
+  // CHECK: nn.log
+  %2 = nn.log %1 : tensor<3xf32>
+  // CHECK: nn.abs
+  %3 = nn.abs %2 : tensor<3xf32>
+  // CHECK: nn.reciprocal
+  %4 = nn.reciprocal %3 : tensor<3xf32>
+  // CHECK: nn.erf
+  %5 = nn.erf %4 : tensor<3xf32>
+  // CHECK: nn.sign
+  %6 = nn.sign %5 : tensor<3xf32>
+  return %6 : tensor<3xf32>
+}
+
 // CHECK-LABEL: func @activations
 func.func @activations(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   // CHECK: nn.tanh

@@ -112,6 +112,62 @@ LogicalResult NegOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult SqrtOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // dx = dy / (2 y), as PyTorch's sqrt backward.
+  Location loc = getLoc();
+  Value y = getResult();
+  Value two = createScalarConstant(b, loc, tensorType(y).getElementType(), 2.0);
+  grads.push_back(
+      b.create<DivOp>(loc, resultGrads[0], b.create<MulOp>(loc, two, y)));
+  return success();
+}
+
+LogicalResult ExpOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<MulOp>(getLoc(), resultGrads[0], getResult()));
+  return success();
+}
+
+LogicalResult LogOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<DivOp>(getLoc(), resultGrads[0], getInput()));
+  return success();
+}
+
+LogicalResult AbsOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  // dx = dy * sign(x): 0 at 0, as PyTorch.
+  Location loc = getLoc();
+  grads.push_back(b.create<MulOp>(loc, resultGrads[0],
+                                  b.create<SignOp>(loc, getInput())));
+  return success();
+}
+
+LogicalResult ReciprocalOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  // y = 1/x: dx = -dy * y^2.
+  Location loc = getLoc();
+  Value y = getResult();
+  Value scaled = b.create<MulOp>(loc, resultGrads[0], b.create<MulOp>(loc, y, y));
+  grads.push_back(b.create<NegOp>(loc, scaled));
+  return success();
+}
+
+LogicalResult ErfOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  // dx = dy * 2 / sqrt(pi) * exp(-x^2).
+  Location loc = getLoc();
+  Value x = getInput();
+  Type elem = tensorType(x).getElementType();
+  Value negSquare = b.create<NegOp>(loc, b.create<MulOp>(loc, x, x));
+  Value slope = b.create<MulOp>(
+      loc, createScalarConstant(b, loc, elem, 1.1283791670955126),
+      b.create<ExpOp>(loc, negSquare));
+  grads.push_back(b.create<MulOp>(loc, resultGrads[0], slope));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Activations
 //===----------------------------------------------------------------------===//

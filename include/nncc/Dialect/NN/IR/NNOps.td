@@ -168,6 +168,75 @@ def NN_NegOp : NN_UnaryOp<"neg"> {
   }];
 }
 
+def NN_SqrtOp : NN_UnaryOp<"sqrt"> {
+  let summary = "Elementwise square root";
+  let description = [{
+    ```mlir
+    %y = nn.sqrt %x : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_ExpOp : NN_UnaryOp<"exp"> {
+  let summary = "Elementwise exponential";
+  let description = [{
+    ```mlir
+    %y = nn.exp %x : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_LogOp : NN_UnaryOp<"log"> {
+  let summary = "Elementwise natural logarithm";
+  let description = [{
+    ```mlir
+    %y = nn.log %x : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_AbsOp : NN_UnaryOp<"abs"> {
+  let summary = "Elementwise absolute value";
+  let description = [{
+    ```mlir
+    %y = nn.abs %x : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_ReciprocalOp : NN_UnaryOp<"reciprocal"> {
+  let summary = "Elementwise 1 / x";
+  let description = [{
+    ```mlir
+    %y = nn.reciprocal %x : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_ErfOp : NN_UnaryOp<"erf"> {
+  let summary = "Elementwise error function";
+  let description = [{
+    ```mlir
+    %y = nn.erf %x : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_SignOp : NN_Op<"sign", [Pure, SameOperandsAndResultType]> {
+  let summary = "Elementwise sign: -1, 0 or 1";
+  let description = [{
+    The slope of `nn.abs`, as PyTorch's `sign` (0 at 0). Not differentiable
+    itself: it only appears in gradients.
+
+    ```mlir
+    %s = nn.sign %x : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 //===----------------------------------------------------------------------===//
 // Activations
 //===----------------------------------------------------------------------===//
