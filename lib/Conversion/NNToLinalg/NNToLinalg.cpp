@@ -978,6 +978,25 @@ struct BCEWithLogitsLossGradLowering
   }
 };
 
+/// Lowers an op whose elementwise body needs the op itself (its attributes).
+template <typename Op>
+struct AttributedElementwiseLowering : public OpRewritePattern<Op> {
+  using Body = std::function<Value(Op, OpBuilder &, Location, ValueRange)>;
+  AttributedElementwiseLowering(MLIRContext *ctx, Body f)
+      : OpRewritePattern<Op>(ctx), body(std::move(f)) {}
+  LogicalResult matchAndRewrite(Op op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
+                             op->getOperands(),
+                             [&](OpBuilder &b, Location l, ValueRange args) {
+                               return body(op, b, l, args);
+                             }));
+    return success();
+  }
+  Body body;
+};
+
 struct ConvertNNToLinalg
     : public nncc::impl::ConvertNNToLinalgBase<ConvertNNToLinalg> {
   void runOnOperation() override {
@@ -1025,6 +1044,40 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ElementwiseLowering<NegOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::NegFOp>(l, a[0]);
+      });
+  patterns.add<AttributedElementwiseLowering<LeakyReluOp>>(
+      ctx, [](LeakyReluOp op, OpBuilder &b, Location l, Args a) -> Value {
+        Type type = a[0].getType();
+        Value scaled = b.create<arith::MulFOp>(
+            l, floatConstant(b, l, type, op.getAlpha().convertToDouble()), a[0]);
+        Value negative = b.create<arith::CmpFOp>(
+            l, arith::CmpFPredicate::OLT, a[0], floatConstant(b, l, type, 0.0));
+        return b.create<arith::SelectOp>(l, negative, scaled, a[0]);
+      });
+  patterns.add<AttributedElementwiseLowering<EluOp>>(
+      ctx, [](EluOp op, OpBuilder &b, Location l, Args a) -> Value {
+        Type type = a[0].getType();
+        Value one = floatConstant(b, l, type, 1.0);
+        Value below = b.create<arith::MulFOp>(
+            l, floatConstant(b, l, type, op.getAlpha().convertToDouble()),
+            b.create<arith::SubFOp>(l, b.create<math::ExpOp>(l, a[0]), one));
+        Value positive = b.create<arith::CmpFOp>(
+            l, arith::CmpFPredicate::OGT, a[0], floatConstant(b, l, type, 0.0));
+        return b.create<arith::SelectOp>(l, positive, a[0], below);
+      });
+  patterns.add<AttributedElementwiseLowering<ActivationGradOp>>(
+      ctx, [](ActivationGradOp op, OpBuilder &b, Location l, Args a) -> Value {
+        Type type = a[0].getType();
+        Value alpha = floatConstant(b, l, type, op.getAlpha().convertToDouble());
+        Value slope = op.getKind() == "elu"
+                          ? b.create<arith::MulFOp>(
+                                l, alpha, b.create<math::ExpOp>(l, a[0]))
+                                .getResult()
+                          : alpha;
+        Value positive = b.create<arith::CmpFOp>(
+            l, arith::CmpFPredicate::OGT, a[0], floatConstant(b, l, type, 0.0));
+        return b.create<arith::SelectOp>(
+            l, positive, a[1], b.create<arith::MulFOp>(l, a[1], slope));
       });
   patterns.add<ElementwiseLowering<SqrtOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {

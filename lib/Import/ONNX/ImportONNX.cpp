@@ -130,6 +130,10 @@ private:
   LogicalResult importTranspose(const onnx::NodeProto &node, Location loc);
   LogicalResult importReduceSum(const onnx::NodeProto &node, Location loc);
   LogicalResult importReshape(const onnx::NodeProto &node, Location loc);
+  LogicalResult importFlatten(const onnx::NodeProto &node, Location loc);
+  template <typename OpT>
+  LogicalResult importAlphaActivation(const onnx::NodeProto &node,
+                                      Location loc);
   LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
   template <typename OpT>
   LogicalResult importTrainingOp(const onnx::NodeProto &node, Location loc);
@@ -637,6 +641,9 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
       {"Transpose", &Importer::importTranspose},
       {"ReduceSum", &Importer::importReduceSum},
       {"Reshape", &Importer::importReshape},
+      {"Flatten", &Importer::importFlatten},
+      {"LeakyRelu", &Importer::importAlphaActivation<LeakyReluOp>},
+      {"Elu", &Importer::importAlphaActivation<EluOp>},
       {"Constant", &Importer::importConstant},
   };
   auto it = importers.find(node.op_type());
@@ -951,6 +958,51 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
     return emitError(loc) << "Reshape to rank " << shape.size()
                           << ", more than the limit of " << options.maxRank;
   return define(node, loc, builder.create<ReshapeOp>(loc, *x, shape));
+}
+
+LogicalResult Importer::importFlatten(const onnx::NodeProto &node,
+                                      Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"axis"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  FailureOr<int64_t> axis =
+      failed(x) ? FailureOr<int64_t>(failure()) : attrs.getInt(loc, "axis", 1);
+  if (failed(axis))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  if (*axis < -rank || *axis > rank)
+    return emitError(loc) << "Flatten axis " << *axis
+                          << " is out of range for rank " << rank;
+  int64_t split = *axis < 0 ? *axis + rank : *axis;
+  // [d0 * ... * d(axis-1), d(axis) * ... * d(rank-1)]
+  int64_t outer = 1;
+  for (int64_t i = 0; i < split; ++i)
+    outer *= type.getDimSize(i);
+  int64_t inner = type.getNumElements() / std::max<int64_t>(outer, 1);
+  return define(node, loc,
+                builder.create<ReshapeOp>(loc, *x,
+                                          ArrayRef<int64_t>{outer, inner}));
+}
+
+template <typename OpT>
+LogicalResult Importer::importAlphaActivation(const onnx::NodeProto &node,
+                                              Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"alpha"})))
+    return failure();
+  // ONNX's defaults: 0.01 for LeakyRelu, 1 for Elu.
+  float defaultAlpha = std::is_same_v<OpT, LeakyReluOp> ? 0.01f : 1.0f;
+  FailureOr<float> alpha = attrs.getFloat(loc, "alpha", defaultAlpha);
+  FailureOr<Value> x =
+      failed(alpha) ? FailureOr<Value>(failure()) : floatOperand(node, 0, loc);
+  if (failed(x))
+    return failure();
+  return define(node, loc,
+                builder.create<OpT>(loc, *x, llvm::APFloat(double(*alpha))));
 }
 
 LogicalResult Importer::importConstant(const onnx::NodeProto &node,

@@ -273,3 +273,11 @@ func.func @transpose_rank(%a: tensor<4x3xf32>) {
   %0 = nn.transpose %a perm [1, 0, 2] : tensor<4x3xf32>
   return
 }
+
+// -----
+
+func.func @activation_grad_kind(%x: tensor<4xf32>) {
+  // expected-error @+1 {{kind must be 'leaky_relu' or 'elu', got 'gelu'}}
+  %0 = nn.activation_grad %x, %x {kind = "gelu", alpha = 1.0} : tensor<4xf32>
+  return
+}

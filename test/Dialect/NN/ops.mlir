@@ -51,6 +51,12 @@ func.func @activations(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   %1 = nn.sigmoid %0 : tensor<2x5xf32>
   // CHECK: nn.relu
   %2 = nn.relu %1 : tensor<2x5xf32>
+  // CHECK: nn.leaky_relu %{{.*}} {alpha = 1.000000e-01 : f64}
+  %l = nn.leaky_relu %x {alpha = 0.1} : tensor<2x5xf32>
+  // CHECK: nn.elu %{{.*}} {alpha = 1.000000e+00 : f64}
+  %e = nn.elu %l {alpha = 1.0} : tensor<2x5xf32>
+  // CHECK: nn.activation_grad %{{.*}}, %{{.*}} {alpha = 1.000000e+00 : f64, kind = "elu"}
+  %g = nn.activation_grad %x, %e {kind = "elu", alpha = 1.0} : tensor<2x5xf32>
   // CHECK: nn.relu_grad %{{.*}}, %{{.*}} : tensor<2x5xf32>
   %3 = nn.relu_grad %x, %2 : tensor<2x5xf32>
   return %3 : tensor<2x5xf32>

@@ -162,6 +162,17 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
 }
 
 //===----------------------------------------------------------------------===//
+// ActivationGradOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ActivationGradOp::verify() {
+  if (getKind() != "leaky_relu" && getKind() != "elu")
+    return emitOpError("kind must be 'leaky_relu' or 'elu', got '")
+           << getKind() << "'";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ReduceSumOp
 //===----------------------------------------------------------------------===//
 

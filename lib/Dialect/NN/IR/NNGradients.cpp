@@ -195,6 +195,22 @@ LogicalResult SigmoidOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult LeakyReluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<ActivationGradOp>(
+      getLoc(), getInput(), resultGrads[0], b.getStringAttr("leaky_relu"),
+      getAlphaAttr()));
+  return success();
+}
+
+LogicalResult EluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<ActivationGradOp>(
+      getLoc(), getInput(), resultGrads[0], b.getStringAttr("elu"),
+      getAlphaAttr()));
+  return success();
+}
+
 LogicalResult ReluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &grads) {
   grads.push_back(b.create<ReluGradOp>(getLoc(), getInput(), resultGrads[0]));

@@ -268,6 +268,50 @@ def NN_ReluOp : NN_UnaryOp<"relu"> {
   }];
 }
 
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Elementwise x for x >= 0, alpha * x below";
+  let description = [{
+    ```mlir
+    %y = nn.leaky_relu %x {alpha = 0.01} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$alpha);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Elementwise x for x > 0, alpha * (exp(x) - 1) below";
+  let description = [{
+    ```mlir
+    %y = nn.elu %x {alpha = 1.0} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$alpha);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_ActivationGradOp : NN_Op<"activation_grad", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "Gradient of leaky_relu or elu";
+  let description = [{
+    `grad` where `input > 0`; below, `grad * alpha` for `leaky_relu` and
+    `grad * alpha * exp(input)` for `elu`, as PyTorch's backward functions.
+
+    ```mlir
+    %dx = nn.activation_grad %x, %dy {kind = "elu", alpha = 1.0} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$grad,
+                       StrAttr:$kind, F64Attr:$alpha);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def NN_ReluGradOp : NN_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
   let summary = "Gradient of relu: `grad` where `input > 0`, else 0";
   let description = [{
