@@ -14,13 +14,16 @@ MemoryPlan nncc::nn::planMemory(llvm::ArrayRef<BufferLifetime> buffers,
   MemoryPlan plan;
   plan.offsets.assign(buffers.size(), 0);
 
-  // Largest first, ties by earlier start so the result is deterministic.
+  // Largest first, ties by earlier start, then by position: a total order,
+  // so the result is deterministic.
   llvm::SmallVector<size_t> order(buffers.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+  llvm::sort(order, [&](size_t a, size_t b) {
     if (buffers[a].size != buffers[b].size)
       return buffers[a].size > buffers[b].size;
-    return buffers[a].start < buffers[b].start;
+    if (buffers[a].start != buffers[b].start)
+      return buffers[a].start < buffers[b].start;
+    return a < b;
   });
 
   llvm::SmallVector<size_t> placed;
