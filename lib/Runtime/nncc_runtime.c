@@ -41,19 +41,10 @@ typedef struct {
 
 enum { NNCC_FLOAT = 1, NNCC_INT32 = 6, NNCC_INT64 = 7 };
 
-/* Error codes; keep in sync with the header emitter and nncc_strerror. */
+/* Return codes: include/nncc/Runtime/ErrorCodes.def. */
 enum {
-  NNCC_OK = 0,
-  NNCC_ERR_NULL = -1,
-  NNCC_ERR_INDEX = -2,
-  NNCC_ERR_SIZE = -3,
-  NNCC_ERR_NOMEM = -4,
-  NNCC_ERR_NO_TRAINING = -5,
-  NNCC_ERR_ARGUMENT = -6,
-  NNCC_ERR_IO = -7,
-  NNCC_ERR_BAD_CHECKPOINT = -8,
-  NNCC_ERR_WRONG_MODEL = -9,
-  NNCC_ERR_NOT_FINITE = -10,
+#define NNCC_ERROR(NAME, VALUE, MESSAGE) NNCC_##NAME = VALUE,
+#include "nncc/Runtime/ErrorCodes.def"
 };
 
 /* Provided by the compiler. */
@@ -176,28 +167,10 @@ size_t nncc_workspace_bytes(void) { return (size_t)__nncc_workspace_bytes; }
 
 const char *nncc_strerror(int code) {
   switch (code) {
-  case NNCC_OK:
-    return "success";
-  case NNCC_ERR_NULL:
-    return "a required pointer argument is NULL";
-  case NNCC_ERR_INDEX:
-    return "index out of range";
-  case NNCC_ERR_SIZE:
-    return "element count does not match the tensor";
-  case NNCC_ERR_NOMEM:
-    return "out of memory";
-  case NNCC_ERR_NO_TRAINING:
-    return "the library was compiled for inference only";
-  case NNCC_ERR_ARGUMENT:
-    return "invalid argument value";
-  case NNCC_ERR_IO:
-    return "cannot read or write the file";
-  case NNCC_ERR_BAD_CHECKPOINT:
-    return "not a checkpoint, or truncated or corrupted";
-  case NNCC_ERR_WRONG_MODEL:
-    return "the checkpoint belongs to another model";
-  case NNCC_ERR_NOT_FINITE:
-    return "the loss or the gradients are not finite; the step was skipped";
+#define NNCC_ERROR(NAME, VALUE, MESSAGE)                                       \
+  case VALUE:                                                                  \
+    return MESSAGE;
+#include "nncc/Runtime/ErrorCodes.def"
   default:
     return "unknown error code";
   }

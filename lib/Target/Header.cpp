@@ -42,18 +42,7 @@ enum { NNCC_FLOAT = 1, NNCC_INT32 = 6, NNCC_INT64 = 7 };  /* ONNX TensorProto co
 
 /* Return codes: 0 is success, every error is negative (see nncc_strerror). */
 enum {
-  NNCC_OK = 0,
-  NNCC_ERR_NULL = -1,         /* a required pointer argument is NULL */
-  NNCC_ERR_INDEX = -2,        /* an index is out of range */
-  NNCC_ERR_SIZE = -3,         /* an element count does not match the tensor */
-  NNCC_ERR_NOMEM = -4,        /* out of memory */
-  NNCC_ERR_NO_TRAINING = -5,  /* the library was compiled with --inference */
-  NNCC_ERR_ARGUMENT = -6,     /* an argument value is invalid */
-  NNCC_ERR_IO = -7,           /* a checkpoint file cannot be read or written */
-  NNCC_ERR_BAD_CHECKPOINT = -8, /* not a checkpoint, or truncated or corrupted */
-  NNCC_ERR_WRONG_MODEL = -9,  /* a checkpoint of another model */
-  NNCC_ERR_NOT_FINITE = -10   /* --check-finite: the step was skipped */
-};
+@ERROR_CODES@};
 
 typedef struct {
   const char    *name;   /* the ONNX name */
@@ -152,7 +141,14 @@ void nncc::emitHeader(const ModelInterface &iface, llvm::StringRef prefix,
      << "#include <stddef.h>\n#include <stdint.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
 
+  // The return codes, from the list the runtime support uses too.
+  std::string codes;
+  llvm::raw_string_ostream codesOS(codes);
+#define NNCC_ERROR(NAME, VALUE, MESSAGE)                                       \
+  codesOS << "  NNCC_" #NAME " = " #VALUE ",  /* " MESSAGE " */\n";
+#include "nncc/Runtime/ErrorCodes.def"
   std::string decls = kDeclarations;
+  decls.replace(decls.find("@ERROR_CODES@"), 13, codes);
   std::string out;
   for (size_t i = 0; i < decls.size();) {
     if (decls.compare(i, 4, "nncc") == 0) {
