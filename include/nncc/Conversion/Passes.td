@@ -11,12 +11,15 @@ def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
     Every nn op becomes a `linalg.generic` (or a tensor reshape) in
     destination-passing style on tensors, ready for one-shot bufferization.
     Elementwise ops with broadcasting read their operands through projected
-    indexing maps, so no broadcast is materialized.
+    indexing maps, so no broadcast is materialized. Scatters (the
+    gradients of gather, of a convolution's input and of pooling) become
+    `scf.for` nests that update a tensor in place.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -9,12 +9,14 @@
 
 #include "nncc/Conversion/Passes.h"
 
+#include "LoweringUtils.h"
 #include "nncc/Dialect/NN/IR/NN.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -25,70 +27,11 @@ namespace nncc {
 
 using namespace mlir;
 using namespace nncc::nn;
+using namespace nncc::lowering;
 
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-using BodyBuilder =
-    llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
-
-static RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
-/// The map from the iteration space of `resultType` to the elements of an
-/// operand of `operandType` broadcast to it (numpy rules).
-static AffineMap broadcastMap(RankedTensorType operandType,
-                              RankedTensorType resultType) {
-  MLIRContext *ctx = resultType.getContext();
-  int64_t lead = resultType.getRank() - operandType.getRank();
-  SmallVector<AffineExpr> exprs;
-  for (int64_t i = 0; i < operandType.getRank(); ++i) {
-    bool stretched = operandType.getDimSize(i) == 1 &&
-                     resultType.getDimSize(i + lead) != 1;
-    exprs.push_back(stretched ? getAffineConstantExpr(0, ctx)
-                              : getAffineDimExpr(i + lead, ctx));
-  }
-  return AffineMap::get(resultType.getRank(), 0, exprs, ctx);
-}
-
-static Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
-  return b.create<tensor::EmptyOp>(loc, type.getShape(),
-                                   type.getElementType());
-}
-
-static Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
-  Value zero = b.create<arith::ConstantOp>(
-      loc, b.getZeroAttr(type.getElementType()));
-  return b.create<linalg::FillOp>(loc, zero, emptyTensor(b, loc, type))
-      .getResult(0);
-}
-
-/// A linalg.generic computing `body` elementwise over `inputs`, each broadcast
-/// to `resultType`.
-static Value buildElementwise(OpBuilder &b, Location loc,
-                              RankedTensorType resultType, ValueRange inputs,
-                              BodyBuilder body) {
-  SmallVector<AffineMap> maps;
-  for (Value input : inputs)
-    maps.push_back(broadcastMap(tensorType(input), resultType));
-  maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
-  SmallVector<utils::IteratorType> iterators(resultType.getRank(),
-                                             utils::IteratorType::parallel);
-  auto generic = b.create<linalg::GenericOp>(
-      loc, resultType, inputs, emptyTensor(b, loc, resultType), maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        nb.create<linalg::YieldOp>(nloc,
-                                   body(nb, nloc, args.drop_back()));
-      });
-  return generic.getResult(0);
-}
-
-static Value floatConstant(OpBuilder &b, Location loc, Type type,
-                           double value) {
-  return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));
-}
 
 /// `count * sampleSize` as a float: the number of elements a loss over the
 /// first `count` samples averages.
@@ -184,18 +127,39 @@ struct MatMulLowering : public OpRewritePattern<MatMulOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
-    };
-    SmallVector<AffineMap> maps = {
-        op.getTransposeLhs() ? map(k, m) : map(m, k),
-        op.getTransposeRhs() ? map(n, k) : map(k, n), map(m, n)};
-    SmallVector<utils::IteratorType> iterators = {
-        utils::IteratorType::parallel, utils::IteratorType::parallel,
-        utils::IteratorType::reduction};
     RankedTensorType type = tensorType(op.getResult());
+    // Loops: the result's batch dimensions, then m, n and the reduction k.
+    int64_t batch = type.getRank() - 2, loops = batch + 3;
+    AffineExpr m = getAffineDimExpr(batch, ctx);
+    AffineExpr n = getAffineDimExpr(batch + 1, ctx);
+    AffineExpr k = getAffineDimExpr(batch + 2, ctx);
+    auto operandMap = [&](Value operand, AffineExpr row, AffineExpr column) {
+      // Batch dimensions broadcast as in numpy, aligned at the right.
+      RankedTensorType operandType = tensorType(operand);
+      int64_t operandBatch = operandType.getRank() - 2;
+      SmallVector<AffineExpr> exprs;
+      for (int64_t i = 0; i < operandBatch; ++i) {
+        int64_t loop = i + batch - operandBatch;
+        bool stretched = operandType.getDimSize(i) == 1 &&
+                         type.getDimSize(loop) != 1;
+        exprs.push_back(stretched ? getAffineConstantExpr(0, ctx)
+                                  : getAffineDimExpr(loop, ctx));
+      }
+      exprs.append({row, column});
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    SmallVector<AffineExpr> resultExprs;
+    for (int64_t i = 0; i < batch + 2; ++i)
+      resultExprs.push_back(getAffineDimExpr(i, ctx));
+    SmallVector<AffineMap> maps = {
+        op.getTransposeLhs() ? operandMap(op.getLhs(), k, m)
+                             : operandMap(op.getLhs(), m, k),
+        op.getTransposeRhs() ? operandMap(op.getRhs(), n, k)
+                             : operandMap(op.getRhs(), k, n),
+        AffineMap::get(loops, 0, resultExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(loops,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, type, ValueRange{op.getLhs(), op.getRhs()},
         zeroFilled(rewriter, loc, type), maps, iterators,
@@ -1004,7 +968,8 @@ struct ConvertNNToLinalg
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NNDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     RewritePatternSet patterns(ctx);
     nncc::populateNNToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
@@ -1017,6 +982,8 @@ struct ConvertNNToLinalg
 
 void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
+  populateTensorOpLoweringPatterns(patterns);
+  populateWindowOpLoweringPatterns(patterns);
   using Args = ValueRange;
   patterns.add<ConstantLowering, MatMulLowering, ReduceSumLowering,
                ReshapeLowering, TransposeLowering, BroadcastToLowering, MSELossLowering,
@@ -1040,6 +1007,10 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ElementwiseLowering<DivOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::DivFOp>(l, a[0], a[1]);
+      });
+  patterns.add<ElementwiseLowering<PowOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<math::PowFOp>(l, a[0], a[1]);
       });
   patterns.add<ElementwiseLowering<NegOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {

@@ -20,6 +20,8 @@ using namespace nncc::nn;
 
 #include "nncc/Dialect/NN/IR/NNInterfaces.cpp.inc"
 
+#include "nncc/Dialect/NN/IR/NNEnums.cpp.inc"
+
 void NNDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
@@ -54,7 +56,7 @@ nncc::nn::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
   return result;
 }
 
-static std::string formatShape(ArrayRef<int64_t> shape) {
+std::string nncc::nn::formatShape(ArrayRef<int64_t> shape) {
   std::string s = "[";
   llvm::raw_string_ostream os(s);
   llvm::interleave(shape, os, ",");
@@ -128,6 +130,7 @@ NN_BROADCAST_INFER(AddOp)
 NN_BROADCAST_INFER(SubOp)
 NN_BROADCAST_INFER(MulOp)
 NN_BROADCAST_INFER(DivOp)
+NN_BROADCAST_INFER(PowOp)
 #undef NN_BROADCAST_INFER
 
 //===----------------------------------------------------------------------===//
@@ -140,24 +143,35 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
                                          SmallVectorImpl<Type> &types) {
   auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
   auto rhsType = cast<RankedTensorType>(adaptor.getRhs().getType());
-  if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
-    return emitOptionalError(loc, "operands must be 2-D, got ",
+  int64_t lr = lhsType.getRank(), rr = rhsType.getRank();
+  if (lr < 2 || rr < 2)
+    return emitOptionalError(loc, "operands must have rank 2 or more, got ",
                              formatShape(lhsType.getShape()), " and ",
                              formatShape(rhsType.getShape()));
   if (lhsType.getElementType() != rhsType.getElementType())
     return emitOptionalError(loc, "operands have different element types");
+  FailureOr<SmallVector<int64_t>> batch =
+      broadcastShapes(lhsType.getShape().drop_back(2),
+                      rhsType.getShape().drop_back(2));
+  if (failed(batch))
+    return emitOptionalError(loc, "batch dimensions of ",
+                             formatShape(lhsType.getShape()), " and ",
+                             formatShape(rhsType.getShape()),
+                             " are not broadcast-compatible");
   bool tl = adaptor.getTransposeLhs(), tr = adaptor.getTransposeRhs();
-  int64_t m = lhsType.getDimSize(tl ? 1 : 0);
-  int64_t kl = lhsType.getDimSize(tl ? 0 : 1);
-  int64_t kr = rhsType.getDimSize(tr ? 1 : 0);
-  int64_t n = rhsType.getDimSize(tr ? 0 : 1);
+  int64_t m = lhsType.getDimSize(lr - (tl ? 1 : 2));
+  int64_t kl = lhsType.getDimSize(lr - (tl ? 2 : 1));
+  int64_t kr = rhsType.getDimSize(rr - (tr ? 1 : 2));
+  int64_t n = rhsType.getDimSize(rr - (tr ? 2 : 1));
   if (kl != kr)
     return emitOptionalError(loc, "inner dimensions differ: ",
                              formatShape(lhsType.getShape()),
                              tl ? " (transposed)" : "", " times ",
                              formatShape(rhsType.getShape()),
                              tr ? " (transposed)" : "");
-  types.push_back(RankedTensorType::get({m, n}, lhsType.getElementType()));
+  SmallVector<int64_t> shape(*batch);
+  shape.append({m, n});
+  types.push_back(RankedTensorType::get(shape, lhsType.getElementType()));
   return success();
 }
 

@@ -237,8 +237,9 @@ LogicalResult MatMulOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                      /*transpose_rhs=*/ta)
                 : b.create<MatMulOp>(loc, a, g, /*transpose_lhs=*/!ta,
                                      /*transpose_rhs=*/false);
-  grads.push_back(da);
-  grads.push_back(db);
+  // Batch dimensions that an operand was broadcast along sum back.
+  grads.push_back(reduceGradientToType(b, loc, da, tensorType(a)));
+  grads.push_back(reduceGradientToType(b, loc, db, tensorType(bv)));
   return success();
 }
 
@@ -321,5 +322,184 @@ LogicalResult BCEWithLogitsLossOp::buildGradient(
       getLoc(), getInput(), getTarget(), getCount(), resultGrads[0]));
   grads.push_back(Value()); // Targets are data.
   grads.push_back(Value());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Power, softmax, max
+//===----------------------------------------------------------------------===//
+
+LogicalResult PowOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  // y = l^r: dl = dy * r * l^(r-1), dr = dy * y * log(l).
+  Location loc = getLoc();
+  Value dy = resultGrads[0], l = getLhs(), r = getRhs();
+  Type elem = tensorType(l).getElementType();
+  Value rMinusOne = b.create<SubOp>(loc, r, createScalarConstant(b, loc, elem, 1.0));
+  Value dl = b.create<MulOp>(
+      loc, dy, b.create<MulOp>(loc, r, b.create<PowOp>(loc, l, rMinusOne)));
+  Value dr = b.create<MulOp>(loc, b.create<MulOp>(loc, dy, getResult()),
+                             b.create<LogOp>(loc, l));
+  grads.push_back(reduceGradientToType(b, loc, dl, tensorType(l)));
+  grads.push_back(reduceGradientToType(b, loc, dr, tensorType(r)));
+  return success();
+}
+
+LogicalResult SoftmaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  // dx = y * (dy - sum(dy * y)) along the axis.
+  Location loc = getLoc();
+  Value y = getResult(), dy = resultGrads[0];
+  Value dot = b.create<ReduceSumOp>(loc, b.create<MulOp>(loc, dy, y),
+                                    ArrayRef<int64_t>{static_cast<int64_t>(getAxis())},
+                                    /*keep_dims=*/true);
+  grads.push_back(b.create<MulOp>(loc, y, b.create<SubOp>(loc, dy, dot)));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  // dx = dy - exp(y) * sum(dy) along the axis.
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  Value sum = b.create<ReduceSumOp>(loc, dy, ArrayRef<int64_t>{static_cast<int64_t>(getAxis())},
+                                    /*keep_dims=*/true);
+  Value softmax = b.create<ExpOp>(loc, getResult());
+  grads.push_back(
+      b.create<SubOp>(loc, dy, b.create<MulOp>(loc, softmax, sum)));
+  return success();
+}
+
+LogicalResult ReduceMaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  // The gradient goes to the maxima, split evenly among ties.
+  Location loc = getLoc();
+  RankedTensorType inputType = tensorType(getInput());
+  SmallVector<int64_t> keptShape(inputType.getShape());
+  for (int64_t axis : getAxes())
+    keptShape[axis] = 1;
+  Value y = b.create<ReshapeOp>(loc, getResult(), keptShape);
+  Value dy = b.create<ReshapeOp>(loc, resultGrads[0], keptShape);
+  Value isMax = b.create<EqualOp>(loc, getInput(), y);
+  Value mask = b.create<CastOp>(loc, inputType, isMax);
+  Value ties = b.create<ReduceSumOp>(loc, mask, getAxes(), /*keep_dims=*/true);
+  grads.push_back(
+      b.create<MulOp>(loc, mask, b.create<DivOp>(loc, dy, ties)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing and selection
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                      SmallVectorImpl<Value> &grads) {
+  // Each input's gradient is its slice of the result's.
+  Location loc = getLoc();
+  int64_t axis = getAxis(), offset = 0;
+  for (Value input : getInputs()) {
+    RankedTensorType type = tensorType(input);
+    SmallVector<int64_t> starts(type.getRank(), 0), strides(type.getRank(), 1);
+    starts[axis] = offset;
+    offset += type.getDimSize(axis);
+    if (!isa<FloatType>(type.getElementType())) {
+      grads.push_back(Value());
+      continue;
+    }
+    grads.push_back(b.create<SliceOp>(loc, resultGrads[0], starts,
+                                      type.getShape(), strides));
+  }
+  return success();
+}
+
+LogicalResult SliceOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<SliceGradOp>(getLoc(), resultGrads[0],
+                                        tensorType(getInput()).getShape(),
+                                        getStarts(), getStrides()));
+  return success();
+}
+
+LogicalResult SliceGradOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<SliceOp>(getLoc(), resultGrads[0], getStarts(),
+                                    tensorType(getGrad()).getShape(),
+                                    getStrides()));
+  return success();
+}
+
+LogicalResult ReverseOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<ReverseOp>(getLoc(), resultGrads[0], getAxes()));
+  return success();
+}
+
+LogicalResult GatherOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                      SmallVectorImpl<Value> &grads) {
+  // Scatter-add: a row read several times sums its gradients.
+  grads.push_back(b.create<GatherGradOp>(
+      getLoc(), resultGrads[0], getIndices(),
+      tensorType(getInput()).getShape(), getAxis()));
+  grads.push_back(Value()); // Indices are integers.
+  return success();
+}
+
+LogicalResult SelectOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                      SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  Value zero = createScalarConstant(b, loc, tensorType(dy).getElementType(),
+                                    0.0);
+  Value dt = b.create<SelectOp>(loc, getCondition(), dy, zero);
+  Value df = b.create<SelectOp>(loc, getCondition(), zero, dy);
+  grads.push_back(Value()); // No gradient to the condition.
+  grads.push_back(reduceGradientToType(b, loc, dt, tensorType(getTrueValue())));
+  grads.push_back(
+      reduceGradientToType(b, loc, df, tensorType(getFalseValue())));
+  return success();
+}
+
+LogicalResult CastOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // Only a conversion between floats carries a gradient.
+  RankedTensorType inputType = tensorType(getInput());
+  if (isa<FloatType>(inputType.getElementType()) &&
+      isa<FloatType>(getType().getElementType()))
+    grads.push_back(b.createOrFold<CastOp>(getLoc(), inputType, resultGrads[0]));
+  else
+    grads.push_back(Value());
+  return success();
+}
+
+LogicalResult TriluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.push_back(
+      b.create<TriluOp>(getLoc(), resultGrads[0], getK(), getUpper()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  grads.push_back(b.create<ConvGradInputOp>(
+      loc, dy, getWeight(), tensorType(getInput()).getShape(), getStrides(),
+      getPads(), getDilations(), getGroups()));
+  grads.push_back(b.create<ConvGradWeightOp>(
+      loc, getInput(), dy, tensorType(getWeight()).getShape(), getStrides(),
+      getPads(), getDilations(), getGroups()));
+  return success();
+}
+
+LogicalResult PoolOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<PoolGradOp>(
+      getLoc(), getKind(), getInput(), resultGrads[0], getKernel(),
+      getStrides(), getPads(), getDilations(), getCeilMode(),
+      getCountIncludePad()));
   return success();
 }

@@ -18,6 +18,8 @@
 
 #include "nncc/Dialect/NN/IR/NNOpsDialect.h.inc"
 
+#include "nncc/Dialect/NN/IR/NNEnums.h.inc"
+
 #include "nncc/Dialect/NN/IR/NNInterfaces.h.inc"
 
 #define GET_OP_CLASSES
@@ -47,6 +49,9 @@ enum HyperSlot : int64_t {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
+/// A shape as `[2,3]`, for diagnostics.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
 /// A rank-0 constant of `elementType` holding `value`.
 mlir::Value createScalarConstant(mlir::OpBuilder &builder, mlir::Location loc,
                                  mlir::Type elementType, double value);
@@ -60,6 +65,42 @@ mlir::Value createZeroConstant(mlir::OpBuilder &builder, mlir::Location loc,
 mlir::Value reduceGradientToType(mlir::OpBuilder &builder, mlir::Location loc,
                                  mlir::Value grad,
                                  mlir::RankedTensorType type);
+
+/// Whether nn.trilu keeps the element at `row`, `column`.
+bool keepsTriangleElement(int64_t row, int64_t column, int64_t k, bool upper);
+
+/// The geometry of a convolution or pooling window over the spatial
+/// dimensions of an `[N, C, spatial...]` tensor.
+struct WindowGeometry {
+  llvm::SmallVector<int64_t> input, kernel, strides, dilations;
+  llvm::SmallVector<int64_t> padBegin, padEnd, output;
+
+  int64_t rank() const { return input.size(); }
+  /// The extent of a dilated kernel: `(kernel - 1) * dilation + 1`.
+  int64_t extent(int64_t i) const { return (kernel[i] - 1) * dilations[i] + 1; }
+  /// The size of the padded input that holds every window entirely: in ceil
+  /// mode the last window may reach past `padEnd`.
+  int64_t paddedSize(int64_t i) const {
+    return std::max(input[i] + padBegin[i] + padEnd[i],
+                    (output[i] - 1) * strides[i] + extent(i));
+  }
+};
+
+/// Checks the attributes of a window op and computes its output size, as
+/// ONNX and PyTorch do (in ceil mode, a window that would start in the end
+/// padding is dropped). `pads` holds the beginnings, then the ends.
+mlir::FailureOr<WindowGeometry>
+computeWindow(std::optional<mlir::Location> loc,
+              llvm::ArrayRef<int64_t> inputSpatial,
+              llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+              llvm::ArrayRef<int64_t> pads, llvm::ArrayRef<int64_t> dilations,
+              bool ceilMode);
+
+/// The divisor of each window of an average pooling (the window's size, or
+/// the number of input elements in it without `count_include_pad`), in
+/// row-major order of the output's spatial positions.
+llvm::SmallVector<float> averagePoolDivisors(const WindowGeometry &window,
+                                             bool countIncludePad);
 
 } // namespace nncc::nn
 

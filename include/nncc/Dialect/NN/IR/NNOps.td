@@ -12,6 +12,7 @@
 include "mlir/IR/OpBase.td"
 include "mlir/IR/CommonTypeConstraints.td"
 include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/EnumAttr.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "nncc/Dialect/NN/IR/NNInterfaces.td"
@@ -100,11 +101,13 @@ def NN_ConstantOp : NN_Op<"constant", [ConstantLike, Pure,
 def NN_MatMulOp : NN_Op<"matmul", [Pure,
     InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
-  let summary = "Matrix product of two 2-D tensors, optionally transposed";
+  let summary = "Matrix product, optionally transposed and batched";
   let description = [{
-    `result = op(lhs) * op(rhs)` where `op` transposes its matrix when
-    `transpose_lhs` or `transpose_rhs` is set. With `op(lhs)` of shape `[M, K]`
-    and `op(rhs)` of shape `[K, N]`, the result has shape `[M, N]`.
+    `result = op(lhs) * op(rhs)` where `op` transposes the last two
+    dimensions when `transpose_lhs` or `transpose_rhs` is set. With `op(lhs)`
+    of shape `[..., M, K]` and `op(rhs)` of shape `[..., K, N]`, the result
+    has shape `[..., M, N]`; the leading (batch) dimensions broadcast as in
+    numpy.
 
     ```mlir
     %y = nn.matmul %x, %w transposed : tensor<4x2xf32>, tensor<3x2xf32>
@@ -155,6 +158,17 @@ def NN_DivOp : NN_BroadcastBinaryOp<"div"> {
   let description = [{
     ```mlir
     %y = nn.div %x, %s : tensor<4x3xf32>, tensor<1x3xf32>
+    ```
+  }];
+}
+
+def NN_PowOp : NN_BroadcastBinaryOp<"pow"> {
+  let summary = "Elementwise power with broadcasting";
+  let description = [{
+    `lhs ^ rhs`, as `powf` computes it.
+
+    ```mlir
+    %y = nn.pow %x, %two : tensor<4x3xf32>, tensor<f32>
     ```
   }];
 }
@@ -363,6 +377,7 @@ def NN_ReshapeOp : NN_Op<"reshape", [Pure,
   let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$shape);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `to` $shape attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def NN_TransposeOp : NN_Op<"transpose", [Pure,
@@ -396,6 +411,385 @@ def NN_BroadcastToOp : NN_Op<"broadcast_to", [Pure,
   let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$shape);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input `to` $shape attr-dict `:` type($input)";
+}
+
+def NN_ReduceMaxOp : NN_Op<"reduce_max", [Pure,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Maximum over the given axes";
+  let description = [{
+    Like `nn.reduce_sum`, with the maximum. The gradient goes to the
+    elements equal to the maximum, shared evenly among ties (as
+    `torch.amax`).
+
+    ```mlir
+    %m = nn.reduce_max %x axes [1] keep_dims : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       UnitAttr:$keep_dims);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axes` $axes (`keep_dims` $keep_dims^)? attr-dict `:` type($input)
+  }];
+}
+
+def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Join tensors along an axis";
+  let description = [{
+    ```mlir
+    %y = nn.concat %a, %b axis 1 : tensor<2x3xf32>, tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$inputs `axis` $axis attr-dict `:` type($inputs)";
+  let hasFolder = 1;
+}
+
+def NN_SliceOp : NN_Op<"slice", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "A strided box of a tensor";
+  let description = [{
+    `result[i] = input[starts + i * strides]` for `i` in `[0, sizes)`, per
+    dimension; strides are positive and every index is in bounds.
+
+    ```mlir
+    %y = nn.slice %x starts [0, 1] sizes [4, 2] strides [1, 2] : tensor<4x6xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `starts` $starts `sizes` $sizes `strides` $strides attr-dict `:`
+    type($input)
+  }];
+  let hasFolder = 1;
+}
+
+def NN_SliceGradOp : NN_Op<"slice_grad", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Gradient of nn.slice: the slice placed in zeros";
+  let description = [{
+    A tensor of `shape` that is zero except at the positions `nn.slice` with
+    the same `starts` and `strides` reads, which hold `grad`.
+
+    ```mlir
+    %d = nn.slice_grad %g to [4, 6] starts [0, 1] strides [1, 2] : tensor<4x2xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$grad, DenseI64ArrayAttr:$shape,
+                       DenseI64ArrayAttr:$starts, DenseI64ArrayAttr:$strides);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `to` $shape `starts` $starts `strides` $strides attr-dict `:`
+    type($grad)
+  }];
+}
+
+def NN_ReverseOp : NN_Op<"reverse", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Reverse the order of elements along axes";
+  let description = [{
+    ```mlir
+    %y = nn.reverse %x axes [1] : tensor<4x6xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `axes` $axes attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_GatherOp : NN_Op<"gather", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Pick slices along an axis by index (ONNX Gather)";
+  let description = [{
+    `result[a..., i..., b...] = input[a..., indices[i...], b...]` with `a` the
+    dimensions before `axis` and `b` those after it. A negative index counts
+    from the end; an index out of `[-d, d)` reads slice 0 (checked data is
+    the caller's job: the kernel never reads out of bounds).
+
+    ```mlir
+    %e = nn.gather %table, %ids axis 0 : tensor<96x16xf32>, tensor<4x8xi64>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, TensorOf<[I64]>:$indices,
+                       I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $indices `axis` $axis attr-dict `:` type($input) `,`
+    type($indices)
+  }];
+  let hasFolder = 1;
+}
+
+def NN_GatherGradOp : NN_Op<"gather_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gradient of nn.gather: scatter-add into zeros";
+  let description = [{
+    A tensor of `shape`, zero but for the slices `nn.gather` read, which
+    accumulate the gradient of every read (a repeated index sums).
+
+    ```mlir
+    %d = nn.gather_grad %g, %ids to [96, 16] axis 0 : tensor<4x8x16xf32>, tensor<4x8xi64>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$grad, TensorOf<[I64]>:$indices,
+                       DenseI64ArrayAttr:$shape, I64Attr:$axis);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $indices `to` $shape `axis` $axis attr-dict `:` type($grad) `,`
+    type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+class NN_SoftmaxBase<string mnemonic> : NN_Op<mnemonic, [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `axis` $axis attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_SoftmaxOp : NN_SoftmaxBase<"softmax"> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    `exp(x - max(x)) / sum(exp(x - max(x)))` along `axis` (in `[0, rank)`).
+
+    ```mlir
+    %p = nn.softmax %x axis 1 : tensor<4x3xf32>
+    ```
+  }];
+}
+
+def NN_LogSoftmaxOp : NN_SoftmaxBase<"log_softmax"> {
+  let summary = "Logarithm of the softmax along one axis";
+  let description = [{
+    `x - max(x) - log(sum(exp(x - max(x))))` along `axis`.
+
+    ```mlir
+    %p = nn.log_softmax %x axis 1 : tensor<4x3xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Comparison, selection and conversion
+//===----------------------------------------------------------------------===//
+
+def NN_EqualOp : NN_Op<"equal", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise equality with broadcasting";
+  let description = [{
+    A boolean (`i1`) tensor, true where the operands are equal.
+
+    ```mlir
+    %m = nn.equal %a, %b : tensor<4xi64>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs TensorOf<[I1]>:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let hasFolder = 1;
+}
+
+def NN_SelectOp : NN_Op<"select", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Elementwise choice between two tensors (ONNX Where)";
+  let description = [{
+    `condition ? true_value : false_value`, all three broadcast together.
+
+    ```mlir
+    %y = nn.select %mask, %x, %ninf : tensor<4x4xi1>, tensor<2x4x4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I1]>:$condition, AnyRankedTensor:$true_value,
+                       AnyRankedTensor:$false_value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $true_value `,` $false_value attr-dict `:` type($condition)
+    `,` type($true_value) `,` type($false_value)
+  }];
+  let hasFolder = 1;
+}
+
+def NN_CastOp : NN_Op<"cast", [Pure,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Elementwise conversion between float, integer and boolean";
+  let description = [{
+    Floats convert to integers by truncation toward zero, to booleans by
+    `!= 0`; booleans convert to 0 and 1.
+
+    ```mlir
+    %f = nn.cast %m : tensor<4xi1> to tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_TriluOp : NN_Op<"trilu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "The upper or lower triangle of the last two dimensions";
+  let description = [{
+    Keeps the elements `[..., i, j]` with `j - i >= k` (`upper`) or
+    `j - i <= k` (lower) and sets the others to zero.
+
+    ```mlir
+    %y = nn.trilu %x k 0 : tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$k, UnitAttr:$upper);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `k` $k (`upper` $upper^)? attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// The window of a convolution or pooling over the spatial dimensions of an
+/// `[N, C, spatial...]` tensor: one entry per spatial dimension in `strides`
+/// and `dilations`, and `pads` holding the zero padding at the beginning of
+/// each, then at the end of each (ONNX's order).
+class NN_WindowOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, traits # [Pure, InferTypeOpAdaptor]>;
+
+def NN_ConvOp : NN_WindowOp<"conv",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Grouped N-D convolution (cross-correlation), as ONNX Conv";
+  let description = [{
+    `input` is `[N, C, spatial...]` and `weight` `[F, C / groups, kernel...]`;
+    the result is `[N, F, out...]`. Bias is a separate `nn.add`.
+
+    ```mlir
+    %y = nn.conv %x, %w strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] groups 1
+        : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `strides` $strides `pads` $pads `dilations` $dilations
+    `groups` $groups attr-dict `:` type($input) `,` type($weight)
+  }];
+}
+
+def NN_ConvGradInputOp : NN_WindowOp<"conv_grad_input"> {
+  let summary = "Gradient of nn.conv with respect to its input";
+  let description = [{
+    ```mlir
+    %dx = nn.conv_grad_input %g, %w to [2, 3, 8, 8] strides [1, 1]
+        pads [1, 1, 1, 1] dilations [1, 1] groups 1
+        : tensor<2x4x8x8xf32>, tensor<4x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$weight,
+                       DenseI64ArrayAttr:$input_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $weight `to` $input_shape `strides` $strides `pads` $pads
+    `dilations` $dilations `groups` $groups attr-dict `:` type($grad) `,`
+    type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_ConvGradWeightOp : NN_WindowOp<"conv_grad_weight"> {
+  let summary = "Gradient of nn.conv with respect to its weight";
+  let description = [{
+    ```mlir
+    %dw = nn.conv_grad_weight %x, %g to [4, 3, 3, 3] strides [1, 1]
+        pads [1, 1, 1, 1] dilations [1, 1] groups 1
+        : tensor<2x3x8x8xf32>, tensor<2x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$weight_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad `to` $weight_shape `strides` $strides `pads` $pads
+    `dilations` $dilations `groups` $groups attr-dict `:` type($input) `,`
+    type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_PoolKindAttr : I64EnumAttr<"PoolKind", "pooling reduction", [
+    I64EnumAttrCase<"max", 0>, I64EnumAttrCase<"avg", 1>]> {
+  let cppNamespace = "::nncc::nn";
+}
+
+def NN_PoolOp : NN_WindowOp<"pool",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Max or average pooling over windows, as ONNX's";
+  let description = [{
+    Over `[N, C, spatial...]`. `ceil_mode` rounds the number of windows up:
+    the last window may then extend past the padding, and that part counts
+    for nothing. Max pooling ignores padding; average pooling divides by the
+    window's size including padding with `count_include_pad`, and by the
+    number of input elements in it otherwise.
+
+    ```mlir
+    %y = nn.pool max %x kernel [2, 2] strides [2, 2] pads [0, 0, 0, 0]
+        dilations [1, 1] : tensor<2x3x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_PoolKindAttr:$kind, NN_FloatTensor:$input,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       UnitAttr:$ceil_mode, UnitAttr:$count_include_pad);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input `kernel` $kernel `strides` $strides `pads` $pads
+    `dilations` $dilations (`ceil_mode` $ceil_mode^)?
+    (`count_include_pad` $count_include_pad^)? attr-dict `:` type($input)
+  }];
+}
+
+def NN_PoolGradOp : NN_WindowOp<"pool_grad"> {
+  let summary = "Gradient of nn.pool with respect to its input";
+  let description = [{
+    Max pooling sends each window's gradient to the first maximal element of
+    the window (as PyTorch); average pooling spreads it over the window.
+
+    ```mlir
+    %dx = nn.pool_grad max %x, %g kernel [2, 2] strides [2, 2]
+        pads [0, 0, 0, 0] dilations [1, 1] : tensor<2x3x8x8xf32>, tensor<2x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_PoolKindAttr:$kind, NN_FloatTensor:$input,
+                       NN_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       UnitAttr:$ceil_mode, UnitAttr:$count_include_pad);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input `,` $grad `kernel` $kernel `strides` $strides `pads` $pads
+    `dilations` $dilations (`ceil_mode` $ceil_mode^)?
+    (`count_include_pad` $count_include_pad^)? attr-dict `:` type($input)
+    `,` type($grad)
+  }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

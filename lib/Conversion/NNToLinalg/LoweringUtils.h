@@ -1,0 +1,89 @@
+//===- LoweringUtils.h - Helpers of the nn-to-linalg lowering ---*- C++ -*-===//
+//
+// Builders shared by the patterns of convert-nn-to-linalg.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNCC_LIB_CONVERSION_NNTOLINALG_LOWERINGUTILS_H
+#define NNCC_LIB_CONVERSION_NNTOLINALG_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace nncc::lowering {
+
+using namespace mlir;
+
+using BodyBuilder =
+    llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+inline RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// The map from the iteration space of `resultType` to the elements of an
+/// operand of `operandType` broadcast to it (numpy rules).
+inline AffineMap broadcastMap(RankedTensorType operandType,
+                              RankedTensorType resultType) {
+  MLIRContext *ctx = resultType.getContext();
+  int64_t lead = resultType.getRank() - operandType.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < operandType.getRank(); ++i) {
+    bool stretched = operandType.getDimSize(i) == 1 &&
+                     resultType.getDimSize(i + lead) != 1;
+    exprs.push_back(stretched ? getAffineConstantExpr(0, ctx)
+                              : getAffineDimExpr(i + lead, ctx));
+  }
+  return AffineMap::get(resultType.getRank(), 0, exprs, ctx);
+}
+
+inline Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+  return b.create<tensor::EmptyOp>(loc, type.getShape(),
+                                   type.getElementType());
+}
+
+inline Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
+  Value zero = b.create<arith::ConstantOp>(
+      loc, b.getZeroAttr(type.getElementType()));
+  return b.create<linalg::FillOp>(loc, zero, emptyTensor(b, loc, type))
+      .getResult(0);
+}
+
+/// A linalg.generic computing `body` elementwise over `inputs`, each broadcast
+/// to `resultType`.
+inline Value buildElementwise(OpBuilder &b, Location loc,
+                              RankedTensorType resultType, ValueRange inputs,
+                              BodyBuilder body) {
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(broadcastMap(tensorType(input), resultType));
+  maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
+  SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, resultType, inputs, emptyTensor(b, loc, resultType), maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        nb.create<linalg::YieldOp>(nloc,
+                                   body(nb, nloc, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+inline Value floatConstant(OpBuilder &b, Location loc, Type type,
+                           double value) {
+  return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));
+}
+
+
+} // namespace nncc::lowering
+
+namespace nncc {
+/// Patterns of the ops that move, pick or compare elements, and softmax.
+void populateTensorOpLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// Patterns of convolution and pooling and their gradients.
+void populateWindowOpLoweringPatterns(mlir::RewritePatternSet &patterns);
+} // namespace nncc
+
+#endif // NNCC_LIB_CONVERSION_NNTOLINALG_LOWERINGUTILS_H

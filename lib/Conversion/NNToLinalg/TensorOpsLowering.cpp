@@ -1,0 +1,444 @@
+//===- TensorOpsLowering.cpp - Lower indexing, selection, softmax --------===//
+//
+// Part of convert-nn-to-linalg: softmax, reductions by maximum, comparison,
+// selection and conversion become linalg.generic ops; concat and slices
+// become tensor slice insertions and extractions; gather reads through
+// tensor.extract in a generic, and its gradient is an scf.for scatter-add.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "nncc/Dialect/NN/IR/NN.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+using namespace nncc::lowering;
+
+namespace {
+
+Value negativeInfinity(OpBuilder &b, Location loc, Type type) {
+  auto floatType = cast<FloatType>(type);
+  return b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(floatType, APFloat::getInf(
+                                         floatType.getFloatSemantics(),
+                                         /*Negative=*/true)));
+}
+
+/// Reduces `input` over `axes` with `combine`, starting from `init`, into a
+/// tensor that keeps the reduced axes as size 1 when `keepDims`.
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+             bool keepDims, Value init,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType inputType = tensorType(input);
+  int64_t rank = inputType.getRank();
+  llvm::SmallBitVector reduced(rank);
+  for (int64_t axis : axes)
+    reduced.set(axis);
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<int64_t> shape;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < rank; ++i) {
+    iterators.push_back(reduced.test(i) ? utils::IteratorType::reduction
+                                        : utils::IteratorType::parallel);
+    if (!reduced.test(i)) {
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+      shape.push_back(inputType.getDimSize(i));
+    } else if (keepDims) {
+      outExprs.push_back(getAffineConstantExpr(0, ctx));
+      shape.push_back(1);
+    }
+  }
+  auto resultType = RankedTensorType::get(shape, inputType.getElementType());
+  Value filled =
+      b.create<linalg::FillOp>(loc, init, emptyTensor(b, loc, resultType))
+          .getResult(0);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, input, filled, maps, iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l,
+                                       combine(nb, l, args[1], args[0]));
+          })
+      .getResult(0);
+}
+
+Value maxOf(OpBuilder &b, Location l, Value acc, Value x) {
+  // NaN propagates, as in torch.amax.
+  return b.create<arith::MaximumFOp>(l, acc, x);
+}
+
+Value sumOf(OpBuilder &b, Location l, Value acc, Value x) {
+  return b.create<arith::AddFOp>(l, acc, x);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax and reduce_max
+//===----------------------------------------------------------------------===//
+
+template <typename Op, bool isLog>
+struct SoftmaxLowering : public OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op,
+                                PatternRewriter &rewriter) const override {
+    // max, then sum(exp(x - max)), then the quotient (or its logarithm):
+    // never exp of a large number.
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    RankedTensorType type = tensorType(x);
+    Type elem = type.getElementType();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    Value max = reduce(rewriter, loc, x, axis, /*keepDims=*/true,
+                       negativeInfinity(rewriter, loc, elem), maxOf);
+    Value shifted = buildElementwise(
+        rewriter, loc, type, ValueRange{x, max},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<arith::SubFOp>(l, a[0], a[1]);
+        });
+    Value exps = buildElementwise(
+        rewriter, loc, type, shifted,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<math::ExpOp>(l, a[0]);
+        });
+    Value sum = reduce(rewriter, loc, exps, axis, /*keepDims=*/true,
+                       floatConstant(rewriter, loc, elem, 0.0), sumOf);
+    Value result =
+        isLog ? buildElementwise(
+                    rewriter, loc, type, ValueRange{shifted, sum},
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      return b.create<arith::SubFOp>(
+                          l, a[0], b.create<math::LogOp>(l, a[1]));
+                    })
+              : buildElementwise(
+                    rewriter, loc, type, ValueRange{exps, sum},
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      return b.create<arith::DivFOp>(l, a[0], a[1]);
+                    });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ReduceMaxLowering : public OpRewritePattern<ReduceMaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceMaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type elem = tensorType(op.getInput()).getElementType();
+    rewriter.replaceOp(op, reduce(rewriter, loc, op.getInput(), op.getAxes(),
+                                  op.getKeepDims(),
+                                  negativeInfinity(rewriter, loc, elem),
+                                  maxOf));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Equal, select, cast, trilu
+//===----------------------------------------------------------------------===//
+
+struct EqualLowering : public OpRewritePattern<EqualOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EqualOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), tensorType(op.getResult()),
+                op->getOperands(),
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  if (isa<FloatType>(a[0].getType()))
+                    return b.create<arith::CmpFOp>(
+                        l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                  return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                 a[0], a[1]);
+                }));
+    return success();
+  }
+};
+
+struct SelectLowering : public OpRewritePattern<SelectOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SelectOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), tensorType(op.getResult()),
+                op->getOperands(),
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  return b.create<arith::SelectOp>(l, a[0], a[1], a[2]);
+                }));
+    return success();
+  }
+};
+
+Value castScalar(OpBuilder &b, Location l, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  if (to.isInteger(1)) {
+    if (isa<FloatType>(from))
+      return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE, x,
+                                     floatConstant(b, l, from, 0.0));
+    return b.create<arith::CmpIOp>(
+        l, arith::CmpIPredicate::ne, x,
+        b.create<arith::ConstantOp>(l, b.getIntegerAttr(from, 0)));
+  }
+  if (auto toFloat = dyn_cast<FloatType>(to)) {
+    if (auto fromFloat = dyn_cast<FloatType>(from))
+      return fromFloat.getWidth() < toFloat.getWidth()
+                 ? b.create<arith::ExtFOp>(l, to, x).getResult()
+                 : b.create<arith::TruncFOp>(l, to, x).getResult();
+    if (from.isInteger(1))
+      return b.create<arith::UIToFPOp>(l, to, x);
+    return b.create<arith::SIToFPOp>(l, to, x);
+  }
+  if (isa<FloatType>(from))
+    return b.create<arith::FPToSIOp>(l, to, x);
+  if (from.isInteger(1))
+    return b.create<arith::ExtUIOp>(l, to, x);
+  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+    return b.create<arith::ExtSIOp>(l, to, x);
+  return b.create<arith::TruncIOp>(l, to, x);
+}
+
+struct CastLowering : public OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CastOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = tensorType(op.getResult());
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, op.getLoc(), type, op.getInput(),
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return castScalar(b, l, a[0],
+                                                 type.getElementType());
+                             }));
+    return success();
+  }
+};
+
+struct TriluLowering : public OpRewritePattern<TriluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TriluOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = tensorType(op.getResult());
+    int64_t rank = type.getRank();
+    auto k = static_cast<int64_t>(op.getK());
+    bool upper = op.getUpper();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), type, op.getInput(),
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  // Keep where column - row >= k (upper) or <= k (lower).
+                  Value row = b.create<linalg::IndexOp>(l, rank - 2);
+                  Value column = b.create<linalg::IndexOp>(l, rank - 1);
+                  Value diagonal = b.create<arith::SubIOp>(
+                      l, b.create<arith::IndexCastOp>(l, b.getI64Type(), column),
+                      b.create<arith::IndexCastOp>(l, b.getI64Type(), row));
+                  Value keep = b.create<arith::CmpIOp>(
+                      l,
+                      upper ? arith::CmpIPredicate::sge
+                            : arith::CmpIPredicate::sle,
+                      diagonal,
+                      b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(k)));
+                  Value zero = b.create<arith::ConstantOp>(
+                      l, b.getZeroAttr(a[0].getType()));
+                  return b.create<arith::SelectOp>(l, keep, a[0], zero);
+                }));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Concat, slices, reverse
+//===----------------------------------------------------------------------===//
+
+struct ConcatLowering : public OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    Value result = emptyTensor(rewriter, loc, type);
+    int64_t offset = 0;
+    for (Value input : op.getInputs()) {
+      RankedTensorType inputType = tensorType(input);
+      SmallVector<int64_t> offsets(type.getRank(), 0), strides(type.getRank(), 1);
+      offsets[axis] = offset;
+      offset += inputType.getDimSize(axis);
+      result = rewriter.create<tensor::InsertSliceOp>(
+          loc, input, result, ValueRange(), ValueRange(), ValueRange(),
+          offsets, inputType.getShape(), strides);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct SliceLowering : public OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, tensorType(op.getResult()), op.getInput(), ValueRange(),
+        ValueRange(), ValueRange(), op.getStarts(), op.getSizes(),
+        op.getStrides());
+    return success();
+  }
+};
+
+struct SliceGradLowering : public OpRewritePattern<SliceGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value zeros = zeroFilled(rewriter, loc, tensorType(op.getResult()));
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, op.getGrad(), zeros, ValueRange(), ValueRange(), ValueRange(),
+        op.getStarts(), tensorType(op.getGrad()).getShape(), op.getStrides());
+    return success();
+  }
+};
+
+struct ReverseLowering : public OpRewritePattern<ReverseOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReverseOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    RankedTensorType type = tensorType(op.getResult());
+    int64_t rank = type.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < rank; ++i) {
+      AffineExpr d = getAffineDimExpr(i, ctx);
+      exprs.push_back(llvm::is_contained(op.getAxes(), i)
+                          ? type.getDimSize(i) - 1 - d
+                          : d);
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, exprs, ctx),
+                                   rewriter.getMultiDimIdentityMap(rank)};
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, op.getInput(), emptyTensor(rewriter, loc, type), maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Gather and its scatter-add gradient
+//===----------------------------------------------------------------------===//
+
+/// The slice that index `id` (an i64) selects in a dimension of size `dim`,
+/// as an index: negative ids count from the end, and ids out of `[-dim, dim)`
+/// select 0 so that no kernel ever reads or writes out of bounds.
+Value sliceIndex(OpBuilder &b, Location l, Value id, int64_t dim) {
+  Type i64 = b.getI64Type();
+  Value size = b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, dim));
+  Value zero = b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, 0));
+  Value negative =
+      b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, id, zero);
+  Value wrapped = b.create<arith::SelectOp>(
+      l, negative, b.create<arith::AddIOp>(l, id, size), id);
+  Value inRange = b.create<arith::AndIOp>(
+      l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, wrapped, zero),
+      b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, wrapped, size));
+  Value safe = b.create<arith::SelectOp>(l, inRange, wrapped, zero);
+  return b.create<arith::IndexCastOp>(l, b.getIndexType(), safe);
+}
+
+struct GatherLowering : public OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    RankedTensorType type = tensorType(op.getResult());
+    RankedTensorType inputType = tensorType(op.getInput());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    int64_t indexRank = tensorType(op.getIndices()).getRank();
+    int64_t rank = type.getRank();
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < indexRank; ++i)
+      indexExprs.push_back(getAffineDimExpr(axis + i, ctx));
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, indexExprs, ctx),
+                                   rewriter.getMultiDimIdentityMap(rank)};
+    Value input = op.getInput();
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, op.getIndices(), emptyTensor(rewriter, loc, type), maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < axis; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i));
+          at.push_back(
+              sliceIndex(b, l, args[0], inputType.getDimSize(axis)));
+          for (int64_t i = axis + 1; i < inputType.getRank(); ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i - 1 + indexRank));
+          b.create<linalg::YieldOp>(
+              l, b.create<tensor::ExtractOp>(l, input, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct GatherGradLowering : public OpRewritePattern<GatherGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherGradOp op,
+                                PatternRewriter &rewriter) const override {
+    // for every element of the gradient: result[.., id, ..] += grad[..].
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    RankedTensorType gradType = tensorType(op.getGrad());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    int64_t indexRank = tensorType(op.getIndices()).getRank();
+    Value grad = op.getGrad(), indices = op.getIndices();
+    SmallVector<Value> lbs, ubs, steps;
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    for (int64_t d : gradType.getShape()) {
+      lbs.push_back(zero);
+      ubs.push_back(rewriter.create<arith::ConstantIndexOp>(loc, d));
+      steps.push_back(one);
+    }
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps,
+        ValueRange{zeroFilled(rewriter, loc, type)},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange acc) -> scf::ValueVector {
+          Value id = b.create<tensor::ExtractOp>(
+              l, indices, ivs.slice(axis, indexRank));
+          SmallVector<Value> at(ivs.take_front(axis));
+          at.push_back(sliceIndex(b, l, id, type.getDimSize(axis)));
+          llvm::append_range(at, ivs.drop_front(axis + indexRank));
+          Value g = b.create<tensor::ExtractOp>(l, grad, ivs);
+          Value old = b.create<tensor::ExtractOp>(l, acc[0], at);
+          Value sum = b.create<arith::AddFOp>(l, old, g);
+          return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+        });
+    rewriter.replaceOp(op, nest.results[0]);
+    return success();
+  }
+};
+
+} // namespace
+
+void nncc::populateTensorOpLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<SoftmaxLowering<SoftmaxOp, false>,
+               SoftmaxLowering<LogSoftmaxOp, true>, ReduceMaxLowering,
+               EqualLowering, SelectLowering, CastLowering, TriluLowering,
+               ConcatLowering, SliceLowering, SliceGradLowering,
+               ReverseLowering, GatherLowering, GatherGradLowering>(
+      patterns.getContext());
+}

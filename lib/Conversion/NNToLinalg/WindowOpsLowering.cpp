@@ -1,0 +1,461 @@
+//===- WindowOpsLowering.cpp - Lower convolution and pooling -------------===//
+//
+// Part of convert-nn-to-linalg. Padding is a fill plus an insertion of the
+// input into the middle. Convolution, its weight gradient and pooling are
+// linalg.generic reductions whose input maps read `o * stride + k *
+// dilation`; groups are a loop of their own, the result being collapsed
+// back to `[N, F, ...]`. The scatters (the input gradient of a convolution
+// and of pooling) are scf.for nests that accumulate into a padded tensor,
+// from which the input's part is then extracted.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "nncc/Dialect/NN/IR/NN.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+using namespace nncc::lowering;
+
+namespace {
+
+Value fillValue(OpBuilder &b, Location loc, RankedTensorType type,
+                Value value) {
+  return b.create<linalg::FillOp>(loc, value, emptyTensor(b, loc, type))
+      .getResult(0);
+}
+
+Value negativeInfinity(OpBuilder &b, Location loc, Type type) {
+  auto floatType = cast<FloatType>(type);
+  return b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(floatType,
+                          APFloat::getInf(floatType.getFloatSemantics(),
+                                          /*Negative=*/true)));
+}
+
+/// The `[N, C, padded...]` shape that holds every window of `window`.
+SmallVector<int64_t> paddedShape(RankedTensorType type,
+                                 const WindowGeometry &window) {
+  SmallVector<int64_t> shape(type.getShape().take_front(2));
+  for (int64_t d = 0; d < window.rank(); ++d)
+    shape.push_back(window.paddedSize(d));
+  return shape;
+}
+
+/// `x` in the middle of a tensor filled with `value`, big enough for every
+/// window.
+Value pad(OpBuilder &b, Location loc, Value x, const WindowGeometry &window,
+          Value value) {
+  RankedTensorType type = tensorType(x);
+  SmallVector<int64_t> shape = paddedShape(type, window);
+  if (ArrayRef<int64_t>(shape) == type.getShape())
+    return x;
+  Value filled = fillValue(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value);
+  SmallVector<int64_t> offsets = {0, 0};
+  llvm::append_range(offsets, window.padBegin);
+  return b.create<tensor::InsertSliceOp>(
+      loc, x, filled, ValueRange(), ValueRange(), ValueRange(), offsets,
+      type.getShape(), SmallVector<int64_t>(type.getRank(), 1));
+}
+
+/// The part of a padded tensor that corresponds to the input of `type`.
+Value unpad(OpBuilder &b, Location loc, Value padded, RankedTensorType type,
+            const WindowGeometry &window) {
+  if (tensorType(padded) == type)
+    return padded;
+  SmallVector<int64_t> offsets = {0, 0};
+  llvm::append_range(offsets, window.padBegin);
+  return b.create<tensor::ExtractSliceOp>(
+      loc, type, padded, ValueRange(), ValueRange(), ValueRange(), offsets,
+      type.getShape(), SmallVector<int64_t>(type.getRank(), 1));
+}
+
+FailureOr<WindowGeometry> windowFor(RankedTensorType inputType,
+                                    ArrayRef<int64_t> kernel,
+                                    ArrayRef<int64_t> strides,
+                                    ArrayRef<int64_t> pads,
+                                    ArrayRef<int64_t> dilations,
+                                    bool ceilMode) {
+  return computeWindow(std::nullopt, inputType.getShape().drop_front(2),
+                       kernel, strides, pads, dilations, ceilMode);
+}
+
+/// Index arithmetic for scf loop bodies.
+struct IndexMath {
+  OpBuilder &b;
+  Location l;
+  Value constant(int64_t v) { return b.create<arith::ConstantIndexOp>(l, v); }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(l, x, y); }
+  Value mul(Value x, int64_t c) {
+    return c == 1 ? x : b.create<arith::MulIOp>(l, x, constant(c)).getResult();
+  }
+  /// `x * a + y * c`.
+  Value affine(Value x, int64_t a, Value y, int64_t c) {
+    return add(mul(x, a), mul(y, c));
+  }
+};
+
+/// An scf.for nest over `[0, bounds)` carrying `init`.
+scf::LoopNest
+buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
+          ValueRange init,
+          function_ref<scf::ValueVector(OpBuilder &, Location, ValueRange,
+                                        ValueRange)>
+              body) {
+  SmallVector<Value> lbs, ubs, steps;
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  for (int64_t bound : bounds) {
+    lbs.push_back(zero);
+    ubs.push_back(b.create<arith::ConstantIndexOp>(loc, bound));
+    steps.push_back(one);
+  }
+  return scf::buildLoopNest(b, loc, lbs, ubs, steps, init, body);
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+struct ConvLowering : public OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    RankedTensorType inputType = tensorType(op.getInput());
+    RankedTensorType weightType = tensorType(op.getWeight());
+    RankedTensorType type = tensorType(op.getResult());
+    FailureOr<WindowGeometry> window =
+        windowFor(inputType, weightType.getShape().drop_front(2),
+                  op.getStrides(), op.getPads(), op.getDilations(), false);
+    if (failed(window))
+      return failure();
+    Type elem = type.getElementType();
+    int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
+    int64_t cg = weightType.getDimSize(1), fg = type.getDimSize(1) / groups;
+    Value xp = pad(rewriter, loc, op.getInput(), *window,
+                   floatConstant(rewriter, loc, elem, 0.0));
+    // Loops: n, g, f, o..., c, k...
+    int64_t loops = 4 + 2 * s;
+    auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr n = dim(0), g = dim(1), f = dim(2), c = dim(3 + s);
+    SmallVector<AffineExpr> inputExprs = {n, g * cg + c};
+    SmallVector<AffineExpr> weightExprs = {g * fg + f, c};
+    SmallVector<AffineExpr> outExprs = {n, g, f};
+    for (int64_t i = 0; i < s; ++i) {
+      AffineExpr o = dim(3 + i), k = dim(4 + s + i);
+      inputExprs.push_back(o * window->strides[i] + k * window->dilations[i]);
+      weightExprs.push_back(k);
+      outExprs.push_back(o);
+    }
+    SmallVector<utils::IteratorType> iterators(3 + s,
+                                               utils::IteratorType::parallel);
+    iterators.append(1 + s, utils::IteratorType::reduction);
+    SmallVector<int64_t> groupedShape = {type.getDimSize(0), groups, fg};
+    llvm::append_range(groupedShape, window->output);
+    auto groupedType = RankedTensorType::get(groupedShape, elem);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, groupedType, ValueRange{xp, op.getWeight()},
+        zeroFilled(rewriter, loc, groupedType),
+        SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
+                               AffineMap::get(loops, 0, weightExprs, ctx),
+                               AffineMap::get(loops, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+          Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::AddFOp>(l, args[2], product)});
+        });
+    SmallVector<ReassociationIndices> collapse = {{0}, {1, 2}};
+    for (int64_t i = 0; i < s; ++i)
+      collapse.push_back({3 + i});
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, type, generic.getResult(0), collapse);
+    return success();
+  }
+};
+
+struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvGradWeightOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    RankedTensorType inputType = tensorType(op.getInput());
+    RankedTensorType type = tensorType(op.getResult());
+    FailureOr<WindowGeometry> window =
+        windowFor(inputType, type.getShape().drop_front(2), op.getStrides(),
+                  op.getPads(), op.getDilations(), false);
+    if (failed(window))
+      return failure();
+    Type elem = type.getElementType();
+    int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
+    int64_t cg = type.getDimSize(1), fg = type.getDimSize(0) / groups;
+    Value xp = pad(rewriter, loc, op.getInput(), *window,
+                   floatConstant(rewriter, loc, elem, 0.0));
+    // Loops: g, f, c, k..., then the reductions n, o...
+    int64_t loops = 4 + 2 * s;
+    auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr g = dim(0), f = dim(1), c = dim(2), n = dim(3 + s);
+    SmallVector<AffineExpr> inputExprs = {n, g * cg + c};
+    SmallVector<AffineExpr> gradExprs = {n, g * fg + f};
+    SmallVector<AffineExpr> outExprs = {g, f, c};
+    for (int64_t i = 0; i < s; ++i) {
+      AffineExpr k = dim(3 + i), o = dim(4 + s + i);
+      inputExprs.push_back(o * window->strides[i] + k * window->dilations[i]);
+      gradExprs.push_back(o);
+      outExprs.push_back(k);
+    }
+    SmallVector<utils::IteratorType> iterators(3 + s,
+                                               utils::IteratorType::parallel);
+    iterators.append(1 + s, utils::IteratorType::reduction);
+    SmallVector<int64_t> groupedShape = {groups, fg, cg};
+    llvm::append_range(groupedShape, window->kernel);
+    auto groupedType = RankedTensorType::get(groupedShape, elem);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, groupedType, ValueRange{xp, op.getGrad()},
+        zeroFilled(rewriter, loc, groupedType),
+        SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
+                               AffineMap::get(loops, 0, gradExprs, ctx),
+                               AffineMap::get(loops, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+          Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::AddFOp>(l, args[2], product)});
+        });
+    SmallVector<ReassociationIndices> collapse = {{0, 1}, {2}};
+    for (int64_t i = 0; i < s; ++i)
+      collapse.push_back({3 + i});
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, type, generic.getResult(0), collapse);
+    return success();
+  }
+};
+
+struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvGradInputOp op,
+                                PatternRewriter &rewriter) const override {
+    // dx_padded[n, g*Cg + c, o*s + k*d] += dy[n, g*Fg + f, o] * w[g*Fg + f, c, k]
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    RankedTensorType weightType = tensorType(op.getWeight());
+    FailureOr<WindowGeometry> window =
+        windowFor(type, weightType.getShape().drop_front(2), op.getStrides(),
+                  op.getPads(), op.getDilations(), false);
+    if (failed(window))
+      return failure();
+    int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
+    int64_t cg = weightType.getDimSize(1), fg = weightType.getDimSize(0) / groups;
+    auto paddedType =
+        RankedTensorType::get(paddedShape(type, *window), type.getElementType());
+    SmallVector<int64_t> bounds = {type.getDimSize(0), groups, fg};
+    llvm::append_range(bounds, window->output);
+    bounds.push_back(cg);
+    llvm::append_range(bounds, window->kernel);
+    Value grad = op.getGrad(), weight = op.getWeight();
+    scf::LoopNest nest = buildNest(
+        rewriter, loc, bounds, zeroFilled(rewriter, loc, paddedType),
+        [&](OpBuilder &b, Location l, ValueRange iv,
+            ValueRange acc) -> scf::ValueVector {
+          IndexMath m{b, l};
+          Value n = iv[0], g = iv[1], f = iv[2], c = iv[3 + s];
+          Value filter = m.affine(g, fg, f, 1);
+          SmallVector<Value> gradAt = {n, filter};
+          SmallVector<Value> weightAt = {filter, c};
+          SmallVector<Value> at = {n, m.affine(g, cg, c, 1)};
+          for (int64_t i = 0; i < s; ++i) {
+            Value o = iv[3 + i], k = iv[4 + s + i];
+            gradAt.push_back(o);
+            weightAt.push_back(k);
+            at.push_back(m.affine(o, window->strides[i], k,
+                                  window->dilations[i]));
+          }
+          Value product = b.create<arith::MulFOp>(
+              l, b.create<tensor::ExtractOp>(l, grad, gradAt),
+              b.create<tensor::ExtractOp>(l, weight, weightAt));
+          Value sum = b.create<arith::AddFOp>(
+              l, b.create<tensor::ExtractOp>(l, acc[0], at), product);
+          return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+        });
+    rewriter.replaceOp(op, unpad(rewriter, loc, nest.results[0], type, *window));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+/// The divisors of an average pooling as a constant `[out...]` tensor.
+Value divisorTensor(OpBuilder &b, Location loc, const WindowGeometry &window,
+                    bool countIncludePad, Type elem) {
+  SmallVector<float> divisors = averagePoolDivisors(window, countIncludePad);
+  auto type = RankedTensorType::get(window.output, elem);
+  return b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(type, ArrayRef<float>(divisors)));
+}
+
+struct PoolLowering : public OpRewritePattern<PoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PoolOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    RankedTensorType inputType = tensorType(op.getInput());
+    RankedTensorType type = tensorType(op.getResult());
+    Type elem = type.getElementType();
+    if (!elem.isF32())
+      return rewriter.notifyMatchFailure(op, "pooling of f32 only");
+    FailureOr<WindowGeometry> window =
+        windowFor(inputType, op.getKernel(), op.getStrides(), op.getPads(),
+                  op.getDilations(), op.getCeilMode());
+    if (failed(window))
+      return failure();
+    bool isMax = op.getKind() == PoolKind::max;
+    // Padding never wins a maximum and adds nothing to a sum.
+    Value init = isMax ? negativeInfinity(rewriter, loc, elem)
+                       : floatConstant(rewriter, loc, elem, 0.0);
+    Value xp = pad(rewriter, loc, op.getInput(), *window, init);
+    int64_t s = window->rank(), loops = 2 + 2 * s;
+    auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> inputExprs = {dim(0), dim(1)};
+    SmallVector<AffineExpr> outExprs = {dim(0), dim(1)};
+    for (int64_t i = 0; i < s; ++i) {
+      AffineExpr o = dim(2 + i), k = dim(2 + s + i);
+      inputExprs.push_back(o * window->strides[i] + k * window->dilations[i]);
+      outExprs.push_back(o);
+    }
+    SmallVector<utils::IteratorType> iterators(2 + s,
+                                               utils::IteratorType::parallel);
+    iterators.append(s, utils::IteratorType::reduction);
+    Value pooled =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, type, xp, fillValue(rewriter, loc, type, init),
+                SmallVector<AffineMap>{
+                    AffineMap::get(loops, 0, inputExprs, ctx),
+                    AffineMap::get(loops, 0, outExprs, ctx)},
+                iterators,
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value combined =
+                      isMax ? b.create<arith::MaximumFOp>(l, args[1], args[0])
+                                  .getResult()
+                            : b.create<arith::AddFOp>(l, args[1], args[0])
+                                  .getResult();
+                  b.create<linalg::YieldOp>(l, combined);
+                })
+            .getResult(0);
+    if (!isMax) {
+      Value divisors = divisorTensor(rewriter, loc, *window,
+                                     op.getCountIncludePad(), elem);
+      pooled = buildElementwise(
+          rewriter, loc, type, ValueRange{pooled, divisors},
+          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return b.create<arith::DivFOp>(l, a[0], a[1]);
+          });
+    }
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+};
+
+struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PoolGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    RankedTensorType gradType = tensorType(op.getGrad());
+    Type elem = type.getElementType();
+    if (!elem.isF32())
+      return rewriter.notifyMatchFailure(op, "pooling of f32 only");
+    FailureOr<WindowGeometry> window =
+        windowFor(type, op.getKernel(), op.getStrides(), op.getPads(),
+                  op.getDilations(), op.getCeilMode());
+    if (failed(window))
+      return failure();
+    int64_t s = window->rank();
+    auto paddedType = RankedTensorType::get(paddedShape(type, *window), elem);
+    Value grad = op.getGrad();
+    Value zeros = zeroFilled(rewriter, loc, paddedType);
+    scf::LoopNest nest;
+    if (op.getKind() == PoolKind::max) {
+      // Each window's gradient goes to its first maximal element.
+      Value xp = pad(rewriter, loc, op.getInput(), *window,
+                     negativeInfinity(rewriter, loc, elem));
+      nest = buildNest(
+          rewriter, loc, gradType.getShape(), zeros,
+          [&](OpBuilder &b, Location l, ValueRange iv,
+              ValueRange acc) -> scf::ValueVector {
+            IndexMath m{b, l};
+            SmallVector<Value> init = {negativeInfinity(b, l, elem)};
+            for (int64_t i = 0; i < s; ++i)
+              init.push_back(m.mul(iv[2 + i], window->strides[i]));
+            scf::LoopNest search = buildNest(
+                b, l, window->kernel, init,
+                [&](OpBuilder &ib, Location il, ValueRange k,
+                    ValueRange best) -> scf::ValueVector {
+                  IndexMath im{ib, il};
+                  SmallVector<Value> at = {iv[0], iv[1]};
+                  for (int64_t i = 0; i < s; ++i)
+                    at.push_back(im.affine(iv[2 + i], window->strides[i], k[i],
+                                           window->dilations[i]));
+                  Value x = ib.create<tensor::ExtractOp>(il, xp, at);
+                  Value better = ib.create<arith::CmpFOp>(
+                      il, arith::CmpFPredicate::OGT, x, best[0]);
+                  scf::ValueVector next = {
+                      ib.create<arith::SelectOp>(il, better, x, best[0])};
+                  for (int64_t i = 0; i < s; ++i)
+                    next.push_back(ib.create<arith::SelectOp>(
+                        il, better, at[2 + i], best[1 + i]));
+                  return next;
+                });
+            SmallVector<Value> at = {iv[0], iv[1]};
+            for (int64_t i = 0; i < s; ++i)
+              at.push_back(search.results[1 + i]);
+            Value sum = b.create<arith::AddFOp>(
+                l, b.create<tensor::ExtractOp>(l, acc[0], at),
+                b.create<tensor::ExtractOp>(l, grad, iv));
+            return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+          });
+    } else {
+      // Each window spreads its gradient over its elements.
+      Value divisors = divisorTensor(rewriter, loc, *window,
+                                     op.getCountIncludePad(), elem);
+      SmallVector<int64_t> bounds(gradType.getShape());
+      llvm::append_range(bounds, window->kernel);
+      nest = buildNest(
+          rewriter, loc, bounds, zeros,
+          [&](OpBuilder &b, Location l, ValueRange iv,
+              ValueRange acc) -> scf::ValueVector {
+            IndexMath m{b, l};
+            ValueRange out = iv.take_front(2 + s);
+            SmallVector<Value> at = {iv[0], iv[1]};
+            for (int64_t i = 0; i < s; ++i)
+              at.push_back(m.affine(iv[2 + i], window->strides[i],
+                                    iv[2 + s + i], window->dilations[i]));
+            Value share = b.create<arith::DivFOp>(
+                l, b.create<tensor::ExtractOp>(l, grad, out),
+                b.create<tensor::ExtractOp>(l, divisors,
+                                            out.drop_front(2)));
+            Value sum = b.create<arith::AddFOp>(
+                l, b.create<tensor::ExtractOp>(l, acc[0], at), share);
+            return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+          });
+    }
+    rewriter.replaceOp(op, unpad(rewriter, loc, nest.results[0], type, *window));
+    return success();
+  }
+};
+
+} // namespace
+
+void nncc::populateWindowOpLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvLowering, ConvGradWeightLowering, ConvGradInputLowering,
+               PoolLowering, PoolGradLowering>(patterns.getContext());
+}
