@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nncc/Import/ONNX/ImportONNX.h"
+#include "Importer.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
@@ -31,158 +31,8 @@ using namespace mlir;
 using namespace nncc;
 using namespace nncc::nn;
 
-/// Opset versions of the default domain whose semantics nncc implements for
-/// every op it imports.
-static constexpr int64_t kMinOpset = 7;
-/// The domain of ONNX's training operators (Adam, Adagrad, Momentum).
-static constexpr llvm::StringLiteral kTrainingDomain = "ai.onnx.preview.training";
-static constexpr int64_t kMaxOpset = 17;
+using namespace nncc::onnx_import;
 
-namespace {
-
-/// Reads a node's attributes, rejecting the ones an importer does not know.
-class NodeAttributes {
-public:
-  NodeAttributes(const onnx::NodeProto &node) {
-    for (const onnx::AttributeProto &attr : node.attribute())
-      byName[attr.name()] = &attr;
-  }
-
-  /// Fails on the first attribute not in `known`.
-  LogicalResult checkKnown(Location loc, const onnx::NodeProto &node,
-                           ArrayRef<StringRef> known) const {
-    for (const onnx::AttributeProto &attr : node.attribute()) {
-      if (!llvm::is_contained(known, StringRef(attr.name())))
-        return emitError(loc) << "unsupported attribute '" << attr.name()
-                              << "' on " << node.op_type();
-    }
-    return success();
-  }
-
-  FailureOr<int64_t> getInt(Location loc, StringRef name,
-                            int64_t defaultValue) const {
-    const onnx::AttributeProto *attr = byName.lookup(name);
-    if (!attr)
-      return defaultValue;
-    if (attr->type() != onnx::AttributeProto::INT)
-      return emitError(loc) << "attribute '" << name << "' must be an int";
-    return attr->i();
-  }
-
-  FailureOr<float> getFloat(Location loc, StringRef name,
-                            float defaultValue) const {
-    const onnx::AttributeProto *attr = byName.lookup(name);
-    if (!attr)
-      return defaultValue;
-    if (attr->type() != onnx::AttributeProto::FLOAT)
-      return emitError(loc) << "attribute '" << name << "' must be a float";
-    return attr->f();
-  }
-
-  FailureOr<bool> getFlag(Location loc, StringRef name) const {
-    FailureOr<int64_t> value = getInt(loc, name, 0);
-    if (failed(value))
-      return failure();
-    if (*value != 0 && *value != 1)
-      return emitError(loc) << "attribute '" << name << "' must be 0 or 1, got "
-                            << *value;
-    return *value == 1;
-  }
-
-  const onnx::AttributeProto *lookup(StringRef name) const {
-    return byName.lookup(name);
-  }
-
-private:
-  llvm::StringMap<const onnx::AttributeProto *> byName;
-};
-
-class Importer {
-public:
-  Importer(MLIRContext &context, const onnx::ModelProto &model,
-           StringRef fileName, const ImportOptions &options)
-      : model(model), graph(model.graph()),
-        options(options), builder(&context),
-        fileLoc(FileLineColLoc::get(&context, fileName, 0, 0)) {}
-
-  OwningOpRef<ModuleOp> run();
-
-private:
-  using NodeImporter = LogicalResult (Importer::*)(const onnx::NodeProto &,
-                                                   Location);
-
-  LogicalResult checkModel();
-  LogicalResult collectInitializers();
-  LogicalResult importInputs(SmallVectorImpl<Type> &argTypes,
-                             SmallVectorImpl<DictionaryAttr> &argAttrs);
-  LogicalResult importNode(const onnx::NodeProto &node, unsigned index);
-  LogicalResult importOutputs(SmallVectorImpl<Value> &results,
-                              SmallVectorImpl<DictionaryAttr> &resultAttrs);
-
-  // One importer per ONNX op.
-  LogicalResult importGemm(const onnx::NodeProto &node, Location loc);
-  LogicalResult importMatMul(const onnx::NodeProto &node, Location loc);
-  template <typename OpT>
-  LogicalResult importBinary(const onnx::NodeProto &node, Location loc);
-  template <typename OpT>
-  LogicalResult importUnary(const onnx::NodeProto &node, Location loc);
-  LogicalResult importIdentity(const onnx::NodeProto &node, Location loc);
-  LogicalResult importTranspose(const onnx::NodeProto &node, Location loc);
-  LogicalResult importReduceSum(const onnx::NodeProto &node, Location loc);
-  LogicalResult importReshape(const onnx::NodeProto &node, Location loc);
-  LogicalResult importFlatten(const onnx::NodeProto &node, Location loc);
-  template <typename OpT>
-  LogicalResult importAlphaActivation(const onnx::NodeProto &node,
-                                      Location loc);
-  LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
-  template <typename OpT>
-  LogicalResult importTrainingOp(const onnx::NodeProto &node, Location loc);
-
-  // Helpers.
-  FailureOr<Type> elementType(int32_t onnxType, Location loc);
-  FailureOr<DenseElementsAttr> tensorAttr(const onnx::TensorProto &tensor,
-                                          Location loc);
-  FailureOr<Value> lookup(const std::string &name, Location loc);
-  FailureOr<SmallVector<int64_t>> constantInts(const onnx::NodeProto &node,
-                                               int index, Location loc);
-  FailureOr<Value> floatOperand(const onnx::NodeProto &node, int index,
-                                Location loc);
-  /// The first `count` inputs, each a float tensor.
-  FailureOr<SmallVector<Value>> floatOperands(const onnx::NodeProto &node,
-                                              int count, Location loc);
-  LogicalResult checkArity(const onnx::NodeProto &node, Location loc,
-                           int minInputs, int maxInputs);
-  LogicalResult define(const onnx::NodeProto &node, Location loc,
-                       Value result);
-  FailureOr<Value> broadcastBinary(StringRef opName, Location loc, Value lhs,
-                                   Value rhs,
-                                   function_ref<Value(Value, Value)> create);
-
-  const onnx::ModelProto &model;
-  const onnx::GraphProto &graph;
-  const ImportOptions &options;
-  OpBuilder builder;
-  Location fileLoc;
-
-  llvm::StringMap<Value> values;
-  llvm::StringMap<const onnx::TensorProto *> initializers;
-  int64_t batchSize = -1;
-  /// The version of the default domain, 0 if the model does not import it.
-  int64_t opsetVersion = 0;
-};
-
-} // namespace
-
-static std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-static RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
 
 //===----------------------------------------------------------------------===//
 // Model, initializers, inputs and outputs
@@ -222,6 +72,8 @@ FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc) {
     return builder.getI64Type();
   case onnx::TensorProto::INT32:
     return builder.getI32Type();
+  case onnx::TensorProto::BOOL:
+    return builder.getI1Type();
   default:
     break;
   }
@@ -230,7 +82,7 @@ FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc) {
                                static_cast<onnx::TensorProto::DataType>(onnxType))
                          : std::to_string(onnxType);
   return emitError(loc) << "unsupported element type " << name
-                        << " (supported: FLOAT, INT64, INT32)";
+                        << " (supported: FLOAT, INT64, INT32, BOOL)";
 }
 
 /// The shape of `dims` when every dimension is in range and the rank and the
@@ -278,7 +130,9 @@ Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
   if (count == 0 && isa<FloatType>(*type))
     return emitError(loc) << what << " has no elements (shape "
                           << shapeString(*shape) << ")";
-  unsigned width = type->getIntOrFloatBitWidth() / 8;
+  // Booleans take a byte each in raw_data and an int32 each in int32_data.
+  bool isBool = type->isInteger(1);
+  unsigned width = isBool ? 1 : type->getIntOrFloatBitWidth() / 8;
 
   // raw_data holds little-endian values; otherwise a typed field does.
   if (tensor.has_raw_data()) {
@@ -288,6 +142,12 @@ Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
                             << " bytes of raw_data, but its shape "
                             << shapeString(*shape) << " needs "
                             << static_cast<uint64_t>(count) * width;
+    if (isBool) {
+      SmallVector<bool> bits;
+      for (char c : raw)
+        bits.push_back(c != 0);
+      return DenseElementsAttr::get(tensorType, ArrayRef<bool>(bits));
+    }
     bool isSplat = false;
     if (!DenseElementsAttr::isValidRawBuffer(
             tensorType, ArrayRef<char>(raw.data(), raw.size()), isSplat))
@@ -312,6 +172,14 @@ Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
       return failure();
     return DenseElementsAttr::get(
         tensorType, ArrayRef<int64_t>(tensor.int64_data().data(), count));
+  case onnx::TensorProto::BOOL: {
+    if (failed(checkCount(tensor.int32_data_size())))
+      return failure();
+    SmallVector<bool> bits;
+    for (int32_t v : tensor.int32_data())
+      bits.push_back(v != 0);
+    return DenseElementsAttr::get(tensorType, ArrayRef<bool>(bits));
+  }
   case onnx::TensorProto::INT32:
     if (failed(checkCount(tensor.int32_data_size())))
       return failure();
@@ -360,6 +228,10 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
     FailureOr<Type> elem = elementType(type.elem_type(), loc);
     if (failed(elem))
       return failure();
+    if (elem->isInteger(1))
+      return emitError(loc) << "input '" << input.name()
+                            << "' is boolean; the generated library's inputs "
+                               "are FLOAT, INT64 or INT32";
     if (!type.has_shape())
       return emitError(loc) << "input '" << input.name()
                             << "' has no shape; nncc needs static shapes";
@@ -441,6 +313,10 @@ Importer::importOutputs(SmallVectorImpl<Value> &results,
     FailureOr<Value> value = lookup(output.name(), loc);
     if (failed(value))
       return failure();
+    if (tensorType(*value).getElementType().isInteger(1))
+      return emitError(loc) << "output '" << output.name()
+                            << "' is boolean; the generated library's outputs "
+                               "are FLOAT, INT64 or INT32";
     // A declared type must agree with what nncc computed.
     if (output.type().has_tensor_type()) {
       const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
@@ -574,15 +450,67 @@ Importer::floatOperands(const onnx::NodeProto &node, int count, Location loc) {
   return operands;
 }
 
-LogicalResult Importer::define(const onnx::NodeProto &node, Location loc,
-                               Value result) {
-  const std::string &name = node.output(0);
+LogicalResult Importer::defineOutput(const onnx::NodeProto &node, int index,
+                                     Location loc, Value result) {
+  const std::string &name = node.output(index);
   if (name.empty())
     return emitError(loc) << node.op_type() << " has an empty output name";
   if (values.count(name) || initializers.count(name))
     return emitError(loc) << "'" << name << "' is defined more than once";
   values[name] = result;
   return success();
+}
+
+LogicalResult Importer::checkArity(const onnx::NodeProto &node, Location loc,
+                                   int minInputs, int maxInputs,
+                                   int minOutputs, int maxOutputs) {
+  if (node.input_size() < minInputs || node.input_size() > maxInputs) {
+    auto diag = emitError(loc) << node.op_type() << " takes ";
+    if (minInputs == maxInputs)
+      diag << minInputs;
+    else
+      diag << minInputs << " to " << maxInputs;
+    return diag << " inputs, got " << node.input_size();
+  }
+  if (node.output_size() < minOutputs || node.output_size() > maxOutputs) {
+    auto diag = emitError(loc) << node.op_type() << " has ";
+    if (minOutputs == maxOutputs)
+      diag << minOutputs;
+    else
+      diag << minOutputs << " to " << maxOutputs;
+    return diag << " outputs, got " << node.output_size();
+  }
+  return success();
+}
+
+FailureOr<DenseElementsAttr>
+Importer::constantOperand(const onnx::NodeProto &node, int index,
+                          Location loc) {
+  FailureOr<Value> value = lookup(node.input(index), loc);
+  if (failed(value))
+    return failure();
+  auto constant = value->getDefiningOp<ConstantOp>();
+  auto elements =
+      constant ? dyn_cast<DenseElementsAttr>(constant.getValue()) : nullptr;
+  if (!elements)
+    return emitError(loc) << node.op_type() << " input " << index << " ('"
+                          << node.input(index)
+                          << "') must be a constant (known at compile time)";
+  return elements;
+}
+
+FailureOr<Value> Importer::floatOperandOfRank(const onnx::NodeProto &node,
+                                              int index, Location loc,
+                                              int64_t minRank) {
+  FailureOr<Value> value = floatOperand(node, index, loc);
+  if (failed(value))
+    return failure();
+  if (tensorType(*value).getRank() < minRank)
+    return emitError(loc) << node.op_type() << " input " << index << " ('"
+                          << node.input(index) << "') has shape "
+                          << shapeString(tensorType(*value).getShape())
+                          << "; it needs rank " << minRank << " or more";
+  return *value;
 }
 
 FailureOr<Value>
@@ -639,12 +567,38 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
       {"Erf", &Importer::importUnary<ErfOp>},
       {"Identity", &Importer::importIdentity},
       {"Transpose", &Importer::importTranspose},
-      {"ReduceSum", &Importer::importReduceSum},
+      {"ReduceSum", &Importer::importReduce},
       {"Reshape", &Importer::importReshape},
       {"Flatten", &Importer::importFlatten},
       {"LeakyRelu", &Importer::importAlphaActivation<LeakyReluOp>},
       {"Elu", &Importer::importAlphaActivation<EluOp>},
       {"Constant", &Importer::importConstant},
+      {"Pow", &Importer::importBinary<PowOp>},
+      {"ReduceMean", &Importer::importReduce},
+      {"ReduceMax", &Importer::importReduce},
+      {"Softmax", &Importer::importSoftmax},
+      {"LogSoftmax", &Importer::importSoftmax},
+      {"LayerNormalization", &Importer::importLayerNorm},
+      {"Squeeze", &Importer::importSqueeze},
+      {"Unsqueeze", &Importer::importUnsqueeze},
+      {"Expand", &Importer::importExpand},
+      {"Concat", &Importer::importConcat},
+      {"Split", &Importer::importSplit},
+      {"Slice", &Importer::importSlice},
+      {"Gather", &Importer::importGather},
+      {"Where", &Importer::importWhere},
+      {"Equal", &Importer::importEqual},
+      {"Cast", &Importer::importCast},
+      {"Shape", &Importer::importShape},
+      {"ConstantOfShape", &Importer::importConstantOfShape},
+      {"Trilu", &Importer::importTrilu},
+      {"Dropout", &Importer::importDropout},
+      {"Range", &Importer::importRange},
+      {"Conv", &Importer::importConv},
+      {"MaxPool", &Importer::importPool},
+      {"AveragePool", &Importer::importPool},
+      {"GlobalAveragePool", &Importer::importGlobalAveragePool},
+      {"BatchNormalization", &Importer::importBatchNorm},
   };
   auto it = importers.find(node.op_type());
   if (it == importers.end())
@@ -751,11 +705,35 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node,
   if (failed(checkArity(node, loc, 2, 2)) ||
       failed(attrs.checkKnown(loc, node, {})))
     return failure();
-  FailureOr<SmallVector<Value>> operands = floatOperands(node, 2, loc);
-  if (failed(operands))
+  FailureOr<Value> lhs = lookup(node.input(0), loc);
+  FailureOr<Value> rhs =
+      failed(lhs) ? FailureOr<Value>(failure()) : lookup(node.input(1), loc);
+  if (failed(rhs))
     return failure();
+  Type lhsElem = tensorType(*lhs).getElementType();
+  Type rhsElem = tensorType(*rhs).getElementType();
+  // Shape computations: integer arithmetic on constants.
+  if (isa<IntegerType>(lhsElem) && isa<IntegerType>(rhsElem) &&
+      !std::is_same_v<OpT, PowOp>) {
+    FailureOr<Value> folded = foldIntegerBinary(node, loc, *lhs, *rhs);
+    if (failed(folded))
+      return failure();
+    return define(node, loc, *folded);
+  }
+  // Pow may raise a float to an integer power.
+  if (std::is_same_v<OpT, PowOp> && isa<FloatType>(lhsElem) &&
+      isa<IntegerType>(rhsElem) && !rhsElem.isInteger(1))
+    rhs = builder.createOrFold<CastOp>(
+        loc, RankedTensorType::get(tensorType(*rhs).getShape(), lhsElem), *rhs);
+  FailureOr<Value> floatLhs = floatOperand(node, 0, loc);
+  if (failed(floatLhs))
+    return failure();
+  if (tensorType(*rhs).getElementType() != lhsElem)
+    return emitError(loc) << node.op_type() << " operands have different "
+                          << "element types " << lhsElem << " and "
+                          << tensorType(*rhs).getElementType();
   FailureOr<Value> y = broadcastBinary(
-      node.op_type(), loc, (*operands)[0], (*operands)[1],
+      node.op_type(), loc, *lhs, *rhs,
       [&](Value l, Value r) -> Value { return builder.create<OpT>(loc, l, r); });
   if (failed(y))
     return failure();
@@ -805,11 +783,9 @@ Importer::constantInts(const onnx::NodeProto &node, int index, Location loc) {
   return ints;
 }
 
-/// Normalizes ONNX axes (negative counts from the end) against `rank`.
-static FailureOr<SmallVector<int64_t>> normalizeAxes(Location loc,
-                                                     StringRef opName,
-                                                     ArrayRef<int64_t> axes,
-                                                     int64_t rank) {
+FailureOr<SmallVector<int64_t>>
+nncc::onnx_import::normalizeAxes(Location loc, StringRef opName,
+                                 ArrayRef<int64_t> axes, int64_t rank) {
   SmallVector<int64_t> result;
   for (int64_t axis : axes) {
     if (axis < -rank || axis >= rank)
@@ -851,52 +827,6 @@ LogicalResult Importer::importTranspose(const onnx::NodeProto &node,
                             << " is not a permutation of " << rank
                             << " dimensions";
   return define(node, loc, builder.create<TransposeOp>(loc, *x, perm));
-}
-
-LogicalResult Importer::importReduceSum(const onnx::NodeProto &node,
-                                        Location loc) {
-  NodeAttributes attrs(node);
-  // Opset 13 moved the axes from an attribute to an optional input.
-  bool axesInput = opsetVersion >= 13;
-  if (failed(checkArity(node, loc, 1, axesInput ? 2 : 1)) ||
-      failed(attrs.checkKnown(
-          loc, node,
-          axesInput ? ArrayRef<StringRef>{"keepdims", "noop_with_empty_axes"}
-                    : ArrayRef<StringRef>{"keepdims", "axes"})))
-    return failure();
-  FailureOr<bool> keepDims = attrs.getFlag(loc, "keepdims");
-  if (!attrs.lookup("keepdims"))
-    keepDims = true; // ONNX's default.
-  FailureOr<bool> noop = attrs.getFlag(loc, "noop_with_empty_axes");
-  if (failed(keepDims) || failed(noop))
-    return failure();
-  FailureOr<Value> x = floatOperand(node, 0, loc);
-  if (failed(x))
-    return failure();
-  SmallVector<int64_t> axes;
-  if (axesInput && node.input_size() == 2 && !node.input(1).empty()) {
-    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
-    if (failed(ints))
-      return failure();
-    axes = *ints;
-  } else if (const onnx::AttributeProto *attr = attrs.lookup("axes")) {
-    if (attr->type() != onnx::AttributeProto::INTS)
-      return emitError(loc) << "attribute 'axes' must be a list of ints";
-    axes.assign(attr->ints().begin(), attr->ints().end());
-  }
-  int64_t rank = tensorType(*x).getRank();
-  if (axes.empty()) {
-    if (*noop)
-      return define(node, loc, *x);
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  }
-  FailureOr<SmallVector<int64_t>> normalized =
-      normalizeAxes(loc, "ReduceSum", axes, rank);
-  if (failed(normalized))
-    return failure();
-  return define(node, loc,
-                builder.create<ReduceSumOp>(loc, *x, *normalized, *keepDims));
 }
 
 LogicalResult Importer::importReshape(const onnx::NodeProto &node,

@@ -34,10 +34,10 @@ func.func @unary_not_float(%a: tensor<4xi64>) {
 
 // -----
 
-func.func @matmul_rank(%a: tensor<4x3x2xf32>, %b: tensor<2x5xf32>) {
-  // expected-error @+2 {{operands must be 2-D, got [4,3,2] and [2,5]}}
+func.func @matmul_rank(%a: tensor<4xf32>, %b: tensor<2x5xf32>) {
+  // expected-error @+2 {{operands must have rank 2 or more, got [4] and [2,5]}}
   // expected-error @+1 {{'nn.matmul' op failed to infer returned types}}
-  %0 = "nn.matmul"(%a, %b) : (tensor<4x3x2xf32>, tensor<2x5xf32>) -> tensor<4x5xf32>
+  %0 = "nn.matmul"(%a, %b) : (tensor<4xf32>, tensor<2x5xf32>) -> tensor<4x5xf32>
   return
 }
 

@@ -116,6 +116,16 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return {};
 }
 
+OpFoldResult BroadcastToOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  ArrayRef<int64_t> inputShape = tensorType(getInput()).getShape();
+  return pickElements(adaptor.getInput(), getType(),
+                      [&](ArrayRef<int64_t> index) {
+                        return broadcastPosition(inputShape, index);
+                      });
+}
+
 //===----------------------------------------------------------------------===//
 // ReduceMaxOp
 //===----------------------------------------------------------------------===//

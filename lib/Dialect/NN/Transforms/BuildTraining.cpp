@@ -335,7 +335,9 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     }
     paramArgs.push_back(i);
     auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr);
-    if (name && toFreeze.erase(name.getValue()))
+    // Frozen by --freeze, or by the importer (running statistics).
+    bool frozen = name && toFreeze.erase(name.getValue());
+    if (frozen || forward.getArgAttr(i, kFrozenAttr))
       continue;
     trainedArgs.push_back(i);
   }

@@ -408,9 +408,10 @@ def NN_BroadcastToOp : NN_Op<"broadcast_to", [Pure,
     %y = nn.broadcast_to %x to [4, 3] : tensor<3xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$shape);
-  let results = (outs NN_FloatTensor:$result);
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `to` $shape attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def NN_ReduceMaxOp : NN_Op<"reduce_max", [Pure,

@@ -1,0 +1,912 @@
+//===- ImportTensorOps.cpp - ONNX indexing, selection, softmax -----------===//
+//
+// Importers of the ONNX ops that reduce, normalize, reshape, pick and
+// compare: ReduceSum/Mean/Max, Softmax, LogSoftmax, LayerNormalization,
+// Squeeze, Unsqueeze, Expand, Concat, Split, Slice, Gather, Where, Equal,
+// Cast, Shape, ConstantOfShape, Range, Trilu and Dropout.
+//
+// Ops on constants fold as they are built (OpBuilder::createOrFold), so the
+// shape subgraphs that PyTorch exports (Shape -> Gather -> Unsqueeze ->
+// Concat -> Reshape) become constants once the batch is bound.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Importer.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace nncc;
+using namespace nncc::nn;
+using namespace nncc::onnx_import;
+
+static SmallVector<int64_t> intsOf(DenseElementsAttr attr) {
+  SmallVector<int64_t> ints;
+  bool isBool = attr.getElementType().isInteger(1);
+  for (const APInt &v : attr.getValues<APInt>())
+    ints.push_back(isBool ? v.getZExtValue() : v.getSExtValue());
+  return ints;
+}
+
+static int64_t product(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// The linear position in `shape` of the element that a broadcast to a
+/// tensor of rank `index.size()` reads at `index`.
+static int64_t broadcastPosition(ArrayRef<int64_t> shape,
+                                 ArrayRef<int64_t> index) {
+  int64_t lead = index.size() - shape.size(), position = 0;
+  for (size_t i = 0; i < shape.size(); ++i)
+    position = position * shape[i] + (shape[i] == 1 ? 0 : index[i + lead]);
+  return position;
+}
+
+FailureOr<Value> Importer::foldIntegerBinary(const onnx::NodeProto &node,
+                                             Location loc, Value lhs,
+                                             Value rhs) {
+  auto lhsConst = lhs.getDefiningOp<ConstantOp>();
+  auto rhsConst = rhs.getDefiningOp<ConstantOp>();
+  if (!lhsConst || !rhsConst)
+    return emitError(loc) << node.op_type() << " of integers computed at run "
+                          << "time is not supported (only shape arithmetic "
+                             "on constants)";
+  RankedTensorType lt = tensorType(lhs), rt = tensorType(rhs);
+  if (lt.getElementType() != rt.getElementType())
+    return emitError(loc) << node.op_type() << " operands have different "
+                          << "element types " << lt.getElementType() << " and "
+                          << rt.getElementType();
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(lt.getShape(), rt.getShape());
+  if (failed(shape))
+    return emitError(loc) << node.op_type() << " operands of shapes "
+                          << shapeString(lt.getShape()) << " and "
+                          << shapeString(rt.getShape())
+                          << " are not broadcast-compatible";
+  if (product(*shape) > options.maxElements)
+    return emitError(loc) << node.op_type() << " result is too large";
+  SmallVector<int64_t> l = intsOf(cast<DenseElementsAttr>(lhsConst.getValue()));
+  SmallVector<int64_t> r = intsOf(cast<DenseElementsAttr>(rhsConst.getValue()));
+  SmallVector<int64_t> result, index(shape->size(), 0);
+  for (int64_t i = 0, n = product(*shape); i < n; ++i) {
+    int64_t rest = i;
+    for (int64_t d = shape->size() - 1; d >= 0; --d) {
+      index[d] = rest % (*shape)[d];
+      rest /= (*shape)[d];
+    }
+    int64_t a = l[broadcastPosition(lt.getShape(), index)];
+    int64_t b = r[broadcastPosition(rt.getShape(), index)];
+    int64_t value = 0;
+    bool overflow = false;
+    if (node.op_type() == "Add")
+      overflow = llvm::AddOverflow(a, b, value);
+    else if (node.op_type() == "Sub")
+      overflow = llvm::SubOverflow(a, b, value);
+    else if (node.op_type() == "Mul")
+      overflow = llvm::MulOverflow(a, b, value);
+    else if (b == 0 || (a == INT64_MIN && b == -1))
+      return emitError(loc) << "integer division of " << a << " by " << b;
+    else
+      value = a / b; // ONNX's integer Div truncates, as C does.
+    if (overflow)
+      return emitError(loc) << "integer " << node.op_type() << " of " << a
+                            << " and " << b << " overflows";
+    result.push_back(value);
+  }
+  auto type = RankedTensorType::get(*shape, lt.getElementType());
+  SmallVector<APInt> values;
+  for (int64_t v : result)
+    values.push_back(APInt(lt.getElementType().getIntOrFloatBitWidth(), v,
+                           /*isSigned=*/true));
+  return builder
+      .create<ConstantOp>(loc, DenseElementsAttr::get(type, values))
+      .getResult();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, softmax, layer normalization
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importReduce(const onnx::NodeProto &node,
+                                     Location loc) {
+  NodeAttributes attrs(node);
+  StringRef opType = node.op_type();
+  // Opset 13 moved ReduceSum's axes from an attribute to an optional input
+  // (the others move at opset 18).
+  bool axesInput = opType == "ReduceSum" && opsetVersion >= 13;
+  if (failed(checkArity(node, loc, 1, axesInput ? 2 : 1)) ||
+      failed(attrs.checkKnown(
+          loc, node,
+          axesInput ? ArrayRef<StringRef>{"keepdims", "noop_with_empty_axes"}
+                    : ArrayRef<StringRef>{"keepdims", "axes"})))
+    return failure();
+  FailureOr<bool> keepDims = attrs.getFlag(loc, "keepdims");
+  if (!attrs.lookup("keepdims"))
+    keepDims = true; // ONNX's default.
+  FailureOr<bool> noop = attrs.getFlag(loc, "noop_with_empty_axes");
+  if (failed(keepDims) || failed(noop))
+    return failure();
+  FailureOr<Value> x = floatOperand(node, 0, loc);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> axes;
+  if (axesInput && hasInput(node, 1)) {
+    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
+    if (failed(ints))
+      return failure();
+    axes = *ints;
+  } else if (!axesInput) {
+    FailureOr<std::optional<SmallVector<int64_t>>> ints =
+        attrs.getInts(loc, "axes");
+    if (failed(ints))
+      return failure();
+    if (*ints)
+      axes = **ints;
+  }
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  if (axes.empty()) {
+    if (*noop)
+      return define(node, loc, *x);
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  FailureOr<SmallVector<int64_t>> normalized =
+      normalizeAxes(loc, opType, axes, rank);
+  if (failed(normalized))
+    return failure();
+  Value y;
+  if (opType == "ReduceMax") {
+    y = builder.create<ReduceMaxOp>(loc, *x, *normalized, *keepDims);
+  } else {
+    y = builder.create<ReduceSumOp>(loc, *x, *normalized, *keepDims);
+    if (opType == "ReduceMean") {
+      int64_t count = 1;
+      for (int64_t axis : *normalized)
+        count *= type.getDimSize(axis);
+      y = builder.create<MulOp>(
+          loc, y,
+          createScalarConstant(builder, loc, type.getElementType(),
+                               1.0 / static_cast<double>(count)));
+    }
+  }
+  return define(node, loc, y);
+}
+
+LogicalResult Importer::importSoftmax(const onnx::NodeProto &node,
+                                      Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"axis"})))
+    return failure();
+  // Opset 13 made the axis one dimension (default -1); before, the input was
+  // coerced to 2-D at the axis (default 1).
+  bool singleAxis = opsetVersion >= 13;
+  FailureOr<int64_t> axis = attrs.getInt(loc, "axis", singleAxis ? -1 : 1);
+  FailureOr<Value> x =
+      failed(axis) ? FailureOr<Value>(failure()) : floatOperand(node, 0, loc);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  if (rank == 0 || *axis < -rank || *axis >= rank)
+    return emitError(loc) << node.op_type() << " axis " << *axis
+                          << " is out of range for rank " << rank;
+  int64_t a = *axis < 0 ? *axis + rank : *axis;
+  bool isLog = node.op_type() == "LogSoftmax";
+  auto create = [&](Value input, int64_t at) -> Value {
+    if (isLog)
+      return builder.create<LogSoftmaxOp>(loc, input, at);
+    return builder.create<SoftmaxOp>(loc, input, at);
+  };
+  if (singleAxis || a == rank - 1)
+    return define(node, loc, create(*x, a));
+  int64_t outer = product(type.getShape().take_front(a));
+  int64_t inner = product(type.getShape().drop_front(a));
+  Value flat = builder.create<ReshapeOp>(loc, *x,
+                                         ArrayRef<int64_t>{outer, inner});
+  return define(node, loc,
+                builder.create<ReshapeOp>(loc, create(flat, 1),
+                                          type.getShape()));
+}
+
+LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
+                                        Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 3, 1, 3)) ||
+      failed(attrs.checkKnown(loc, node, {"axis", "epsilon", "stash_type"})))
+    return failure();
+  for (int i = 1; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      return emitError(loc) << "LayerNormalization's Mean and InvStdDev "
+                               "outputs are not supported";
+  FailureOr<int64_t> axis = attrs.getInt(loc, "axis", -1);
+  FailureOr<float> epsilon = attrs.getFloat(loc, "epsilon", 1e-5f);
+  if (failed(axis) || failed(epsilon))
+    return failure();
+  FailureOr<Value> x = floatOperand(node, 0, loc);
+  FailureOr<Value> scale =
+      failed(x) ? FailureOr<Value>(failure()) : floatOperand(node, 1, loc);
+  if (failed(scale))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  if (*axis < -rank || *axis >= rank)
+    return emitError(loc) << "LayerNormalization axis " << *axis
+                          << " is out of range for rank " << rank;
+  int64_t a = *axis < 0 ? *axis + rank : *axis;
+  Value bias;
+  if (hasInput(node, 2)) {
+    FailureOr<Value> b = floatOperand(node, 2, loc);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  for (Value v : {*scale, bias}) {
+    if (!v)
+      continue;
+    FailureOr<SmallVector<int64_t>> shape =
+        broadcastShapes(type.getShape(), tensorType(v).getShape());
+    if (failed(shape) || ArrayRef<int64_t>(*shape) != type.getShape() ||
+        tensorType(v).getRank() > rank - a)
+      return emitError(loc) << "LayerNormalization scale or bias of shape "
+                            << shapeString(tensorType(v).getShape())
+                            << " does not broadcast to the normalized "
+                               "dimensions of "
+                            << shapeString(type.getShape());
+  }
+  // y = (x - mean) / sqrt(var + epsilon) * scale + bias over axes [a, rank).
+  SmallVector<int64_t> axes;
+  for (int64_t i = a; i < rank; ++i)
+    axes.push_back(i);
+  Type elem = type.getElementType();
+  Value inverseCount = createScalarConstant(
+      builder, loc, elem, 1.0 / static_cast<double>(product(
+                                    type.getShape().drop_front(a))));
+  Value mean = builder.create<MulOp>(
+      loc, builder.create<ReduceSumOp>(loc, *x, axes, true), inverseCount);
+  Value centered = builder.create<SubOp>(loc, *x, mean);
+  Value variance = builder.create<MulOp>(
+      loc,
+      builder.create<ReduceSumOp>(
+          loc, builder.create<MulOp>(loc, centered, centered), axes, true),
+      inverseCount);
+  Value inverseStd = builder.create<ReciprocalOp>(
+      loc, builder.create<SqrtOp>(
+               loc, builder.create<AddOp>(
+                        loc, variance,
+                        createScalarConstant(builder, loc, elem, *epsilon))));
+  Value y = builder.create<MulOp>(
+      loc, builder.create<MulOp>(loc, centered, inverseStd), *scale);
+  if (bias)
+    y = builder.create<AddOp>(loc, y, bias);
+  return define(node, loc, y);
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes
+//===----------------------------------------------------------------------===//
+
+/// The axes of Squeeze or Unsqueeze: an attribute before opset 13, an input
+/// from then on. Empty when absent.
+static FailureOr<SmallVector<int64_t>>
+squeezeAxes(const onnx::NodeProto &node,
+            const NodeAttributes &attrs, Location loc, bool axesInput,
+            function_ref<FailureOr<SmallVector<int64_t>>(int)> constantInts) {
+  if (axesInput) {
+    if (node.input_size() > 1 && !node.input(1).empty())
+      return constantInts(1);
+    return SmallVector<int64_t>();
+  }
+  FailureOr<std::optional<SmallVector<int64_t>>> ints =
+      attrs.getInts(loc, "axes");
+  if (failed(ints))
+    return failure();
+  return *ints ? **ints : SmallVector<int64_t>();
+}
+
+LogicalResult Importer::importSqueeze(const onnx::NodeProto &node,
+                                      Location loc) {
+  NodeAttributes attrs(node);
+  bool axesInput = opsetVersion >= 13;
+  if (failed(checkArity(node, loc, 1, axesInput ? 2 : 1)) ||
+      failed(attrs.checkKnown(loc, node,
+                              axesInput ? ArrayRef<StringRef>{}
+                                        : ArrayRef<StringRef>{"axes"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  FailureOr<SmallVector<int64_t>> axes =
+      squeezeAxes(node, attrs, loc, axesInput,
+                  [&](int i) { return constantInts(node, i, loc); });
+  if (failed(axes))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  FailureOr<SmallVector<int64_t>> normalized =
+      normalizeAxes(loc, "Squeeze", *axes, type.getRank());
+  if (failed(normalized))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    bool listed = llvm::is_contained(*normalized, i);
+    if (listed && type.getDimSize(i) != 1)
+      return emitError(loc) << "Squeeze axis " << i << " has size "
+                            << type.getDimSize(i) << ", not 1";
+    if (!(listed || (axes->empty() && type.getDimSize(i) == 1)))
+      shape.push_back(type.getDimSize(i));
+  }
+  return define(node, loc, builder.createOrFold<ReshapeOp>(loc, *x, shape));
+}
+
+LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
+                                        Location loc) {
+  NodeAttributes attrs(node);
+  bool axesInput = opsetVersion >= 13;
+  if (failed(checkArity(node, loc, axesInput ? 2 : 1, axesInput ? 2 : 1)) ||
+      failed(attrs.checkKnown(loc, node,
+                              axesInput ? ArrayRef<StringRef>{}
+                                        : ArrayRef<StringRef>{"axes"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  FailureOr<SmallVector<int64_t>> axes =
+      squeezeAxes(node, attrs, loc, axesInput,
+                  [&](int i) { return constantInts(node, i, loc); });
+  if (failed(axes))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank() + axes->size();
+  FailureOr<SmallVector<int64_t>> normalized =
+      normalizeAxes(loc, "Unsqueeze", *axes, rank);
+  if (failed(normalized))
+    return failure();
+  if (normalized->empty())
+    return emitError(loc) << "Unsqueeze needs at least one axis";
+  if (rank > options.maxRank)
+    return emitError(loc) << "Unsqueeze to rank " << rank
+                          << ", more than the limit of " << options.maxRank;
+  SmallVector<int64_t> shape;
+  int64_t next = 0;
+  for (int64_t i = 0; i < rank; ++i)
+    shape.push_back(llvm::is_contained(*normalized, i)
+                        ? 1
+                        : type.getDimSize(next++));
+  return define(node, loc, builder.createOrFold<ReshapeOp>(loc, *x, shape));
+}
+
+LogicalResult Importer::importExpand(const onnx::NodeProto &node,
+                                     Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  FailureOr<SmallVector<int64_t>> shape =
+      failed(x) ? FailureOr<SmallVector<int64_t>>(failure())
+                : constantInts(node, 1, loc);
+  if (failed(shape))
+    return failure();
+  ArrayRef<int64_t> inputShape = tensorType(*x).getShape();
+  // Expand broadcasts both ways: a 1 in the shape keeps the input's size.
+  FailureOr<SmallVector<int64_t>> result = broadcastShapes(inputShape, *shape);
+  if (failed(result) || llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+    return emitError(loc) << "cannot expand " << shapeString(inputShape)
+                          << " to " << shapeString(*shape);
+  if (static_cast<int64_t>(result->size()) > options.maxRank ||
+      product(*result) > options.maxElements)
+    return emitError(loc) << "Expand to " << shapeString(*result)
+                          << " exceeds the size limits";
+  return define(node, loc,
+                builder.createOrFold<BroadcastToOp>(loc, *x, *result));
+}
+
+LogicalResult Importer::importConcat(const onnx::NodeProto &node,
+                                     Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, std::numeric_limits<int>::max())) ||
+      failed(attrs.checkKnown(loc, node, {"axis"})))
+    return failure();
+  FailureOr<int64_t> axis = attrs.getInt(loc, "axis", 0);
+  if (failed(axis))
+    return failure();
+  SmallVector<Value> inputs;
+  for (int i = 0; i < node.input_size(); ++i) {
+    FailureOr<Value> v = lookup(node.input(i), loc);
+    if (failed(v))
+      return failure();
+    inputs.push_back(*v);
+  }
+  RankedTensorType first = tensorType(inputs[0]);
+  int64_t rank = first.getRank();
+  if (*axis < -rank || *axis >= rank)
+    return emitError(loc) << "Concat axis " << *axis
+                          << " is out of range for rank " << rank;
+  int64_t a = *axis < 0 ? *axis + rank : *axis;
+  for (Value v : inputs) {
+    RankedTensorType type = tensorType(v);
+    bool compatible = type.getRank() == rank &&
+                      type.getElementType() == first.getElementType();
+    for (int64_t i = 0; compatible && i < rank; ++i)
+      compatible = i == a || type.getDimSize(i) == first.getDimSize(i);
+    if (!compatible)
+      return emitError(loc) << "Concat inputs " << shapeString(first.getShape())
+                            << " and " << shapeString(type.getShape())
+                            << " differ outside axis " << a
+                            << " or in element type";
+  }
+  return define(node, loc, builder.createOrFold<ConcatOp>(loc, inputs, a));
+}
+
+LogicalResult Importer::importSplit(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  bool splitInput = opsetVersion >= 13;
+  if (failed(checkArity(node, loc, 1, splitInput ? 2 : 1, 1,
+                        std::numeric_limits<int>::max())) ||
+      failed(attrs.checkKnown(loc, node,
+                              splitInput ? ArrayRef<StringRef>{"axis"}
+                                         : ArrayRef<StringRef>{"axis",
+                                                               "split"})))
+    return failure();
+  FailureOr<int64_t> axis = attrs.getInt(loc, "axis", 0);
+  FailureOr<Value> x =
+      failed(axis) ? FailureOr<Value>(failure()) : lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  if (*axis < -rank || *axis >= rank)
+    return emitError(loc) << "Split axis " << *axis
+                          << " is out of range for rank " << rank;
+  int64_t a = *axis < 0 ? *axis + rank : *axis, dim = type.getDimSize(a);
+  SmallVector<int64_t> sizes;
+  if (splitInput && hasInput(node, 1)) {
+    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
+    if (failed(ints))
+      return failure();
+    sizes = *ints;
+  } else if (!splitInput) {
+    FailureOr<std::optional<SmallVector<int64_t>>> ints =
+        attrs.getInts(loc, "split");
+    if (failed(ints))
+      return failure();
+    if (*ints)
+      sizes = **ints;
+  }
+  int64_t parts = node.output_size();
+  if (sizes.empty()) {
+    if (dim % parts != 0)
+      return emitError(loc) << "Split of size " << dim << " into " << parts
+                            << " equal parts";
+    sizes.assign(parts, dim / parts);
+  }
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    if (s <= 0)
+      return emitError(loc) << "Split sizes " << shapeString(sizes)
+                            << " must be positive";
+    total += s;
+  }
+  if (static_cast<int64_t>(sizes.size()) != parts || total != dim)
+    return emitError(loc) << "Split sizes " << shapeString(sizes)
+                          << " do not divide size " << dim << " into "
+                          << parts << " outputs";
+  int64_t offset = 0;
+  for (int64_t i = 0; i < parts; ++i) {
+    SmallVector<int64_t> starts(rank, 0), shape(type.getShape()),
+        strides(rank, 1);
+    starts[a] = offset;
+    shape[a] = sizes[i];
+    offset += sizes[i];
+    if (node.output(i).empty())
+      continue;
+    if (failed(defineOutput(
+            node, i, loc,
+            builder.createOrFold<SliceOp>(loc, *x, starts, shape, strides))))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult Importer::importSlice(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  // Opset 10 moved starts, ends and axes from attributes to inputs.
+  bool asInputs = opsetVersion >= 10;
+  if (failed(checkArity(node, loc, asInputs ? 3 : 1, asInputs ? 5 : 1)) ||
+      failed(attrs.checkKnown(loc, node,
+                              asInputs ? ArrayRef<StringRef>{}
+                                       : ArrayRef<StringRef>{"starts", "ends",
+                                                             "axes"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  auto fetch = [&](int index, StringRef name,
+                   SmallVector<int64_t> &into) -> LogicalResult {
+    if (asInputs) {
+      if (!hasInput(node, index))
+        return success();
+      FailureOr<SmallVector<int64_t>> ints = constantInts(node, index, loc);
+      if (failed(ints))
+        return failure();
+      into = *ints;
+      return success();
+    }
+    FailureOr<std::optional<SmallVector<int64_t>>> ints =
+        attrs.getInts(loc, name);
+    if (failed(ints))
+      return failure();
+    if (*ints)
+      into = **ints;
+    return success();
+  };
+  if (failed(fetch(1, "starts", starts)) || failed(fetch(2, "ends", ends)) ||
+      failed(fetch(3, "axes", axes)) || failed(fetch(4, "steps", steps)))
+    return failure();
+  if (axes.empty())
+    for (int64_t i = 0; i < static_cast<int64_t>(starts.size()); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return emitError(loc) << "Slice starts, ends, axes and steps differ in "
+                             "length";
+  SmallVector<int64_t> sliceStarts(rank, 0), sizes(type.getShape()),
+      strides(rank, 1), reversed, seen;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t axis = axes[i];
+    if (axis < -rank || axis >= rank)
+      return emitError(loc) << "Slice axis " << axis
+                            << " is out of range for rank " << rank;
+    if (axis < 0)
+      axis += rank;
+    if (llvm::is_contained(seen, axis))
+      return emitError(loc) << "Slice axis " << axis << " is repeated";
+    seen.push_back(axis);
+    int64_t dim = type.getDimSize(axis), step = steps[i];
+    if (step == 0)
+      return emitError(loc) << "Slice step of axis " << axis << " is 0";
+    // ONNX: negative positions count from the end, then clamp.
+    int64_t start = starts[i], end = ends[i];
+    if (start < 0)
+      start = start < -dim ? -1 : start + dim;
+    if (end < 0)
+      end = end < -dim ? -1 : end + dim;
+    int64_t count;
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, dim);
+      end = std::clamp<int64_t>(end, 0, dim);
+      count = end > start ? (end - start + step - 1) / step : 0;
+    } else {
+      start = std::clamp<int64_t>(start, 0, dim - 1);
+      end = std::clamp<int64_t>(end, -1, dim - 1);
+      count = start > end ? (start - end - step - 1) / -step : 0;
+    }
+    if (count == 0)
+      return emitError(loc) << "Slice of axis " << axis
+                            << " is empty; empty tensors are not supported";
+    sizes[axis] = count;
+    strides[axis] = std::abs(step);
+    // A negative step reads the same elements as a positive one from the
+    // lowest, then reverses them.
+    sliceStarts[axis] = step > 0 ? start : start + (count - 1) * step;
+    if (step < 0)
+      reversed.push_back(axis);
+  }
+  Value y = builder.createOrFold<SliceOp>(loc, *x, sliceStarts, sizes, strides);
+  if (!reversed.empty()) {
+    llvm::sort(reversed);
+    y = builder.createOrFold<ReverseOp>(loc, y, reversed);
+  }
+  return define(node, loc, y);
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing and selection
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importGather(const onnx::NodeProto &node,
+                                     Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {"axis"})))
+    return failure();
+  FailureOr<int64_t> axis = attrs.getInt(loc, "axis", 0);
+  FailureOr<Value> data =
+      failed(axis) ? FailureOr<Value>(failure()) : lookup(node.input(0), loc);
+  FailureOr<Value> indices =
+      failed(data) ? FailureOr<Value>(failure()) : lookup(node.input(1), loc);
+  if (failed(indices))
+    return failure();
+  RankedTensorType type = tensorType(*data);
+  int64_t rank = type.getRank();
+  if (*axis < -rank || *axis >= rank)
+    return emitError(loc) << "Gather axis " << *axis
+                          << " is out of range for rank " << rank;
+  int64_t a = *axis < 0 ? *axis + rank : *axis;
+  RankedTensorType indexType = tensorType(*indices);
+  Type indexElem = indexType.getElementType();
+  if (!indexElem.isInteger(64) && !indexElem.isInteger(32))
+    return emitError(loc) << "Gather indices ('" << node.input(1)
+                          << "') must be INT64 or INT32, got " << indexElem;
+  Value ids = *indices;
+  if (indexElem.isInteger(32))
+    ids = builder.createOrFold<CastOp>(
+        loc, RankedTensorType::get(indexType.getShape(), builder.getI64Type()),
+        ids);
+  if (auto constant = ids.getDefiningOp<ConstantOp>()) {
+    int64_t dim = type.getDimSize(a);
+    for (int64_t id : intsOf(cast<DenseElementsAttr>(constant.getValue())))
+      if (id < -dim || id >= dim)
+        return emitError(loc) << "Gather index " << id
+                              << " is out of range for size " << dim;
+  }
+  if (static_cast<int64_t>(rank - 1 + indexType.getRank()) > options.maxRank)
+    return emitError(loc) << "Gather result has a rank above the limit";
+  return define(node, loc, builder.createOrFold<GatherOp>(loc, *data, ids, a));
+}
+
+LogicalResult Importer::importWhere(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 3, 3)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  SmallVector<Value> operands;
+  for (int i = 0; i < 3; ++i) {
+    FailureOr<Value> v = lookup(node.input(i), loc);
+    if (failed(v))
+      return failure();
+    operands.push_back(*v);
+  }
+  if (!tensorType(operands[0]).getElementType().isInteger(1))
+    return emitError(loc) << "Where condition ('" << node.input(0)
+                          << "') must be BOOL";
+  if (tensorType(operands[1]).getElementType() !=
+      tensorType(operands[2]).getElementType())
+    return emitError(loc) << "Where values have different element types";
+  FailureOr<SmallVector<int64_t>> shape = broadcastShapes(
+      tensorType(operands[1]).getShape(), tensorType(operands[2]).getShape());
+  if (succeeded(shape))
+    shape = broadcastShapes(tensorType(operands[0]).getShape(), *shape);
+  if (failed(shape))
+    return emitError(loc) << "Where operands of shapes "
+                          << shapeString(tensorType(operands[0]).getShape())
+                          << ", "
+                          << shapeString(tensorType(operands[1]).getShape())
+                          << " and "
+                          << shapeString(tensorType(operands[2]).getShape())
+                          << " are not broadcast-compatible";
+  return define(node, loc,
+                builder.createOrFold<SelectOp>(loc, operands[0], operands[1],
+                                               operands[2]));
+}
+
+LogicalResult Importer::importEqual(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<Value> lhs = lookup(node.input(0), loc);
+  FailureOr<Value> rhs =
+      failed(lhs) ? FailureOr<Value>(failure()) : lookup(node.input(1), loc);
+  if (failed(rhs))
+    return failure();
+  if (tensorType(*lhs).getElementType() != tensorType(*rhs).getElementType())
+    return emitError(loc) << "Equal operands have different element types";
+  if (failed(broadcastShapes(tensorType(*lhs).getShape(),
+                             tensorType(*rhs).getShape())))
+    return emitError(loc) << "Equal operands of shapes "
+                          << shapeString(tensorType(*lhs).getShape()) << " and "
+                          << shapeString(tensorType(*rhs).getShape())
+                          << " are not broadcast-compatible";
+  return define(node, loc, builder.createOrFold<EqualOp>(loc, *lhs, *rhs));
+}
+
+LogicalResult Importer::importCast(const onnx::NodeProto &node,
+                                   Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"to", "saturate"})))
+    return failure();
+  FailureOr<int64_t> to = attrs.getInt(loc, "to", 0);
+  FailureOr<Value> x =
+      failed(to) ? FailureOr<Value>(failure()) : lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  FailureOr<Type> elem = elementType(static_cast<int32_t>(*to), loc);
+  if (failed(elem))
+    return failure();
+  auto type = RankedTensorType::get(tensorType(*x).getShape(), *elem);
+  return define(node, loc, builder.createOrFold<CastOp>(loc, type, *x));
+}
+
+LogicalResult Importer::importShape(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"start", "end"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> shape = tensorType(*x).getShape();
+  int64_t rank = shape.size();
+  FailureOr<int64_t> start = attrs.getInt(loc, "start", 0);
+  FailureOr<int64_t> end = attrs.getInt(loc, "end", rank);
+  if (failed(start) || failed(end))
+    return failure();
+  // Shapes are static: the result is a constant (start and end, from opset
+  // 15, count from the end when negative and clamp to [0, rank]).
+  auto clampIndex = [&](int64_t i) {
+    return std::clamp<int64_t>(i < 0 ? i + rank : i, 0, rank);
+  };
+  int64_t first = clampIndex(*start), last = clampIndex(*end);
+  SmallVector<int64_t> dims(shape.begin() + first,
+                            shape.begin() + std::max(first, last));
+  auto type = RankedTensorType::get({static_cast<int64_t>(dims.size())},
+                                    builder.getI64Type());
+  return define(node, loc,
+                builder.create<ConstantOp>(
+                    loc, DenseElementsAttr::get(type, ArrayRef<int64_t>(dims))));
+}
+
+LogicalResult Importer::importConstantOfShape(const onnx::NodeProto &node,
+                                              Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"value"})))
+    return failure();
+  FailureOr<SmallVector<int64_t>> shape = constantInts(node, 0, loc);
+  if (failed(shape))
+    return failure();
+  int64_t count = 1;
+  for (int64_t d : *shape)
+    if (d <= 0 || llvm::MulOverflow(count, d, count) ||
+        count > options.maxElements)
+      return emitError(loc) << "ConstantOfShape shape " << shapeString(*shape)
+                            << " is empty, negative or too large";
+  if (static_cast<int64_t>(shape->size()) > options.maxRank)
+    return emitError(loc) << "ConstantOfShape rank exceeds the limit";
+  Attribute value = builder.getF32FloatAttr(0.0f);
+  Type elem = builder.getF32Type();
+  if (const onnx::AttributeProto *attr = attrs.lookup("value")) {
+    if (attr->type() != onnx::AttributeProto::TENSOR)
+      return emitError(loc) << "attribute 'value' must be a tensor";
+    FailureOr<DenseElementsAttr> tensor = tensorAttr(attr->t(), loc);
+    if (failed(tensor))
+      return failure();
+    if (tensor->getNumElements() != 1)
+      return emitError(loc) << "ConstantOfShape value must have one element";
+    value = *tensor->getValues<Attribute>().begin();
+    elem = tensor->getElementType();
+  }
+  auto type = RankedTensorType::get(*shape, elem);
+  return define(node, loc,
+                builder.create<ConstantOp>(loc,
+                                           DenseElementsAttr::get(type, value)));
+}
+
+LogicalResult Importer::importRange(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 3, 3)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  SmallVector<DenseElementsAttr> scalars;
+  for (int i = 0; i < 3; ++i) {
+    FailureOr<DenseElementsAttr> v = constantOperand(node, i, loc);
+    if (failed(v))
+      return failure();
+    if (v->getNumElements() != 1)
+      return emitError(loc) << "Range input " << i << " must be a scalar";
+    scalars.push_back(*v);
+  }
+  Type elem = scalars[0].getElementType();
+  for (DenseElementsAttr v : scalars)
+    if (v.getElementType() != elem)
+      return emitError(loc) << "Range inputs have different element types";
+  auto asDouble = [](DenseElementsAttr v) {
+    if (isa<FloatType>(v.getElementType()))
+      return (*v.getValues<APFloat>().begin()).convertToDouble();
+    return static_cast<double>((*v.getValues<APInt>().begin()).getSExtValue());
+  };
+  double start = asDouble(scalars[0]), limit = asDouble(scalars[1]),
+         delta = asDouble(scalars[2]);
+  if (delta == 0)
+    return emitError(loc) << "Range delta is 0";
+  double steps = std::ceil((limit - start) / delta);
+  if (!(steps >= 1) || steps > static_cast<double>(options.maxElements))
+    return emitError(loc) << "Range from " << start << " to " << limit
+                          << " by " << delta
+                          << " is empty or too large";
+  auto n = static_cast<int64_t>(steps);
+  auto type = RankedTensorType::get({n}, elem);
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < n; ++i) {
+    if (isa<FloatType>(elem))
+      values.push_back(FloatAttr::get(elem, start + i * delta));
+    else
+      values.push_back(IntegerAttr::get(
+          elem, static_cast<int64_t>(start) + i * static_cast<int64_t>(delta)));
+  }
+  return define(node, loc,
+                builder.create<ConstantOp>(
+                    loc, DenseElementsAttr::get(type, values)));
+}
+
+LogicalResult Importer::importTrilu(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 2)) ||
+      failed(attrs.checkKnown(loc, node, {"upper"})))
+    return failure();
+  FailureOr<bool> upper = attrs.getFlag(loc, "upper");
+  if (!attrs.lookup("upper"))
+    upper = true; // ONNX's default.
+  FailureOr<Value> x =
+      failed(upper) ? FailureOr<Value>(failure()) : lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  if (tensorType(*x).getRank() < 2)
+    return emitError(loc) << "Trilu input must have rank 2 or more";
+  int64_t k = 0;
+  if (hasInput(node, 1)) {
+    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
+    if (failed(ints))
+      return failure();
+    if (ints->size() != 1)
+      return emitError(loc) << "Trilu k must be a scalar";
+    k = (*ints)[0];
+  }
+  return define(node, loc, builder.createOrFold<TriluOp>(loc, *x, k, *upper));
+}
+
+LogicalResult Importer::importDropout(const onnx::NodeProto &node,
+                                      Location loc) {
+  NodeAttributes attrs(node);
+  // Opset 12 moved the ratio to an input and added training_mode.
+  bool asInputs = opsetVersion >= 12;
+  if (failed(checkArity(node, loc, 1, asInputs ? 3 : 1, 1, 2)) ||
+      failed(attrs.checkKnown(loc, node,
+                              asInputs ? ArrayRef<StringRef>{"seed"}
+                                       : ArrayRef<StringRef>{"ratio", "seed"})))
+    return failure();
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  if (failed(x))
+    return failure();
+  if (hasInput(node, 2)) {
+    FailureOr<DenseElementsAttr> training = constantOperand(node, 2, loc);
+    if (failed(training))
+      return failure();
+    if (!training->getElementType().isInteger(1) ||
+        training->getNumElements() != 1)
+      return emitError(loc) << "Dropout training_mode must be a BOOL scalar";
+    if (*training->getValues<bool>().begin())
+      return emitError(loc) << "Dropout in training mode is not supported "
+                               "yet (export the model in eval mode)";
+  }
+  // Inference: the identity, and a mask of all true.
+  if (failed(define(node, loc, *x)))
+    return failure();
+  if (node.output_size() == 2 && !node.output(1).empty()) {
+    auto maskType = RankedTensorType::get(tensorType(*x).getShape(),
+                                          builder.getI1Type());
+    return defineOutput(
+        node, 1, loc,
+        builder.create<ConstantOp>(
+            loc, DenseElementsAttr::get(maskType, builder.getBoolAttr(true))));
+  }
+  return success();
+}
