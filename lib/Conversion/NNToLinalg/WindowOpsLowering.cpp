@@ -325,27 +325,35 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineExpr> inputExprs = {dim(0), dim(1)};
     SmallVector<AffineExpr> outExprs = {dim(0), dim(1)};
+    SmallVector<AffineExpr> windowExprs;
     for (int64_t i = 0; i < s; ++i) {
       AffineExpr o = dim(2 + i), k = dim(2 + s + i);
       inputExprs.push_back(o * window->strides[i] + k * window->dilations[i]);
       outExprs.push_back(o);
+      windowExprs.push_back(k);
     }
+    // As linalg's pooling ops do: an operand of the window's shape, never
+    // read, gives the kernel loops their bounds.
+    Value windowShape = emptyTensor(
+        rewriter, loc, RankedTensorType::get(window->kernel, elem));
     SmallVector<utils::IteratorType> iterators(2 + s,
                                                utils::IteratorType::parallel);
     iterators.append(s, utils::IteratorType::reduction);
     Value pooled =
         rewriter
             .create<linalg::GenericOp>(
-                loc, type, xp, fillValue(rewriter, loc, type, init),
+                loc, type, ValueRange{xp, windowShape},
+                fillValue(rewriter, loc, type, init),
                 SmallVector<AffineMap>{
                     AffineMap::get(loops, 0, inputExprs, ctx),
+                    AffineMap::get(loops, 0, windowExprs, ctx),
                     AffineMap::get(loops, 0, outExprs, ctx)},
                 iterators,
                 [&](OpBuilder &b, Location l, ValueRange args) {
                   Value combined =
-                      isMax ? b.create<arith::MaximumFOp>(l, args[1], args[0])
+                      isMax ? b.create<arith::MaximumFOp>(l, args[2], args[0])
                                   .getResult()
-                            : b.create<arith::AddFOp>(l, args[1], args[0])
+                            : b.create<arith::AddFOp>(l, args[2], args[0])
                                   .getResult();
                   b.create<linalg::YieldOp>(l, combined);
                 })

@@ -34,6 +34,13 @@ using namespace nncc::nn;
 using namespace nncc::onnx_import;
 
 
+static int64_t product(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
 //===----------------------------------------------------------------------===//
 // Model, initializers, inputs and outputs
 //===----------------------------------------------------------------------===//
@@ -674,28 +681,46 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node,
     return failure();
   Value a = (*operands)[0], b = (*operands)[1];
   RankedTensorType aType = tensorType(a), bType = tensorType(b);
-  if (aType.getRank() < 2 || bType.getRank() != 2)
-    return emitError(loc) << "MatMul of shapes "
-                          << shapeString(aType.getShape()) << " and "
-                          << shapeString(bType.getShape())
-                          << " is not supported yet (supported: [...,M,K] "
-                             "times [K,N])";
-  int64_t k = aType.getShape().back();
-  if (k != bType.getDimSize(0))
+  if (aType.getRank() == 0 || bType.getRank() == 0)
+    return emitError(loc) << "MatMul operands must not be scalars";
+  // numpy.matmul: a 1-D left operand is a row, a 1-D right one a column,
+  // and that dimension is dropped from the result.
+  SmallVector<int64_t> aShape(aType.getShape()), bShape(bType.getShape());
+  if (aShape.size() == 1)
+    aShape.insert(aShape.begin(), 1);
+  if (bShape.size() == 1)
+    bShape.push_back(1);
+  int64_t k = aShape.back();
+  if (k != bShape[bShape.size() - 2])
     return emitError(loc) << "MatMul inner dimensions differ: "
                           << shapeString(aType.getShape()) << " times "
                           << shapeString(bType.getShape());
-  // [..., M, K] x [K, N]: one 2-D product over the flattened leading dims.
-  Value lhs = a;
-  SmallVector<int64_t> resultShape(aType.getShape());
-  resultShape.back() = bType.getDimSize(1);
-  if (aType.getRank() > 2)
-    lhs = builder.create<ReshapeOp>(
-        loc, lhs, ArrayRef<int64_t>{aType.getNumElements() / k, k});
-  Value y = builder.create<MatMulOp>(loc, lhs, b, false, false);
-  if (aType.getRank() > 2)
-    y = builder.create<ReshapeOp>(loc, y, resultShape);
-  return define(node, loc, y);
+  ArrayRef<int64_t> aBatch = ArrayRef<int64_t>(aShape).drop_back(2);
+  ArrayRef<int64_t> bBatch = ArrayRef<int64_t>(bShape).drop_back(2);
+  FailureOr<SmallVector<int64_t>> batch = broadcastShapes(aBatch, bBatch);
+  if (failed(batch))
+    return emitError(loc) << "MatMul batch dimensions of "
+                          << shapeString(aType.getShape()) << " and "
+                          << shapeString(bType.getShape())
+                          << " are not broadcast-compatible";
+  SmallVector<int64_t> resultShape(*batch);
+  if (aType.getRank() > 1)
+    resultShape.push_back(aShape[aShape.size() - 2]);
+  if (bType.getRank() > 1)
+    resultShape.push_back(bShape.back());
+  Value y;
+  if (bShape.size() == 2 && bType.getRank() == 2) {
+    // [..., M, K] x [K, N]: one 2-D product over the flattened rows.
+    int64_t rows = product(aShape) / k;
+    Value lhs = builder.createOrFold<ReshapeOp>(loc, a,
+                                                ArrayRef<int64_t>{rows, k});
+    y = builder.create<MatMulOp>(loc, lhs, b, false, false);
+  } else {
+    Value lhs = builder.createOrFold<ReshapeOp>(loc, a, aShape);
+    Value rhs = builder.createOrFold<ReshapeOp>(loc, b, bShape);
+    y = builder.create<MatMulOp>(loc, lhs, rhs, false, false);
+  }
+  return define(node, loc, builder.createOrFold<ReshapeOp>(loc, y, resultShape));
 }
 
 template <typename OpT>

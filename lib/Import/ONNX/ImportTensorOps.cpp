@@ -219,10 +219,6 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
   if (failed(checkArity(node, loc, 2, 3, 1, 3)) ||
       failed(attrs.checkKnown(loc, node, {"axis", "epsilon", "stash_type"})))
     return failure();
-  for (int i = 1; i < node.output_size(); ++i)
-    if (!node.output(i).empty())
-      return emitError(loc) << "LayerNormalization's Mean and InvStdDev "
-                               "outputs are not supported";
   FailureOr<int64_t> axis = attrs.getInt(loc, "axis", -1);
   FailureOr<float> epsilon = attrs.getFloat(loc, "epsilon", 1e-5f);
   if (failed(axis) || failed(epsilon))
@@ -283,7 +279,13 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
       loc, builder.create<MulOp>(loc, centered, inverseStd), *scale);
   if (bias)
     y = builder.create<AddOp>(loc, y, bias);
-  return define(node, loc, y);
+  // The optional Mean and InvStdDev outputs keep the normalized axes as 1s.
+  Value outputs[] = {y, mean, inverseStd};
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty() &&
+        failed(defineOutput(node, i, loc, outputs[i])))
+      return failure();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -96,4 +96,18 @@ def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def NNExpandStridedCopies
+    : Pass<"nn-expand-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Turn copies between strided memrefs into linalg.copy";
+  let description = [{
+    Bufferization copies slices (of concat, split, slice and padding) with
+    `memref.copy`, which LLVM lowering turns into a call to MLIR's C runtime
+    (`memrefCopy`) unless both sides are contiguous. The generated library
+    links nothing but libc and libm, so those copies become `linalg.copy`,
+    lowered to loops like every other kernel. Contiguous copies stay
+    `memref.copy` (a `memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // NNCC_DIALECT_NN_TRANSFORMS_PASSES_TD
