@@ -51,6 +51,54 @@ class SequenceMLP(torch.nn.Module):
         return self.fc2(h) * 0.5 - h.sum(dim=-1, keepdim=True) / 12.0
 
 
+class CNN(torch.nn.Module):
+    """Two conv + max-pool stages, then a linear layer: Conv, Relu,
+    MaxPool, Flatten, Gemm."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(4, 6, 3)
+        self.fc = torch.nn.Linear(6, 3)
+
+    def forward(self, x):
+        h = torch.nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
+        h = torch.nn.functional.max_pool2d(torch.relu(self.conv2(h)), 2)
+        return self.fc(torch.flatten(h, 1))
+
+
+class Attention(torch.nn.Module):
+    """A pre-norm transformer block on [N, T, D] features: layer norm, causal
+    two-head self-attention from MatMul, Softmax and a tril mask with
+    masked_fill, GELU MLP, residuals. Shapes come from x.shape, so the export
+    has Shape/Gather/Concat subgraphs that nncc folds."""
+
+    def __init__(self, dim=8, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = torch.nn.LayerNorm(dim)
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.proj = torch.nn.Linear(dim, dim)
+        self.ln2 = torch.nn.LayerNorm(dim)
+        self.fc1 = torch.nn.Linear(dim, 2 * dim)
+        self.fc2 = torch.nn.Linear(2 * dim, dim)
+        self.out = torch.nn.Linear(dim, 2)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
+        q = q.reshape(n, t, self.heads, d // self.heads).transpose(1, 2)
+        k = k.reshape(n, t, self.heads, d // self.heads).transpose(1, 2)
+        v = v.reshape(n, t, self.heads, d // self.heads).transpose(1, 2)
+        scores = q @ k.transpose(-2, -1) / (d // self.heads) ** 0.5
+        mask = torch.tril(torch.ones(t, t))
+        scores = scores.masked_fill(mask == 0, float("-inf"))
+        a = torch.softmax(scores, dim=-1) @ v
+        x = x + self.proj(a.transpose(1, 2).reshape(n, t, d))
+        x = x + self.fc2(torch.nn.functional.gelu(self.fc1(self.ln2(x))))
+        return self.out(x)
+
+
 def generate(name, model, x, y, opset):
     path = os.path.join(HERE, name)
     torch.onnx.export(
@@ -96,6 +144,16 @@ def main():
         x = torch.randn(SAMPLES, 5, 6)
         y = torch.randn(SAMPLES, 5, 2)
         generate("seq_mlp_opset%d" % opset, SequenceMLP(), x, y, opset)
+    for opset in (14, 17):
+        torch.manual_seed(200 + opset)
+        x = torch.randn(SAMPLES, 1, 8, 8)
+        y = torch.randn(SAMPLES, 3)
+        generate("cnn_opset%d" % opset, CNN(), x, y, opset)
+    for opset in (14, 17):
+        torch.manual_seed(300 + opset)
+        x = torch.randn(SAMPLES, 5, 8)
+        y = torch.randn(SAMPLES, 5, 2)
+        generate("attention_opset%d" % opset, Attention(), x, y, opset)
 
 
 if __name__ == "__main__":
