@@ -281,3 +281,52 @@ func.func @activation_grad_kind(%x: tensor<4xf32>) {
   %0 = nn.activation_grad %x, %x {kind = "gelu", alpha = 1.0} : tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @conv_groups(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+2 {{groups 2 must divide the 3 input channels and the 4 filters}}
+  // expected-error @+1 {{'nn.conv' op failed to infer returned types}}
+  %0 = "nn.conv"(%x, %w) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @pool_window(%x: tensor<1x3x2x2xf32>) {
+  // expected-error @+1 {{the window (extent 3) is larger than the padded input (2) in spatial dimension 0}}
+  %0 = nn.pool max %x kernel [3, 1] strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] : tensor<1x3x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{dimension 1: 3 elements from 2 by 2 do not fit in size 6}}
+  %0 = nn.slice %x starts [0, 2] sizes [4, 3] strides [1, 2] : tensor<4x6xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = nn.softmax %x axis 2 : tensor<4x6xf32>
+  return
+}
+
+// -----
+
+func.func @gather_grad_shape(%g: tensor<2x4xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{gradient of shape [2,4] is not that of a gather from [5,4], which is [3,4]}}
+  %0 = nn.gather_grad %g, %i to [5, 4] axis 0 : tensor<2x4xf32>, tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<4xf32>) {
+  // expected-error @+1 {{cannot change the shape [4] to [2]}}
+  %0 = nn.cast %x : tensor<4xf32> to tensor<2xi64>
+  return
+}
