@@ -585,20 +585,23 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node,
     if (end < 0)
       end = end < -dim ? -1 : end + dim;
     int64_t count;
+    // Written so that no step (even INT64_MIN) overflows.
     if (step > 0) {
       start = std::clamp<int64_t>(start, 0, dim);
       end = std::clamp<int64_t>(end, 0, dim);
-      count = end > start ? (end - start + step - 1) / step : 0;
+      count = end > start ? (end - start - 1) / step + 1 : 0;
     } else {
       start = std::clamp<int64_t>(start, 0, dim - 1);
       end = std::clamp<int64_t>(end, -1, dim - 1);
-      count = start > end ? (start - end - step - 1) / -step : 0;
+      int64_t stride = step == INT64_MIN ? INT64_MAX : -step;
+      count = start > end ? (start - end - 1) / stride + 1 : 0;
     }
     if (count == 0)
       return emitError(loc) << "Slice of axis " << axis
                             << " is empty; empty tensors are not supported";
     sizes[axis] = count;
-    strides[axis] = std::abs(step);
+    // One element needs no stride; a huge one must not reach the kernels.
+    strides[axis] = count == 1 ? 1 : (step > 0 ? step : -step);
     // A negative step reads the same elements as a positive one from the
     // lowest, then reverses them.
     sliceStarts[axis] = step > 0 ? start : start + (count - 1) * step;
