@@ -76,6 +76,14 @@ inline Value floatConstant(OpBuilder &b, Location loc, Type type,
   return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));
 }
 
+/// -inf of a float type: the identity of a maximum.
+inline Value negativeInfinity(OpBuilder &b, Location loc, Type type) {
+  auto floatType = cast<FloatType>(type);
+  return b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(floatType,
+                          APFloat::getInf(floatType.getFloatSemantics(),
+                                          /*Negative=*/true)));
+}
 
 } // namespace nncc::lowering
 

@@ -21,14 +21,6 @@ using namespace nncc::lowering;
 
 namespace {
 
-Value negativeInfinity(OpBuilder &b, Location loc, Type type) {
-  auto floatType = cast<FloatType>(type);
-  return b.create<arith::ConstantOp>(
-      loc, b.getFloatAttr(floatType, APFloat::getInf(
-                                         floatType.getFloatSemantics(),
-                                         /*Negative=*/true)));
-}
-
 /// Reduces `input` over `axes` with `combine`, starting from `init`, into a
 /// tensor that keeps the reduced axes as size 1 when `keepDims`.
 Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,

@@ -28,14 +28,6 @@ Value fillValue(OpBuilder &b, Location loc, RankedTensorType type,
       .getResult(0);
 }
 
-Value negativeInfinity(OpBuilder &b, Location loc, Type type) {
-  auto floatType = cast<FloatType>(type);
-  return b.create<arith::ConstantOp>(
-      loc, b.getFloatAttr(floatType,
-                          APFloat::getInf(floatType.getFloatSemantics(),
-                                          /*Negative=*/true)));
-}
-
 /// The `[N, C, padded...]` shape that holds every window of `window`.
 SmallVector<int64_t> paddedShape(RankedTensorType type,
                                  const WindowGeometry &window) {

@@ -34,13 +34,6 @@ using namespace nncc::nn;
 using namespace nncc::onnx_import;
 
 
-static int64_t product(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 //===----------------------------------------------------------------------===//
 // Model, initializers, inputs and outputs
 //===----------------------------------------------------------------------===//
@@ -504,6 +497,22 @@ Importer::constantOperand(const onnx::NodeProto &node, int index,
                           << node.input(index)
                           << "') must be a constant (known at compile time)";
   return elements;
+}
+
+FailureOr<SmallVector<int64_t>>
+Importer::intsFromInputOrAttr(const onnx::NodeProto &node,
+                              const NodeAttributes &attrs, Location loc,
+                              bool asInput, int index, StringRef name) {
+  if (asInput) {
+    if (!hasInput(node, index))
+      return SmallVector<int64_t>();
+    return constantInts(node, index, loc);
+  }
+  FailureOr<std::optional<SmallVector<int64_t>>> ints =
+      attrs.getInts(loc, name);
+  if (failed(ints))
+    return failure();
+  return *ints ? **ints : SmallVector<int64_t>();
 }
 
 FailureOr<Value> Importer::floatOperandOfRank(const onnx::NodeProto &node,

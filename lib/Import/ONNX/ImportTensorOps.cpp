@@ -28,13 +28,6 @@ static SmallVector<int64_t> intsOf(DenseElementsAttr attr) {
   return ints;
 }
 
-static int64_t product(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 /// The linear position in `shape` of the element that a broadcast to a
 /// tensor of rank `index.size()` reads at `index`.
 static int64_t broadcastPosition(ArrayRef<int64_t> shape,
@@ -132,20 +125,11 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node,
   FailureOr<Value> x = floatOperand(node, 0, loc);
   if (failed(x))
     return failure();
-  SmallVector<int64_t> axes;
-  if (axesInput && hasInput(node, 1)) {
-    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
-    if (failed(ints))
-      return failure();
-    axes = *ints;
-  } else if (!axesInput) {
-    FailureOr<std::optional<SmallVector<int64_t>>> ints =
-        attrs.getInts(loc, "axes");
-    if (failed(ints))
-      return failure();
-    if (*ints)
-      axes = **ints;
-  }
+  FailureOr<SmallVector<int64_t>> axesOrNone =
+      intsFromInputOrAttr(node, attrs, loc, axesInput, 1, "axes");
+  if (failed(axesOrNone))
+    return failure();
+  SmallVector<int64_t> axes = std::move(*axesOrNone);
   RankedTensorType type = tensorType(*x);
   int64_t rank = type.getRank();
   if (axes.empty()) {
@@ -292,24 +276,6 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
 // Shapes
 //===----------------------------------------------------------------------===//
 
-/// The axes of Squeeze or Unsqueeze: an attribute before opset 13, an input
-/// from then on. Empty when absent.
-static FailureOr<SmallVector<int64_t>>
-squeezeAxes(const onnx::NodeProto &node,
-            const NodeAttributes &attrs, Location loc, bool axesInput,
-            function_ref<FailureOr<SmallVector<int64_t>>(int)> constantInts) {
-  if (axesInput) {
-    if (node.input_size() > 1 && !node.input(1).empty())
-      return constantInts(1);
-    return SmallVector<int64_t>();
-  }
-  FailureOr<std::optional<SmallVector<int64_t>>> ints =
-      attrs.getInts(loc, "axes");
-  if (failed(ints))
-    return failure();
-  return *ints ? **ints : SmallVector<int64_t>();
-}
-
 LogicalResult Importer::importSqueeze(const onnx::NodeProto &node,
                                       Location loc) {
   NodeAttributes attrs(node);
@@ -322,9 +288,9 @@ LogicalResult Importer::importSqueeze(const onnx::NodeProto &node,
   FailureOr<Value> x = lookup(node.input(0), loc);
   if (failed(x))
     return failure();
+  // An attribute before opset 13, an input from then on.
   FailureOr<SmallVector<int64_t>> axes =
-      squeezeAxes(node, attrs, loc, axesInput,
-                  [&](int i) { return constantInts(node, i, loc); });
+      intsFromInputOrAttr(node, attrs, loc, axesInput, 1, "axes");
   if (failed(axes))
     return failure();
   RankedTensorType type = tensorType(*x);
@@ -356,9 +322,9 @@ LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
   FailureOr<Value> x = lookup(node.input(0), loc);
   if (failed(x))
     return failure();
+  // An attribute before opset 13, an input from then on.
   FailureOr<SmallVector<int64_t>> axes =
-      squeezeAxes(node, attrs, loc, axesInput,
-                  [&](int i) { return constantInts(node, i, loc); });
+      intsFromInputOrAttr(node, attrs, loc, axesInput, 1, "axes");
   if (failed(axes))
     return failure();
   RankedTensorType type = tensorType(*x);
@@ -466,20 +432,11 @@ LogicalResult Importer::importSplit(const onnx::NodeProto &node,
     return emitError(loc) << "Split axis " << *axis
                           << " is out of range for rank " << rank;
   int64_t a = *axis < 0 ? *axis + rank : *axis, dim = type.getDimSize(a);
-  SmallVector<int64_t> sizes;
-  if (splitInput && hasInput(node, 1)) {
-    FailureOr<SmallVector<int64_t>> ints = constantInts(node, 1, loc);
-    if (failed(ints))
-      return failure();
-    sizes = *ints;
-  } else if (!splitInput) {
-    FailureOr<std::optional<SmallVector<int64_t>>> ints =
-        attrs.getInts(loc, "split");
-    if (failed(ints))
-      return failure();
-    if (*ints)
-      sizes = **ints;
-  }
+  FailureOr<SmallVector<int64_t>> sizesOrNone =
+      intsFromInputOrAttr(node, attrs, loc, splitInput, 1, "split");
+  if (failed(sizesOrNone))
+    return failure();
+  SmallVector<int64_t> sizes = std::move(*sizesOrNone);
   int64_t parts = node.output_size();
   if (sizes.empty()) {
     if (dim % parts != 0)
@@ -534,21 +491,11 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node,
   SmallVector<int64_t> starts, ends, axes, steps;
   auto fetch = [&](int index, StringRef name,
                    SmallVector<int64_t> &into) -> LogicalResult {
-    if (asInputs) {
-      if (!hasInput(node, index))
-        return success();
-      FailureOr<SmallVector<int64_t>> ints = constantInts(node, index, loc);
-      if (failed(ints))
-        return failure();
-      into = *ints;
-      return success();
-    }
-    FailureOr<std::optional<SmallVector<int64_t>>> ints =
-        attrs.getInts(loc, name);
+    FailureOr<SmallVector<int64_t>> ints =
+        intsFromInputOrAttr(node, attrs, loc, asInputs, index, name);
     if (failed(ints))
       return failure();
-    if (*ints)
-      into = **ints;
+    into = std::move(*ints);
     return success();
   };
   if (failed(fetch(1, "starts", starts)) || failed(fetch(2, "ends", ends)) ||

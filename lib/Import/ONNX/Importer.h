@@ -36,6 +36,13 @@ inline std::string shapeString(ArrayRef<int64_t> shape) {
   return nn::formatShape(shape);
 }
 
+inline int64_t product(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
 inline RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
@@ -228,6 +235,11 @@ private:
   bool hasInput(const onnx::NodeProto &node, int index) const {
     return node.input_size() > index && !node.input(index).empty();
   }
+  /// A list of ints that an opset gives as the constant input `index`
+  /// (`asInput`) or as the attribute `name`; empty when absent.
+  FailureOr<SmallVector<int64_t>> intsFromInputOrAttr(
+      const onnx::NodeProto &node, const NodeAttributes &attrs, Location loc,
+      bool asInput, int index, StringRef name);
   /// The value of input `index`, which must be a constant.
   FailureOr<DenseElementsAttr> constantOperand(const onnx::NodeProto &node,
                                                int index, Location loc);

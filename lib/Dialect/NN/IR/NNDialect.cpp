@@ -190,14 +190,13 @@ LogicalResult ActivationGradOp::verify() {
 // ReduceSumOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
-  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+FailureOr<RankedTensorType>
+nncc::nn::inferReducedType(std::optional<Location> loc,
+                           RankedTensorType inputType, ArrayRef<int64_t> axes,
+                           bool keepDims) {
   int64_t rank = inputType.getRank();
   llvm::SmallBitVector reduced(rank);
-  for (int64_t axis : adaptor.getAxes()) {
+  for (int64_t axis : axes) {
     if (axis < 0 || axis >= rank)
       return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
                                rank);
@@ -209,10 +208,22 @@ LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
   for (int64_t i = 0; i < rank; ++i) {
     if (!reduced.test(i))
       shape.push_back(inputType.getDimSize(i));
-    else if (adaptor.getKeepDims())
+    else if (keepDims)
       shape.push_back(1);
   }
-  types.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  return RankedTensorType::get(shape, inputType.getElementType());
+}
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> type = inferReducedType(
+      loc, cast<RankedTensorType>(adaptor.getInput().getType()),
+      adaptor.getAxes(), adaptor.getKeepDims());
+  if (failed(type))
+    return failure();
+  types.push_back(*type);
   return success();
 }
 

@@ -60,6 +60,15 @@ static RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
+/// The shape of a reduction of `type` over `axes` with the axes kept as 1s.
+static SmallVector<int64_t> keptShape(RankedTensorType type,
+                                      ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> shape(type.getShape());
+  for (int64_t axis : axes)
+    shape[axis] = 1;
+  return shape;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
@@ -253,12 +262,10 @@ LogicalResult ReduceSumOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   // back, after restoring the reduced axes as size-1 dimensions.
   Location loc = getLoc();
   RankedTensorType inputType = tensorType(getInput());
-  SmallVector<int64_t> keptShape(inputType.getShape());
-  for (int64_t axis : getAxes())
-    keptShape[axis] = 1;
+  SmallVector<int64_t> kept = keptShape(inputType, getAxes());
   Value dy = resultGrads[0];
-  if (tensorType(dy).getShape() != ArrayRef<int64_t>(keptShape))
-    dy = b.create<ReshapeOp>(loc, dy, keptShape);
+  if (tensorType(dy).getShape() != ArrayRef<int64_t>(kept))
+    dy = b.create<ReshapeOp>(loc, dy, kept);
   grads.push_back(b.create<BroadcastToOp>(loc, dy, inputType.getShape()));
   return success();
 }
@@ -375,11 +382,9 @@ LogicalResult ReduceMaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   // The gradient goes to the maxima, split evenly among ties.
   Location loc = getLoc();
   RankedTensorType inputType = tensorType(getInput());
-  SmallVector<int64_t> keptShape(inputType.getShape());
-  for (int64_t axis : getAxes())
-    keptShape[axis] = 1;
-  Value y = b.create<ReshapeOp>(loc, getResult(), keptShape);
-  Value dy = b.create<ReshapeOp>(loc, resultGrads[0], keptShape);
+  SmallVector<int64_t> kept = keptShape(inputType, getAxes());
+  Value y = b.createOrFold<ReshapeOp>(loc, getResult(), kept);
+  Value dy = b.createOrFold<ReshapeOp>(loc, resultGrads[0], kept);
   Value isMax = b.create<EqualOp>(loc, getInput(), y);
   Value mask = b.create<CastOp>(loc, inputType, isMax);
   Value ties = b.create<ReduceSumOp>(loc, mask, getAxes(), /*keep_dims=*/true);

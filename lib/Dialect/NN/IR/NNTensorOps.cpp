@@ -134,18 +134,12 @@ LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
-  llvm::SmallBitVector reduced;
-  if (failed(checkAxes(loc, adaptor.getAxes(), inputType.getRank(), reduced)))
+  FailureOr<RankedTensorType> type = inferReducedType(
+      loc, cast<RankedTensorType>(adaptor.getInput().getType()),
+      adaptor.getAxes(), adaptor.getKeepDims());
+  if (failed(type))
     return failure();
-  SmallVector<int64_t> shape;
-  for (int64_t i = 0; i < inputType.getRank(); ++i) {
-    if (!reduced.test(i))
-      shape.push_back(inputType.getDimSize(i));
-    else if (adaptor.getKeepDims())
-      shape.push_back(1);
-  }
-  types.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  types.push_back(*type);
   return success();
 }
 

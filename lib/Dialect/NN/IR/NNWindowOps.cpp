@@ -163,18 +163,32 @@ LogicalResult ConvGradInputOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult ConvGradInputOp::verify() {
-  FailureOr<SmallVector<int64_t>> shape = convResultShape(
-      getLoc(), getInputShape(), getWeight().getType().getShape(),
-      getStrides(), getPads(), getDilations(), getGroups());
+/// Checks that `grad` has the shape of the convolution's result.
+static LogicalResult verifyConvGrad(Operation *op, ArrayRef<int64_t> inputShape,
+                                    ArrayRef<int64_t> weightShape,
+                                    ArrayRef<int64_t> gradShape,
+                                    ArrayRef<int64_t> strides,
+                                    ArrayRef<int64_t> pads,
+                                    ArrayRef<int64_t> dilations,
+                                    int64_t groups) {
+  FailureOr<SmallVector<int64_t>> shape =
+      convResultShape(op->getLoc(), inputShape, weightShape, strides, pads,
+                      dilations, groups);
   if (failed(shape))
     return failure();
-  if (ArrayRef<int64_t>(*shape) != getGrad().getType().getShape())
-    return emitOpError("gradient of shape ")
-           << formatShape(getGrad().getType().getShape())
+  if (ArrayRef<int64_t>(*shape) != gradShape)
+    return op->emitOpError("gradient of shape ")
+           << formatShape(gradShape)
            << " is not that of the convolution's result "
            << formatShape(*shape);
   return success();
+}
+
+LogicalResult ConvGradInputOp::verify() {
+  return verifyConvGrad(*this, getInputShape(),
+                        getWeight().getType().getShape(),
+                        getGrad().getType().getShape(), getStrides(),
+                        getPads(), getDilations(), getGroups());
 }
 
 LogicalResult ConvGradWeightOp::inferReturnTypes(
@@ -187,17 +201,9 @@ LogicalResult ConvGradWeightOp::inferReturnTypes(
 }
 
 LogicalResult ConvGradWeightOp::verify() {
-  FailureOr<SmallVector<int64_t>> shape = convResultShape(
-      getLoc(), getInput().getType().getShape(), getWeightShape(),
-      getStrides(), getPads(), getDilations(), getGroups());
-  if (failed(shape))
-    return failure();
-  if (ArrayRef<int64_t>(*shape) != getGrad().getType().getShape())
-    return emitOpError("gradient of shape ")
-           << formatShape(getGrad().getType().getShape())
-           << " is not that of the convolution's result "
-           << formatShape(*shape);
-  return success();
+  return verifyConvGrad(*this, getInput().getType().getShape(),
+                        getWeightShape(), getGrad().getType().getShape(),
+                        getStrides(), getPads(), getDilations(), getGroups());
 }
 
 LogicalResult PoolOp::inferReturnTypes(MLIRContext *,

@@ -49,6 +49,13 @@ enum HyperSlot : int64_t {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
+/// The type of a reduction of `inputType` over `axes` (distinct, in range),
+/// keeping them as size-1 dimensions with `keepDims`.
+mlir::FailureOr<mlir::RankedTensorType>
+inferReducedType(std::optional<mlir::Location> loc,
+                 mlir::RankedTensorType inputType,
+                 llvm::ArrayRef<int64_t> axes, bool keepDims);
+
 /// A shape as `[2,3]`, for diagnostics.
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
