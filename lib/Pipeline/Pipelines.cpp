@@ -19,7 +19,7 @@ static void addPipeline(OpPassManager &pm, llvm::StringRef pipeline) {
 }
 
 void nncc::buildNNOptimizationPipeline(OpPassManager &pm) {
-  addPipeline(pm, "canonicalize,cse");
+  addPipeline(pm, "nn-specialize-inference,canonicalize,cse");
 }
 
 void nncc::buildBufferizationPipeline(OpPassManager &pm) {

@@ -78,12 +78,13 @@ extern const int64_t __nncc_ignore_index, __nncc_num_classes;
 extern const uint64_t __nncc_fingerprint;
 /* --check-finite: skip a step whose loss or update is not finite. */
 extern const int32_t __nncc_check_finite;
-/* 1 for a parameter the optimizer updates, 0 for one frozen by --freeze. */
-extern const int32_t __nncc_param_trained[];
+/* 1 for a parameter a training step writes (trained by the optimizer, or
+   batch norm's running statistics), 0 for a frozen one. */
+extern const int32_t __nncc_param_written[];
 /* Kernels take one array of pointers, in the order of the roles:
    forward:    inputs, params, outputs, workspace
    train_step: inputs, targets, count, hyper, params, states,
-               loss, trained params, states, workspace */
+               loss, written params, states, workspace */
 extern void __nncc_forward_packed(void **args);
 extern void __nncc_train_step_packed(void **args);
 
@@ -100,6 +101,8 @@ enum {
   HYPER_ADAM_BIAS2_SQRT,
   HYPER_ADAGRAD_LR,
   HYPER_DECAY_FACTOR,
+  HYPER_STEP_LOW,
+  HYPER_STEP_HIGH,
   NUM_HYPER = 8
 };
 
@@ -315,6 +318,9 @@ static void fill_hyper(const nncc_model *m, int64_t t, float *hyper) {
   hyper[HYPER_ADAM_BIAS2_SQRT] = (float)sqrt(1.0 - pow(__nncc_beta2, step));
   hyper[HYPER_ADAGRAD_LR] = (float)(lr / (1.0 + (step - 1.0) * __nncc_lr_decay));
   hyper[HYPER_DECAY_FACTOR] = (float)(1.0 - lr * __nncc_weight_decay);
+  /* The step exactly, in two floats of 24 bits, for dropout masks. */
+  hyper[HYPER_STEP_LOW] = (float)(t & 0xFFFFFF);
+  hyper[HYPER_STEP_HIGH] = (float)((uint64_t)t >> 24);
 }
 
 static int all_finite(const float *values, size_t n) {
@@ -362,7 +368,7 @@ static int train_batch(nncc_model *m, const void *const *inputs,
     *a++ = state_ptr(m, i);
   *a++ = loss;
   for (int32_t i = 0; i < __nncc_num_params; ++i)
-    if (__nncc_param_trained[i])
+    if (__nncc_param_written[i])
       *a++ = param_ptr(m, i);
   for (int32_t i = 0; i < __nncc_num_states; ++i)
     *a++ = state_ptr(m, i);

@@ -207,12 +207,12 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addInt64("__nncc_num_classes", iface.numClasses);
   meta.addInt64("__nncc_fingerprint", iface.fingerprint());
   meta.addInt32("__nncc_check_finite", iface.checkFinite ? 1 : 0);
-  std::vector<int32_t> trained;
+  std::vector<int32_t> written;
   for (size_t i = 0; i < iface.params.size(); ++i)
-    trained.push_back(i < iface.trained.size() && iface.trained[i]);
-  meta.addConstant("__nncc_param_trained",
+    written.push_back(i < iface.written.size() && iface.written[i]);
+  meta.addConstant("__nncc_param_written",
                    llvm::ConstantDataArray::get(
-                       module.getContext(), llvm::ArrayRef<int32_t>(trained)));
+                       module.getContext(), llvm::ArrayRef<int32_t>(written)));
   meta.addConstant("__nncc_default_lr",
                    llvm::ConstantFP::get(llvm::Type::getFloatTy(
                                              module.getContext()),
@@ -390,12 +390,12 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
   size_t inputs = iface.inputs.size(), targets = iface.targets.size(),
          outputs = iface.outputs.size(), params = iface.params.size(),
          states = iface.states.size(),
-         trained = llvm::count(iface.trained, true);
+         written = llvm::count(iface.written, true);
   // See the kernel argument order in lib/Runtime/nncc_runtime.c.
   if (!addPackedWrapper(*module, "forward", inputs + params + outputs + 1,
                         error) ||
       !addPackedWrapper(*module, "train_step",
-                        inputs + targets + 2 + params + states + 1 + trained +
+                        inputs + targets + 2 + params + states + 1 + written +
                             states + 1,
                         error))
     return nullptr;

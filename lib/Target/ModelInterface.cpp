@@ -41,8 +41,8 @@ uint64_t ModelInterface::fingerprint() const {
     }
   };
   addSpecs("params", params);
-  for (bool t : trained)
-    add(t ? "t" : "f");
+  for (bool w : written)
+    add(w ? "t" : "f");
   addSpecs("states", states);
   add("optimizer:" + optimizer);
   return hash;
@@ -122,7 +122,8 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     DictionaryAttr attrs = trainStep.getArgAttrDict(i);
     if (stringAttr(attrs, nn::kRoleAttr) == nn::kRoleParam)
-      iface.trained.push_back(!attrs.get(nn::kFrozenAttr));
+      iface.written.push_back(!attrs.get(nn::kFrozenAttr) ||
+                              attrs.get(nn::kRunningAttr));
   }
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     DictionaryAttr attrs = trainStep.getArgAttrDict(i);

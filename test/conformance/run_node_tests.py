@@ -33,6 +33,7 @@ import sys
 
 import numpy as np
 import onnx
+import onnx.helper
 import onnx.numpy_helper
 
 DTYPES = {1: np.float32, 6: np.int32, 7: np.int64}
@@ -47,7 +48,7 @@ STATIC_OPERANDS = {
 
 
 def bind_static_inputs(model, data_set):
-    """Turns graph inputs read as static operands into initializers holding
+    """Turns graph inputs read as static operands into Constant nodes holding
     the data set's values. Returns the names bound."""
     static = set()
     for node in model.graph.node:
@@ -62,8 +63,10 @@ def bind_static_inputs(model, data_set):
         tensor = onnx.TensorProto()
         with open(path, "rb") as f:
             tensor.ParseFromString(f.read())
-        tensor.name = value.name
-        model.graph.initializer.append(tensor)
+        # A Constant node, not an initializer: nncc trains float
+        # initializers, so only a Constant is a compile-time constant.
+        model.graph.node.insert(0, onnx.helper.make_node(
+            "Constant", [], [value.name], value=tensor))
         bound.append(i)
     for i in reversed(bound):
         del model.graph.input[i]

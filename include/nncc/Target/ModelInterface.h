@@ -33,8 +33,9 @@ struct ModelInterface {
   std::vector<TensorSpec> inputs, targets, outputs, params;
   /// Optimizer state tensors (named PARAM.SLOT), in @train_step's order.
   std::vector<TensorSpec> states;
-  /// Whether each parameter is trained (false: frozen with --freeze).
-  std::vector<bool> trained;
+  /// Whether a training step writes each parameter: trained by the
+  /// optimizer, or running statistics (false: frozen).
+  std::vector<bool> written;
   /// The initial value of each parameter.
   std::vector<mlir::DenseElementsAttr> initialValues;
   int64_t batchSize = 1;

@@ -15,6 +15,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace nncc::nn;
 using namespace nncc::lowering;
@@ -248,6 +250,125 @@ struct TriluLowering : public OpRewritePattern<TriluOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Training-step masks
+//===----------------------------------------------------------------------===//
+
+Value i64Constant(OpBuilder &b, Location loc, uint64_t value) {
+  return b.create<arith::ConstantOp>(
+      loc, b.getI64IntegerAttr(static_cast<int64_t>(value)));
+}
+
+/// SplitMix64's finalizer: a bijection of 64-bit integers whose outputs look
+/// independent for consecutive inputs.
+Value mix64(OpBuilder &b, Location loc, Value z) {
+  auto xorShift = [&](Value v, uint64_t shift) -> Value {
+    return b.create<arith::XOrIOp>(
+        loc, v, b.create<arith::ShRUIOp>(loc, v, i64Constant(b, loc, shift)));
+  };
+  z = b.create<arith::MulIOp>(loc, xorShift(z, 30),
+                              i64Constant(b, loc, 0xBF58476D1CE4E5B9ull));
+  z = b.create<arith::MulIOp>(loc, xorShift(z, 27),
+                              i64Constant(b, loc, 0x94D049BB133111EBull));
+  return xorShift(z, 31);
+}
+
+/// The index of the element at the current linalg.generic iteration of a
+/// row-major `shape`, as i64.
+Value linearIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  Value linear = i64Constant(b, loc, 0);
+  for (auto [dim, size] : llvm::enumerate(shape)) {
+    Value index = b.create<arith::IndexCastOp>(
+        loc, b.getI64Type(), b.create<linalg::IndexOp>(loc, dim));
+    linear = b.create<arith::AddIOp>(
+        loc, b.create<arith::MulIOp>(loc, linear, i64Constant(b, loc, size)),
+        index);
+  }
+  return linear;
+}
+
+/// Element i of step t keeps its value when the top 24 bits of
+/// mix64(mix64(seed * K + t) + i * K') are at least ratio * 2^24.
+struct DropoutMaskLowering : public OpRewritePattern<DropoutMaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DropoutMaskOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getHyper())
+      return rewriter.notifyMatchFailure(
+          op, "a dropout mask outside a training step has no step number");
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    // The step number, exactly, from its two 24-bit halves.
+    auto slot = [&](int64_t index) -> Value {
+      Value position = rewriter.create<arith::ConstantIndexOp>(loc, index);
+      Value value =
+          rewriter.create<tensor::ExtractOp>(loc, op.getHyper(), position);
+      return rewriter.create<arith::FPToUIOp>(loc, rewriter.getI64Type(),
+                                              value);
+    };
+    Value step = rewriter.create<arith::OrIOp>(
+        loc,
+        rewriter.create<arith::ShLIOp>(loc, slot(kHyperStepHigh),
+                                       i64Constant(rewriter, loc, 24)),
+        slot(kHyperStepLow));
+    auto seed = static_cast<uint64_t>(op.getSeed());
+    Value stream = mix64(
+        rewriter, loc,
+        rewriter.create<arith::AddIOp>(
+            loc, i64Constant(rewriter, loc, seed * 0x9E3779B97F4A7C15ull),
+            step));
+    double ratio = op.getRatio().convertToDouble();
+    auto threshold = static_cast<uint64_t>(std::ceil(ratio * (1 << 24)));
+    Type elem = type.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, type, {},
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  Value element = b.create<arith::MulIOp>(
+                      l, linearIndex(b, l, type.getShape()),
+                      i64Constant(b, l, 0xD1B54A32D192ED03ull));
+                  Value bits = b.create<arith::ShRUIOp>(
+                      l,
+                      mix64(b, l, b.create<arith::AddIOp>(l, stream, element)),
+                      i64Constant(b, l, 40));
+                  Value keep = b.create<arith::CmpIOp>(
+                      l, arith::CmpIPredicate::uge, bits,
+                      i64Constant(b, l, threshold));
+                  return b.create<arith::SelectOp>(
+                      l, keep, floatConstant(b, l, elem, 1.0 / (1.0 - ratio)),
+                      floatConstant(b, l, elem, 0.0));
+                }));
+    return success();
+  }
+};
+
+struct SampleMaskLowering : public OpRewritePattern<SampleMaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SampleMaskOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    Type elem = type.getElementType();
+    Value count =
+        op.getCount()
+            ? rewriter.create<tensor::ExtractOp>(loc, op.getCount()).getResult()
+            : i64Constant(rewriter, loc, type.getDimSize(0));
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, type, {},
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  Value sample = b.create<arith::IndexCastOp>(
+                      l, b.getI64Type(), b.create<linalg::IndexOp>(l, 0));
+                  Value real = b.create<arith::CmpIOp>(
+                      l, arith::CmpIPredicate::slt, sample, count);
+                  return b.create<arith::SelectOp>(
+                      l, real, floatConstant(b, l, elem, 1.0),
+                      floatConstant(b, l, elem, 0.0));
+                }));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Concat, slices, reverse
 //===----------------------------------------------------------------------===//
 
@@ -431,6 +552,7 @@ void nncc::populateTensorOpLoweringPatterns(RewritePatternSet &patterns) {
                SoftmaxLowering<LogSoftmaxOp, true>, ReduceMaxLowering,
                EqualLowering, SelectLowering, CastLowering, TriluLowering,
                ConcatLowering, SliceLowering, SliceGradLowering,
-               ReverseLowering, GatherLowering, GatherGradLowering>(
+               ReverseLowering, GatherLowering, GatherGradLowering,
+               DropoutMaskLowering, SampleMaskLowering>(
       patterns.getContext());
 }

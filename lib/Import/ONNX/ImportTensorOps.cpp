@@ -13,6 +13,8 @@
 
 #include "Importer.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -828,7 +830,8 @@ LogicalResult Importer::importTrilu(const onnx::NodeProto &node,
 LogicalResult Importer::importDropout(const onnx::NodeProto &node,
                                       Location loc) {
   NodeAttributes attrs(node);
-  // Opset 12 moved the ratio to an input and added training_mode.
+  // Opset 12 moved the ratio to an input and added training_mode; before,
+  // whether dropout applies was the runtime's mode: training steps apply it.
   bool asInputs = opsetVersion >= 12;
   if (failed(checkArity(node, loc, 1, asInputs ? 3 : 1, 1, 2)) ||
       failed(attrs.checkKnown(loc, node,
@@ -838,27 +841,77 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node,
   FailureOr<Value> x = lookup(node.input(0), loc);
   if (failed(x))
     return failure();
-  if (hasInput(node, 2)) {
-    FailureOr<DenseElementsAttr> training = constantOperand(node, 2, loc);
-    if (failed(training))
-      return failure();
-    if (!training->getElementType().isInteger(1) ||
-        training->getNumElements() != 1)
-      return emitError(loc) << "Dropout training_mode must be a BOOL scalar";
-    if (*training->getValues<bool>().begin())
-      return emitError(loc) << "Dropout in training mode is not supported "
-                               "yet (export the model in eval mode)";
-  }
-  // Inference: the identity, and a mask of all true.
-  if (failed(define(node, loc, *x)))
+  int64_t index = dropoutNodes++;
+  FailureOr<int64_t> seed = attrs.getInt(loc, "seed", index);
+  if (failed(seed))
     return failure();
-  if (node.output_size() == 2 && !node.output(1).empty()) {
-    auto maskType = RankedTensorType::get(tensorType(*x).getShape(),
-                                          builder.getI1Type());
+  bool training = !asInputs;
+  if (hasInput(node, 2)) {
+    FailureOr<DenseElementsAttr> mode = constantOperand(node, 2, loc);
+    if (failed(mode))
+      return failure();
+    if (!mode->getElementType().isInteger(1) || mode->getNumElements() != 1)
+      return emitError(loc) << "Dropout training_mode must be a BOOL scalar";
+    training = *mode->getValues<bool>().begin();
+  }
+  auto type = tensorType(*x);
+  auto maskType = RankedTensorType::get(type.getShape(), builder.getI1Type());
+  auto identity = [&]() -> LogicalResult {
+    // The identity, and a mask of all true.
+    if (failed(define(node, loc, *x)))
+      return failure();
+    if (node.output_size() < 2 || node.output(1).empty())
+      return success();
     return defineOutput(
         node, 1, loc,
         builder.create<ConstantOp>(
             loc, DenseElementsAttr::get(maskType, builder.getBoolAttr(true))));
+  };
+  if (!training) // The ratio does not matter.
+    return identity();
+
+  double ratio = 0.5;
+  if (!asInputs) {
+    FailureOr<float> attr = attrs.getFloat(loc, "ratio", 0.5f);
+    if (failed(attr))
+      return failure();
+    ratio = *attr;
+  } else if (hasInput(node, 1)) {
+    FailureOr<DenseElementsAttr> value = constantOperand(node, 1, loc);
+    if (failed(value))
+      return failure();
+    if (!isa<FloatType>(value->getElementType()) ||
+        value->getNumElements() != 1)
+      return emitError(loc) << "Dropout ratio must be a float scalar";
+    ratio = (*value->getValues<APFloat>().begin()).convertToDouble();
   }
-  return success();
+  if (!(ratio >= 0.0 && ratio < 1.0)) {
+    SmallString<16> text;
+    APFloat(ratio).toString(text);
+    return emitError(loc) << "Dropout ratio " << text << " is outside [0, 1)";
+  }
+
+  if (ratio == 0.0)
+    return identity();
+  if (!isa<FloatType>(type.getElementType()))
+    return emitError(loc) << "Dropout in training mode needs a float input, "
+                             "got "
+                          << type.getElementType();
+  // A training step scales the kept elements by 1 / (1 - ratio); inference
+  // is the identity.
+  Value mask = builder.create<DropoutMaskOp>(
+      loc, type, /*hyper=*/Value(), builder.getF64FloatAttr(ratio),
+      builder.getI64IntegerAttr(*seed));
+  Value dropped = builder.create<MulOp>(loc, *x, mask);
+  if (failed(define(node, loc,
+                    builder.create<TrainingSelectOp>(loc, dropped, *x))))
+    return failure();
+  if (node.output_size() < 2 || node.output(1).empty())
+    return success();
+  Value allTrue = builder.create<ConstantOp>(
+      loc, DenseElementsAttr::get(maskType, builder.getBoolAttr(true)));
+  return defineOutput(
+      node, 1, loc,
+      builder.create<TrainingSelectOp>(
+          loc, builder.create<CastOp>(loc, maskType, mask), allTrue));
 }

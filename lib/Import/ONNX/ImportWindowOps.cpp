@@ -13,6 +13,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace nncc;
 using namespace nncc::nn;
@@ -274,57 +276,92 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node,
     return builder.create<ReshapeOp>(loc, v, channelShape);
   };
   Type elem = type.getElementType();
-  SmallVector<int64_t> axes = {0};
-  int64_t count = type.getDimSize(0);
+  auto scalar = [&](double value) {
+    return createScalarConstant(builder, loc, elem, value);
+  };
+  auto normalize = [&](Value centered, Value variance) -> Value {
+    Value inverseStd = builder.create<ReciprocalOp>(
+        loc, builder.create<SqrtOp>(
+                 loc, builder.create<AddOp>(loc, variance, scalar(*epsilon))));
+    return builder.create<AddOp>(
+        loc,
+        builder.create<MulOp>(
+            loc, builder.create<MulOp>(loc, centered, inverseStd),
+            perChannel(stats[0])),
+        perChannel(stats[1]));
+  };
+  Value inference =
+      normalize(builder.create<SubOp>(loc, *x, perChannel(stats[2])),
+                perChannel(stats[3]));
+  if (!*training)
+    return define(node, loc, inference);
+
+  // Batch statistics over the real samples of the batch: a training step's
+  // partial batch has padding after them.
+  SmallVector<int64_t> axes = {0}, maskShape(type.getRank(), 1);
+  maskShape[0] = type.getDimSize(0);
+  int64_t spatial = 1;
   for (int64_t i = 2; i < type.getRank(); ++i) {
     axes.push_back(i);
-    count *= type.getDimSize(i);
+    spatial *= type.getDimSize(i);
   }
-  Value mean, variance, centered;
-  if (*training) {
-    // Batch statistics (the population variance, as ONNX specifies).
-    Value inverseCount = createScalarConstant(
-        builder, loc, elem, 1.0 / static_cast<double>(count));
-    mean = builder.create<MulOp>(
-        loc, builder.create<ReduceSumOp>(loc, *x, axes, true), inverseCount);
-    centered = builder.create<SubOp>(loc, *x, mean);
-    variance = builder.create<MulOp>(
+  Value samples = builder.create<SampleMaskOp>(
+      loc, RankedTensorType::get(maskShape, elem), /*count=*/Value());
+  SmallVector<int64_t> allAxes(type.getRank());
+  std::iota(allAxes.begin(), allAxes.end(), 0);
+  Value count = builder.create<MulOp>(
+      loc, builder.create<ReduceSumOp>(loc, samples, allAxes, true),
+      scalar(static_cast<double>(spatial)));
+  auto batchMean = [&](Value v) -> Value {
+    return builder.create<DivOp>(
         loc,
         builder.create<ReduceSumOp>(
-            loc, builder.create<MulOp>(loc, centered, centered), axes, true),
-        inverseCount);
-  } else {
-    mean = perChannel(stats[2]);
-    centered = builder.create<SubOp>(loc, *x, mean);
-    variance = perChannel(stats[3]);
-  }
-  Value inverseStd = builder.create<ReciprocalOp>(
-      loc, builder.create<SqrtOp>(
-               loc, builder.create<AddOp>(
-                        loc, variance,
-                        createScalarConstant(builder, loc, elem, *epsilon))));
-  Value y = builder.create<AddOp>(
-      loc,
-      builder.create<MulOp>(loc, builder.create<MulOp>(loc, centered, inverseStd),
-                            perChannel(stats[0])),
-      perChannel(stats[1]));
+            loc, builder.create<MulOp>(loc, v, samples), axes, true),
+        count);
+  };
+  Value mean = batchMean(*x);
+  Value centered = builder.create<SubOp>(loc, *x, mean);
+  // The population variance normalizes, as ONNX and PyTorch specify.
+  Value variance = batchMean(builder.create<MulOp>(loc, centered, centered));
+  Value y = builder.create<TrainingSelectOp>(
+      loc, normalize(centered, variance), inference);
   if (failed(define(node, loc, y)))
     return failure();
-  // running = input * momentum + current * (1 - momentum).
+
+  // running = running * momentum + current * (1 - momentum).
+  auto blend = [&](Value running, Value current) -> Value {
+    return builder.create<AddOp>(
+        loc, builder.create<MulOp>(loc, running, scalar(*momentum)),
+        builder.create<MulOp>(
+            loc,
+            builder.create<ReshapeOp>(loc, current,
+                                      ArrayRef<int64_t>{channels}),
+            scalar(1.0 - *momentum)));
+  };
+  // A training step updates running statistics kept in the model as
+  // torch.nn.BatchNorm does, with the unbiased variance.
+  Value unbiased = builder.create<MulOp>(
+      loc, variance,
+      builder.create<DivOp>(
+          loc, count, builder.create<SubOp>(loc, count, scalar(1.0))));
+  for (auto [stat, current] : {std::pair(stats[2], mean),
+                               std::pair(stats[3], unbiased)}) {
+    auto arg = dyn_cast<BlockArgument>(stat);
+    auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                    : func::FuncOp();
+    if (func && func.getArgAttr(arg.getArgNumber(), kParamAttr))
+      builder.create<RunningUpdateOp>(loc, stat, blend(stat, current));
+  }
+  // The node's own running-statistics outputs, as ONNX defines them (with
+  // the population variance); inference leaves the statistics as they are.
   for (int i = 1; i < node.output_size(); ++i) {
     if (node.output(i).empty())
       continue;
-    Value current = builder.create<ReshapeOp>(
-        loc, i == 1 ? mean : variance, ArrayRef<int64_t>{channels});
-    Value running = builder.create<AddOp>(
-        loc,
-        builder.create<MulOp>(loc, stats[1 + i],
-                              createScalarConstant(builder, loc, elem,
-                                                   *momentum)),
-        builder.create<MulOp>(loc, current,
-                              createScalarConstant(builder, loc, elem,
-                                                   1.0 - *momentum)));
-    if (failed(defineOutput(node, i, loc, running)))
+    Value running = stats[1 + i];
+    Value updated = blend(running, i == 1 ? mean : variance);
+    if (failed(defineOutput(
+            node, i, loc,
+            builder.create<TrainingSelectOp>(loc, updated, running))))
       return failure();
   }
   return success();

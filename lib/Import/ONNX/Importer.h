@@ -261,6 +261,8 @@ private:
   int64_t batchSize = -1;
   /// The version of the default domain, 0 if the model does not import it.
   int64_t opsetVersion = 0;
+  /// Dropout nodes imported so far: each without a seed gets its own stream.
+  int64_t dropoutNodes = 0;
 };
 
 } // namespace nncc::onnx_import

@@ -4,7 +4,8 @@
  *
  * With the learning rate at 0, nncc_train_step evaluates the loss without
  * changing the parameters; with the learning rate at 1 (plain SGD), a step
- * moves every parameter by minus its gradient. Each parameter element is
+ * moves every parameter by minus its gradient. Every step starts from one
+ * checkpoint, so each sees the same step number and dropout mask. Each parameter element is
  * then perturbed by +-H (default 1e-2) and the central difference of the loss,
  * accumulated in double, compared with the compiled gradient. Fails when an
  * element's error exceeds 1e-3 + 1e-2 * magnitude, or when every gradient is
@@ -47,10 +48,22 @@ static void *random_tensor(const nncc_tensor_info *info) {
   return data;
 }
 
-static double loss_at(nncc_model *m, const void **in, const void **tg) {
+/* Every evaluation starts from the same checkpoint: the initial parameters
+   and state, and the same step number, so that a dropout mask (drawn per
+   step) is the same in every evaluation. */
+static const char *checkpoint;
+
+/* The loss of one step from the checkpoint with parameter p set to theta
+   (NULL: unchanged) and the learning rate lr; the model is left after the
+   step. */
+static double step_from(nncc_model *m, const void **in, const void **tg,
+                        int32_t p, const float *theta, float lr) {
   float loss = 0;
-  if (nncc_train_step(m, in, tg, &loss) != 0) {
-    printf("train_step failed\n");
+  if (nncc_load(m, checkpoint) != 0 ||
+      (theta && nncc_set_param(m, p, theta, nncc_param_info(p)->numel) != 0) ||
+      nncc_set_learning_rate(m, lr) != 0 ||
+      nncc_train_step(m, in, tg, &loss) != 0) {
+    printf("step failed\n");
     exit(1);
   }
   return loss;
@@ -58,6 +71,9 @@ static double loss_at(nncc_model *m, const void **in, const void **tg) {
 
 int main(int argc, char **argv) {
   double h = argc > 1 ? atof(argv[1]) : 1e-2;
+  char path[4096];
+  snprintf(path, sizeof(path), "%s.checkpoint", argv[0]);
+  checkpoint = path;
   const void *in[16], *tg[16];
   for (int32_t i = 0; i < nncc_num_inputs(); ++i)
     in[i] = random_tensor(nncc_input_info(i));
@@ -65,6 +81,10 @@ int main(int argc, char **argv) {
     tg[i] = random_tensor(nncc_target_info(i));
 
   nncc_model *m = nncc_create();
+  if (nncc_save(m, checkpoint) != 0) {
+    printf("cannot write %s\n", checkpoint);
+    return 1;
+  }
   int failures = 0;
   double total = 0;
   for (int32_t p = 0; p < nncc_num_params(); ++p) {
@@ -72,37 +92,34 @@ int main(int argc, char **argv) {
     int64_t n = info->numel;
     float *theta = malloc((size_t)n * sizeof(float));
     float *moved = malloc((size_t)n * sizeof(float));
+    nncc_load(m, checkpoint);
     nncc_get_param(m, p, theta, n);
 
-    /* The compiled gradient: one SGD step with lr 1. */
-    nncc_set_learning_rate(m, 1.0f);
-    loss_at(m, in, tg);
+    /* State that a step replaces without training (batch norm's running
+       statistics) changes even with the learning rate at 0. */
+    step_from(m, in, tg, p, NULL, 0.0f);
     nncc_get_param(m, p, moved, n);
-    /* Every parameter moved: restore them all from a fresh model. */
-    nncc_model *fresh = nncc_create();
-    for (int32_t q = 0; q < nncc_num_params(); ++q) {
-      const nncc_tensor_info *qi = nncc_param_info(q);
-      float *v = malloc((size_t)qi->numel * sizeof(float));
-      nncc_get_param(fresh, q, v, qi->numel);
-      nncc_set_param(m, q, v, qi->numel);
-      free(v);
+    if (memcmp(theta, moved, (size_t)n * sizeof(float)) != 0) {
+      printf("param %s: %lld elements, state a step updates (no gradient)\n",
+             info->name, (long long)n);
+      free(theta);
+      free(moved);
+      continue;
     }
-    nncc_destroy(fresh);
-    nncc_set_learning_rate(m, 0.0f);
+    /* The compiled gradient: one SGD step with lr 1. */
+    step_from(m, in, tg, p, NULL, 1.0f);
+    nncc_get_param(m, p, moved, n);
 
     double worst = 0;
     for (int64_t k = 0; k < n; ++k) {
       double analytic = (double)theta[k] - (double)moved[k];
       float saved = theta[k];
       theta[k] = saved + (float)h;
-      nncc_set_param(m, p, theta, n);
-      double up = loss_at(m, in, tg);
+      double up = step_from(m, in, tg, p, theta, 0.0f);
       theta[k] = saved - (float)h;
-      nncc_set_param(m, p, theta, n);
-      double down = loss_at(m, in, tg);
+      double down = step_from(m, in, tg, p, theta, 0.0f);
       double step = ((double)(saved + (float)h) - (double)(saved - (float)h));
       theta[k] = saved;
-      nncc_set_param(m, p, theta, n);
       double numeric = (up - down) / step;
       double err = fabs(analytic - numeric);
       double tol = 1e-3 + 1e-2 * fmax(fabs(analytic), fabs(numeric));
@@ -120,6 +137,7 @@ int main(int argc, char **argv) {
     free(moved);
   }
   nncc_destroy(m);
+  remove(checkpoint);
   if (total == 0) {
     printf("FAIL: every gradient is zero\n");
     return 1;

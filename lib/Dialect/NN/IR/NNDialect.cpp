@@ -10,6 +10,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -485,6 +486,47 @@ NN_ONNX_UPDATE_OP(ONNXAdagradOp)
 NN_ONNX_UPDATE_OP(ONNXMomentumOp)
 NN_ONNX_UPDATE_OP(ONNXAdamOp)
 #undef NN_ONNX_UPDATE_OP
+
+//===----------------------------------------------------------------------===//
+// Training-mode behaviour
+//===----------------------------------------------------------------------===//
+
+LogicalResult DropoutMaskOp::verify() {
+  double ratio = getRatio().convertToDouble();
+  if (!(ratio >= 0.0 && ratio < 1.0))
+    return emitOpError("ratio must be in [0, 1), got ") << ratio;
+  if (getHyper() && getHyper().getType().getDimSize(0) != kNumHyperSlots)
+    return emitOpError("hyperparameters must be tensor<")
+           << static_cast<int64_t>(kNumHyperSlots) << "xf32>";
+  return success();
+}
+
+LogicalResult SampleMaskOp::verify() {
+  auto type = cast<RankedTensorType>(getType());
+  if (type.getRank() == 0 ||
+      llvm::any_of(type.getShape().drop_front(), [](int64_t d) { return d != 1; }))
+    return emitOpError("result must have shape [N, 1, ...], got ")
+           << formatShape(type.getShape());
+  return success();
+}
+
+OpFoldResult SampleMaskOp::fold(FoldAdaptor) {
+  if (getCount()) // Known only when the step runs.
+    return {};
+  auto type = cast<RankedTensorType>(getType());
+  return DenseElementsAttr::get(
+      type, FloatAttr::get(type.getElementType(), 1.0));
+}
+
+LogicalResult RunningUpdateOp::verify() {
+  auto arg = dyn_cast<BlockArgument>(getParam());
+  auto func = arg ? dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp())
+                  : FunctionOpInterface();
+  if (!func || !func.getArgAttr(arg.getArgNumber(), kParamAttr))
+    return emitOpError("updates a value that is not a parameter argument of "
+                       "the function");
+  return success();
+}
 
 unsigned SGDUpdateOp::getNumStateTensors() {
   return getMomentum().convertToDouble() != 0.0 ? 1 : 0;

@@ -27,6 +27,7 @@
 
 namespace nncc::nn {
 #define GEN_PASS_DEF_NNBUILDTRAINING
+#define GEN_PASS_DEF_NNSPECIALIZEINFERENCE
 #include "nncc/Dialect/NN/Transforms/Passes.h.inc"
 } // namespace nncc::nn
 
@@ -54,6 +55,15 @@ struct BuildTraining
     : public nncc::nn::impl::NNBuildTrainingBase<BuildTraining> {
   using NNBuildTrainingBase::NNBuildTrainingBase;
   void runOnOperation() override;
+};
+
+struct SpecializeInference
+    : public nncc::nn::impl::NNSpecializeInferenceBase<SpecializeInference> {
+  void runOnOperation() override {
+    if (auto forward =
+            getOperation().lookupSymbol<func::FuncOp>(kForwardFunc))
+      specializeForInference(forward);
+  }
 };
 
 } // namespace
@@ -130,6 +140,41 @@ static void eraseDeadOps(Block &body) {
     if (isOpTriviallyDead(&op))
       op.erase();
   }
+}
+
+/// Makes the cloned forward ops of a training step behave as in training:
+/// training_select keeps its training value, dropout masks read the step
+/// from `hyper`, sample masks the number of real samples from `count`.
+/// Returns the new value of each parameter with running statistics, from
+/// the running_update ops, which it erases.
+static llvm::DenseMap<Value, Value>
+specializeForTraining(Block &body, Value count, Value hyper) {
+  llvm::DenseMap<Value, Value> running;
+  for (Operation &op : llvm::make_early_inc_range(body)) {
+    if (auto select = dyn_cast<TrainingSelectOp>(op)) {
+      select.replaceAllUsesWith(select.getTraining());
+      select.erase();
+    } else if (auto mask = dyn_cast<DropoutMaskOp>(op)) {
+      mask.getHyperMutable().assign(hyper);
+    } else if (auto mask = dyn_cast<SampleMaskOp>(op)) {
+      mask.getCountMutable().assign(count);
+    } else if (auto update = dyn_cast<RunningUpdateOp>(op)) {
+      running[update.getParam()] = update.getValue();
+      update.erase();
+    }
+  }
+  return running;
+}
+
+void nncc::nn::specializeForInference(func::FuncOp func) {
+  func.walk([](Operation *op) {
+    if (auto select = dyn_cast<TrainingSelectOp>(op)) {
+      select.replaceAllUsesWith(select.getInference());
+      select.erase();
+    } else if (isa<RunningUpdateOp>(op)) {
+      op->erase();
+    }
+  });
 }
 
 static NamedAttribute roleAttr(Builder &b, StringRef role) {
@@ -345,6 +390,29 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     return forward.emitError() << "cannot freeze '"
                                << toFreeze.begin()->getKey()
                                << "': the model has no parameter of that name";
+  // Running statistics: parameters that each step replaces without training.
+  llvm::DenseSet<unsigned> runningArgs;
+  WalkResult walk = forward.walk([&](RunningUpdateOp op) {
+    unsigned arg = cast<BlockArgument>(op.getParam()).getArgNumber();
+    if (llvm::is_contained(trainedArgs, arg)) {
+      op.emitError("running statistics '")
+          << forward.getArgAttrOfType<StringAttr>(arg, kNameAttr).getValue()
+          << "' are also trained";
+      return WalkResult::interrupt();
+    }
+    if (!runningArgs.insert(arg).second) {
+      op.emitError("a second update of the same running statistics");
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  // The parameters a step writes, in parameter order.
+  SmallVector<unsigned> writtenArgs;
+  for (unsigned i : paramArgs)
+    if (llvm::is_contained(trainedArgs, i) || runningArgs.contains(i))
+      writtenArgs.push_back(i);
   for (unsigned i : inputArgs) {
     argTypes.push_back(forwardType.getInput(i));
     argAttrs.push_back(forward.getArgAttrDict(i));
@@ -377,6 +445,8 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
     NamedAttrList attrs(forward.getArgAttrDict(i));
     if (!llvm::is_contained(trainedArgs, i))
       attrs.set(kFrozenAttr, b.getUnitAttr());
+    if (runningArgs.contains(i))
+      attrs.set(kRunningAttr, b.getUnitAttr());
     argAttrs.push_back(attrs.getDictionary(b.getContext()));
   }
   for (unsigned i : trainedArgs)
@@ -387,7 +457,7 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   SmallVector<Type> resultTypes = {RankedTensorType::get({}, elementType)};
   SmallVector<DictionaryAttr> resultAttrs = {
       b.getDictionaryAttr({roleAttr(b, kRoleLoss)})};
-  for (unsigned i : trainedArgs) {
+  for (unsigned i : writtenArgs) {
     resultTypes.push_back(forwardType.getInput(i));
     NamedAttrList attrs;
     attrs.append(roleAttr(b, kRoleParam));
@@ -433,10 +503,15 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   }
   ValueRange states = body->getArguments().drop_front(next);
   b.setInsertionPointToEnd(body);
-  Operation *forwardReturn = forward.getBody().front().getTerminator();
-  for (Operation &op : forward.getBody().front().without_terminator())
+  // The return is cloned too, so that it follows the outputs through the
+  // specialization to training, then dropped.
+  for (Operation &op : forward.getBody().front())
     b.clone(op, mapping);
-  Value output = mapping.lookup(forwardReturn->getOperand(lossOutput));
+  Operation *clonedReturn = body->getTerminator();
+  llvm::DenseMap<Value, Value> runningValues =
+      specializeForTraining(*body, count, hyper);
+  Value output = clonedReturn->getOperand(lossOutput);
+  clonedReturn->erase();
 
   // 2. The loss.
   Value loss = buildLoss(b, options, output, target, count);
@@ -449,7 +524,8 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
 
   // 4. The updates, after every gradient: nothing reads a parameter or a
   //    state after this point, so each may be updated in place.
-  SmallVector<Value> newParams, newStates;
+  llvm::DenseMap<Value, Value> newValues;
+  SmallVector<Value> newStates;
   for (auto [index, param] : llvm::enumerate(params)) {
     Value grad = grads.lookup(param);
     if (!grad) // The loss does not depend on it: its gradient is zero.
@@ -459,11 +535,13 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
                                     stateNames.size());
     Operation *update =
         buildUpdate(b, param.getLoc(), options, param, grad, state, hyper);
-    newParams.push_back(update->getResult(0));
+    newValues[param] = update->getResult(0);
     llvm::append_range(newStates, update->getResults().drop_front());
   }
+  newValues.insert(runningValues.begin(), runningValues.end());
   SmallVector<Value> results = {loss};
-  llvm::append_range(results, newParams);
+  for (unsigned i : writtenArgs)
+    results.push_back(newValues.lookup(mapping.lookup(forward.getArgument(i))));
   llvm::append_range(results, newStates);
   b.create<func::ReturnOp>(forward.getLoc(), results);
   eraseDeadOps(*body);

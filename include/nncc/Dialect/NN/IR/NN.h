@@ -41,6 +41,8 @@ enum HyperSlot : int64_t {
   kHyperAdamBias2Sqrt = 3, ///< sqrt(1 - beta2^t)
   kHyperAdagradLR = 4,     ///< lr / (1 + (t - 1) * lr_decay)
   kHyperDecayFactor = 5,   ///< 1 - lr * weight_decay (AdamW)
+  kHyperStepLow = 6,       ///< t mod 2^24, exact in float (dropout masks)
+  kHyperStepHigh = 7,      ///< floor(t / 2^24)
   kNumHyperSlots = 8,
 };
 

@@ -48,6 +48,11 @@ def NN_CountTensor : 0DTensorOf<[I64]> {
   let builderCall = "::mlir::RankedTensorType::get({}, $_builder.getI64Type())";
 }
 
+/// The per-step hyperparameters, computed by the library before each step
+/// (see HyperSlot in NN.h): the learning rate can change between steps, and
+/// bias corrections depend on the step count.
+def NN_HyperTensor : 1DTensorOf<[F32]>;
+
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, traits>;
 
@@ -659,6 +664,92 @@ def NN_TriluOp : NN_Op<"trilu", [Pure, SameOperandsAndResultType,
 }
 
 //===----------------------------------------------------------------------===//
+// Behaviour that differs between a training step and inference
+//===----------------------------------------------------------------------===//
+
+def NN_TrainingSelectOp : NN_Op<"training_select", [Pure,
+    AllTypesMatch<["training", "inference", "result"]>]> {
+  let summary = "One value in a training step, another in inference";
+  let description = [{
+    `training` in `@train_step`, `inference` in `@forward`: how dropout and
+    batch normalization in training mode differ between `nncc_train_step`
+    and `nncc_forward`. nn-build-training keeps the training value in the
+    step it builds; nn-specialize-inference keeps the other in `@forward`.
+
+    ```mlir
+    %y = nn.training_select %dropped, %x : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$training, AnyRankedTensor:$inference);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$training `,` $inference attr-dict `:` type($result)";
+}
+
+def NN_DropoutMaskOp : NN_Op<"dropout_mask", [Pure]> {
+  let summary = "A fresh dropout mask of each training step";
+  let description = [{
+    Each element is 0 with probability `ratio` and `1 / (1 - ratio)`
+    otherwise, drawn by a counter-based generator from `seed`, the step
+    number (from the hyperparameter vector) and the element's index: the
+    same step gives the same mask, each step a new one, on every machine.
+    nn-build-training gives the op its `step` operand; it has no meaning
+    outside a training step.
+
+    ```mlir
+    %m = nn.dropout_mask step(%hyper : tensor<8xf32>)
+        {ratio = 0.5 : f64, seed = 7 : i64} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Optional<NN_HyperTensor>:$hyper, F64Attr:$ratio,
+                       I64Attr:$seed);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    (`step` `(` $hyper^ `:` type($hyper) `)`)? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_SampleMaskOp : NN_Op<"sample_mask", [Pure]> {
+  let summary = "1 for the real samples of a batch, 0 for the padding";
+  let description = [{
+    A `[N, 1, ...]` tensor that is 1 at the first `count` indices of
+    dimension 0 and 0 after: batch statistics of a partial batch (the last
+    of an epoch in `nncc_train`) leave the padding out. Without `count` (in
+    `@forward`) every sample is real.
+
+    ```mlir
+    %w = nn.sample_mask count(%n : tensor<i64>) : tensor<4x1x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Optional<NN_CountTensor>:$count);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    (`count` `(` $count^ `:` type($count) `)`)? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_RunningUpdateOp : NN_Op<"running_update", [
+    MemoryEffects<[MemWrite]>, AllTypesMatch<["param", "value"]>]> {
+  let summary = "A training step's new value of non-trained model state";
+  let description = [{
+    Batch normalization's running statistics are parameters that no
+    optimizer trains but that each training step replaces. `param` is a
+    parameter argument of the function; nn-build-training makes `value` the
+    step's result for it, and `@forward` drops the op (inference changes
+    nothing).
+
+    ```mlir
+    nn.running_update %running_mean, %new_mean : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$value);
+  let assemblyFormat = "$param `,` $value attr-dict `:` type($param)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Convolution and pooling
 //===----------------------------------------------------------------------===//
 
@@ -944,10 +1035,6 @@ def NN_BCEWithLogitsLossGradOp : NN_Op<"bce_with_logits_loss_grad", [Pure,
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-/// The per-step hyperparameters, computed by the library before each step
-/// (see HyperSlot in NN.h): the learning rate can change between steps, and
-/// bias corrections depend on the step count.
-def NN_HyperTensor : 1DTensorOf<[F32]>;
 
 /// The update of one parameter and its optimizer state by one optimizer
 /// step. `state` and the `new_state` results have the parameter's type; their

@@ -64,6 +64,18 @@ def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def NNSpecializeInference : Pass<"nn-specialize-inference", "mlir::ModuleOp"> {
+  let summary = "Make @forward compute as in inference";
+  let description = [{
+    `nncc_forward` runs the model in inference mode (dropout off, batch
+    normalization on its running statistics). In `@forward`, every
+    `nn.training_select` becomes its inference value and every
+    `nn.running_update` is erased: inference changes no model state. Runs
+    after nn-build-training, which clones `@forward` with the training
+    behaviour into `@train_step`.
+  }];
+}
+
 def NNPrepareBufferization
     : Pass<"nn-prepare-bufferization", "mlir::func::FuncOp"> {
   let summary = "Set the library's calling convention up for bufferization";

@@ -17,6 +17,9 @@
 
 namespace mlir {
 class ModuleOp;
+namespace func {
+class FuncOp;
+} // namespace func
 } // namespace mlir
 
 namespace nncc::nn {
@@ -40,6 +43,9 @@ constexpr llvm::StringLiteral kRoleParam = "param";
 constexpr llvm::StringLiteral kRoleState = "state";
 /// Marks a parameter argument of @train_step that --freeze keeps fixed.
 constexpr llvm::StringLiteral kFrozenAttr = "nn.frozen";
+/// Marks a frozen parameter argument of @train_step that each step still
+/// replaces (batch normalization's running statistics, nn.running_update).
+constexpr llvm::StringLiteral kRunningAttr = "nn.running";
 constexpr llvm::StringLiteral kRoleLoss = "loss";
 constexpr llvm::StringLiteral kRoleOutput = "output";
 
@@ -92,6 +98,10 @@ struct TrainingOptions {
 /// torch.optim names them (momentum_buffer, exp_avg, ...).
 llvm::SmallVector<llvm::StringRef> optimizerStateNames(
     const TrainingOptions &options);
+
+/// Makes `func` behave as inference: each nn.training_select becomes its
+/// inference value and nn.running_update ops go (nn-specialize-inference).
+void specializeForInference(mlir::func::FuncOp func);
 
 /// Builds @train_step from @forward in `module` (see nn-build-training).
 mlir::LogicalResult buildTrainStep(mlir::ModuleOp module,
