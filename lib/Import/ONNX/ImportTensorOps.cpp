@@ -17,6 +17,9 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 using namespace mlir;
 using namespace nncc;
 using namespace nncc::nn;
@@ -827,6 +830,19 @@ LogicalResult Importer::importTrilu(const onnx::NodeProto &node,
   return define(node, loc, builder.createOrFold<TriluOp>(loc, *x, k, *upper));
 }
 
+/// The shortest decimal that reads back as `value` (0.1 for the float
+/// nearest 0.1), as a double: what the exporter's user wrote.
+static double shortestDecimal(float value) {
+  for (int digits = 1; digits < 9; ++digits) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.*g", digits, value);
+    double decimal = std::strtod(text, nullptr);
+    if (static_cast<float>(decimal) == value)
+      return decimal;
+  }
+  return value;
+}
+
 LogicalResult Importer::importDropout(const onnx::NodeProto &node,
                                       Location loc) {
   NodeAttributes attrs(node);
@@ -875,7 +891,7 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node,
     FailureOr<float> attr = attrs.getFloat(loc, "ratio", 0.5f);
     if (failed(attr))
       return failure();
-    ratio = *attr;
+    ratio = shortestDecimal(*attr);
   } else if (hasInput(node, 1)) {
     FailureOr<DenseElementsAttr> value = constantOperand(node, 1, loc);
     if (failed(value))
@@ -883,7 +899,8 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node,
     if (!isa<FloatType>(value->getElementType()) ||
         value->getNumElements() != 1)
       return emitError(loc) << "Dropout ratio must be a float scalar";
-    ratio = (*value->getValues<APFloat>().begin()).convertToDouble();
+    ratio = shortestDecimal(static_cast<float>(
+        (*value->getValues<APFloat>().begin()).convertToDouble()));
   }
   if (!(ratio >= 0.0 && ratio < 1.0)) {
     SmallString<16> text;

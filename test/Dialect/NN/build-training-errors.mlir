@@ -52,3 +52,26 @@ module attributes {nn.batch_size = 4 : i64} {
     return %y : tensor<3x4xf32>
   }
 }
+
+// -----
+
+func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
+                   %r: tensor<2xf32> {nn.name = "r", nn.role = "param", nn.param = dense<0.0> : tensor<2xf32>})
+    -> (tensor<4x2xf32> {nn.name = "y", nn.role = "output"}) {
+  // expected-error @+1 {{running statistics 'r' are also trained}}
+  nn.running_update %r, %r : tensor<2xf32>
+  %y = nn.mul %x, %r : tensor<4x2xf32>, tensor<2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
+                   %r: tensor<2xf32> {nn.name = "r", nn.role = "param", nn.frozen, nn.param = dense<0.0> : tensor<2xf32>})
+    -> (tensor<4x2xf32> {nn.name = "y", nn.role = "output"}) {
+  nn.running_update %r, %r : tensor<2xf32>
+  // expected-error @+1 {{a second update of the same running statistics}}
+  nn.running_update %r, %r : tensor<2xf32>
+  %y = nn.mul %x, %r : tensor<4x2xf32>, tensor<2xf32>
+  return %y : tensor<4x2xf32>
+}

@@ -330,3 +330,43 @@ func.func @cast_shape(%x: tensor<4xf32>) {
   %0 = nn.cast %x : tensor<4xf32> to tensor<2xi64>
   return
 }
+
+// -----
+
+func.func @dropout_ratio() -> tensor<4xf32> {
+  // expected-error @+1 {{ratio must be in [0, 1), got 1}}
+  %m = nn.dropout_mask {ratio = 1.0 : f64, seed = 0 : i64} : tensor<4xf32>
+  return %m : tensor<4xf32>
+}
+
+// -----
+
+func.func @dropout_hyper(%h: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{hyperparameters must be tensor<8xf32>}}
+  %m = nn.dropout_mask step(%h : tensor<4xf32>) {ratio = 0.5 : f64, seed = 0 : i64} : tensor<4xf32>
+  return %m : tensor<4xf32>
+}
+
+// -----
+
+func.func @sample_mask_shape() -> tensor<4x2xf32> {
+  // expected-error @+1 {{result must have shape [N, 1, ...], got [4,2]}}
+  %m = nn.sample_mask : tensor<4x2xf32>
+  return %m : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @running_update_not_param(%x: tensor<2xf32>) {
+  // expected-error @+1 {{updates a value that is not a parameter argument of the function}}
+  nn.running_update %x, %x : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @training_select_types(%a: tensor<2xf32>, %b: tensor<3xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{all of {training, inference, result} have same type}}
+  %y = "nn.training_select"(%a, %b) : (tensor<2xf32>, tensor<3xf32>) -> tensor<2xf32>
+  return %y : tensor<2xf32>
+}
