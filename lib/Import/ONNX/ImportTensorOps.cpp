@@ -830,6 +830,98 @@ LogicalResult Importer::importTrilu(const onnx::NodeProto &node,
   return define(node, loc, builder.createOrFold<TriluOp>(loc, *x, k, *upper));
 }
 
+LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
+  NodeAttributes attrs(node);
+  // Opset 11 moved the pads and the value to inputs.
+  bool asInputs = opsetVersion >= 11;
+  if (failed(checkArity(node, loc, 1, asInputs ? 3 : 1, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node,
+                              asInputs ? ArrayRef<StringRef>{"mode"}
+                                       : ArrayRef<StringRef>{"mode", "pads",
+                                                             "value"})))
+    return failure();
+  FailureOr<std::string> mode = attrs.getString(loc, "mode", "constant");
+  if (failed(mode))
+    return failure();
+  if (*mode != "constant")
+    return emitError(loc) << "Pad mode '" << *mode
+                          << "' is not supported (only 'constant')";
+  FailureOr<Value> x = lookup(node.input(0), loc);
+  FailureOr<SmallVector<int64_t>> pads =
+      intsFromInputOrAttr(node, attrs, loc, asInputs, 1, "pads");
+  if (failed(x) || failed(pads))
+    return failure();
+  RankedTensorType type = tensorType(*x);
+  int64_t rank = type.getRank();
+  if (static_cast<int64_t>(pads->size()) != 2 * rank)
+    return emitError(loc) << "Pad has " << pads->size() << " pads for rank "
+                          << rank << " (expected " << 2 * rank << ")";
+  double value = 0.0;
+  if (!asInputs) {
+    FailureOr<float> attr = attrs.getFloat(loc, "value", 0.0f);
+    if (failed(attr))
+      return failure();
+    value = *attr;
+  } else if (hasInput(node, 2)) {
+    FailureOr<DenseElementsAttr> constant = constantOperand(node, 2, loc);
+    if (failed(constant))
+      return failure();
+    if (constant->getNumElements() != 1)
+      return emitError(loc) << "Pad constant_value must be a scalar";
+    value = isa<FloatType>(constant->getElementType())
+                ? (*constant->getValues<APFloat>().begin()).convertToDouble()
+                : static_cast<double>(
+                      (*constant->getValues<APInt>().begin()).getSExtValue());
+  }
+  // Negative pads crop; positive ones pad.
+  SmallVector<int64_t> starts, sizes, padded, offsets, ones(rank, 1);
+  bool crops = false, grows = false;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t begin = (*pads)[i], end = (*pads)[rank + i];
+    int64_t size = type.getDimSize(i) + std::min<int64_t>(begin, 0) +
+                   std::min<int64_t>(end, 0);
+    if (size < 0)
+      return emitError(loc) << "Pad crops dimension " << i << " of "
+                            << shapeString(type.getShape())
+                            << " below size 0";
+    starts.push_back(std::max<int64_t>(-begin, 0));
+    sizes.push_back(size);
+    offsets.push_back(std::max<int64_t>(begin, 0));
+    padded.push_back(size + std::max<int64_t>(begin, 0) +
+                     std::max<int64_t>(end, 0));
+    crops |= begin < 0 || end < 0;
+    grows |= begin > 0 || end > 0;
+  }
+  Value y = *x;
+  if (crops)
+    y = builder.createOrFold<SliceOp>(loc, y, starts, sizes, ones);
+  if (grows) {
+    if (!isa<FloatType>(type.getElementType()))
+      return emitError(loc) << "Pad of " << type.getElementType()
+                            << " tensors is not supported (only float)";
+    y = builder.create<SliceGradOp>(loc, y, padded, offsets, ones);
+    if (value != 0.0) {
+      // value where nothing was placed: value * (1 - placed ones), which
+      // leaves the input's elements exact.
+      Type elem = type.getElementType();
+      auto sizedType = RankedTensorType::get(sizes, elem);
+      Value placed = builder.create<SliceGradOp>(
+          loc,
+          builder.create<ConstantOp>(
+              loc, DenseElementsAttr::get(sizedType,
+                                          builder.getFloatAttr(elem, 1.0))),
+          padded, offsets, ones);
+      Value outside = builder.create<SubOp>(
+          loc, createScalarConstant(builder, loc, elem, 1.0), placed);
+      y = builder.create<AddOp>(
+          loc, y,
+          builder.create<MulOp>(
+              loc, outside, createScalarConstant(builder, loc, elem, value)));
+    }
+  }
+  return define(node, loc, y);
+}
+
 /// The shortest decimal that reads back as `value` (0.1 for the float
 /// nearest 0.1), as a double: what the exporter's user wrote.
 static double shortestDecimal(float value) {

@@ -190,6 +190,7 @@ private:
                                       Location loc);
   LogicalResult importTrilu(const onnx::NodeProto &node, Location loc);
   LogicalResult importDropout(const onnx::NodeProto &node, Location loc);
+  LogicalResult importPad(const onnx::NodeProto &node, Location loc);
   LogicalResult importRange(const onnx::NodeProto &node, Location loc);
 
   // ImportWindowOps.cpp: convolution, pooling, batch normalization.

@@ -5,7 +5,8 @@
  *   train_golden DATA NUM_SAMPLES EPOCHS
  *
  * DATA holds each input, then each target, with NUM_SAMPLES samples stacked
- * along dim 0, in the tensors' element types (little-endian). Built against
+ * along dim 0, in the tensors' element types (little-endian). Before
+ * training it prints the first output of nncc_forward on the first batch. Built against
  * the model's header: cc -DMODEL_HEADER='"model.h"' ...
  */
 #include MODEL_HEADER
@@ -53,6 +54,22 @@ int main(int argc, char **argv) {
   fclose(f);
 
   nncc_model *m = nncc_create();
+  /* Inference on the first batch before training: the golden's
+     "predictions" (PyTorch in eval mode). */
+  const nncc_tensor_info *out = nncc_output_info(0);
+  float *predictions = malloc((size_t)out->numel * sizeof(float));
+  void *outputs[16] = {predictions};
+  for (int32_t i = 1; i < nncc_num_outputs(); ++i)
+    outputs[i] = malloc((size_t)nncc_output_info(i)->numel * 8);
+  if (samples >= nncc_batch_size() && out->dtype == NNCC_FLOAT &&
+      nncc_forward(m, inputs, outputs) == 0) {
+    printf("predictions");
+    for (int64_t k = 0; k < out->numel; ++k)
+      printf(" %.9g", predictions[k]);
+    printf("\n");
+  }
+  for (int32_t i = 0; i < nncc_num_outputs(); ++i)
+    free(outputs[i]);
   nncc_train_options options = {0, 0, 1};
   int rc = nncc_train(m, inputs, targets, samples, epochs, &options, report, NULL);
   if (rc != 0) {
