@@ -14,6 +14,8 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # unit tests
   libgtest-dev
+  # examples/digits reads its gzip-compressed data with zlib
+  zlib1g-dev
   # reference numbers (goldens are committed; tests do not need torch)
   python3 python3-numpy python3-onnx
 )
