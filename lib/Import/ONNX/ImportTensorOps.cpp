@@ -878,20 +878,31 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
   bool crops = false, grows = false;
   for (int64_t i = 0; i < rank; ++i) {
     int64_t begin = (*pads)[i], end = (*pads)[rank + i];
-    int64_t size = type.getDimSize(i) + std::min<int64_t>(begin, 0) +
-                   std::min<int64_t>(end, 0);
-    if (size < 0)
+    int64_t dim = type.getDimSize(i), size = 0, total = 0;
+    // Each pad is within the element limit, so no sum below overflows.
+    if (std::abs(begin) > options.maxElements ||
+        std::abs(end) > options.maxElements)
+      return emitError(loc) << "Pad pads " << shapeString(*pads)
+                            << " are too large";
+    size = dim + std::min<int64_t>(begin, 0) + std::min<int64_t>(end, 0);
+    if (size < 1)
       return emitError(loc) << "Pad crops dimension " << i << " of "
                             << shapeString(type.getShape())
-                            << " below size 0";
+                            << " to nothing";
+    total = size + std::max<int64_t>(begin, 0) + std::max<int64_t>(end, 0);
     starts.push_back(std::max<int64_t>(-begin, 0));
     sizes.push_back(size);
     offsets.push_back(std::max<int64_t>(begin, 0));
-    padded.push_back(size + std::max<int64_t>(begin, 0) +
-                     std::max<int64_t>(end, 0));
+    padded.push_back(total);
     crops |= begin < 0 || end < 0;
     grows |= begin > 0 || end > 0;
   }
+  int64_t elements = 1;
+  for (int64_t d : padded)
+    if (llvm::MulOverflow(elements, d, elements) ||
+        elements > options.maxElements)
+      return emitError(loc) << "Pad result " << shapeString(padded)
+                            << " is too large";
   Value y = *x;
   if (crops)
     y = builder.createOrFold<SliceOp>(loc, y, starts, sizes, ones);
