@@ -10,6 +10,7 @@
 
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Pipeline/Pipelines.h"
+#include "nncc/Pipeline/Stats.h"
 #include "nncc/Target/Header.h"
 #include "nncc/Target/ModelInterface.h"
 
@@ -170,6 +171,7 @@ LogicalResult nncc::compile(MLIRContext &context,
     return failure();
   if (failed(runPipeline(*module, buildNNOptimizationPipeline)))
     return failure();
+  std::vector<FunctionStats> stats = collectGraphStats(*module);
 
   PendingOutputs outputs;
   Location outLoc = FileLineColLoc::get(&context, options.output, 0, 0);
@@ -190,6 +192,9 @@ LogicalResult nncc::compile(MLIRContext &context,
   if (failed(runPipeline(*module, buildBufferizationPipeline)))
     return failure();
   iface->workspaceBytes = workspaceBytes(*module);
+  collectKernelStats(*module, stats);
+  if (options.stats)
+    printStats(stats, llvm::outs());
   auto writeHeader = [&](llvm::StringRef path) {
     return outputs.write(outLoc, path, [&](llvm::raw_ostream &os) {
       emitHeader(*iface, options.codegen.prefix, modelName, os);

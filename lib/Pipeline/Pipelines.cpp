@@ -19,12 +19,12 @@ static void addPipeline(OpPassManager &pm, llvm::StringRef pipeline) {
 }
 
 void nncc::buildNNOptimizationPipeline(OpPassManager &pm) {
-  addPipeline(pm, "nn-specialize-inference,canonicalize,cse");
+  addPipeline(pm, "nn-specialize-inference,canonicalize,cse,func.func(nn-fuse)");
 }
 
 void nncc::buildBufferizationPipeline(OpPassManager &pm) {
   addPipeline(pm,
-              "func.func(convert-nn-to-linalg),canonicalize,"
+              "func.func(convert-nn-to-linalg,nn-fuse-kernels),canonicalize,"
               "func.func(nn-prepare-bufferization),"
               // Parameters and inputs are read-only arguments; results (the
               // loss, outputs, updated parameters) become out-parameters

@@ -119,6 +119,12 @@ static cl::opt<bool> checkFinite(
     "check-finite",
     cl::desc("Skip, and report, a step whose loss or gradients are not finite"),
     cl::cat(category));
+// LLVM owns the option name "stats" (its pass statistics), so main takes
+// --stats out of the arguments before the command line is parsed.
+static bool stats = false;
+static cl::extrahelp statsHelp(
+    "  --stats                  - Print one line of ops, kernels, memory and "
+    "flops per generated function\n");
 static cl::opt<bool>
     inference("inference",
               cl::desc("No loss and no optimizer: only nncc_forward works"),
@@ -244,6 +250,7 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   options.import.maxElements = maxElements;
   options.inference = inference;
   options.checkFinite = checkFinite;
+  options.stats = stats;
   if (!lossOutput.empty())
     training.lossOutputName = lossOutput;
   return true;
@@ -256,8 +263,16 @@ int main(int argc, char **argv) {
     os << "nncc " << NNCC_VERSION << " (LLVM " << LLVM_VERSION_STRING
        << ")\n";
   });
+  SmallVector<const char *> args;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && (StringRef(argv[i]) == "--stats" ||
+                  StringRef(argv[i]) == "-stats"))
+      stats = true;
+    else
+      args.push_back(argv[i]);
+  }
   cl::ParseCommandLineOptions(
-      argc, argv,
+      static_cast<int>(args.size()), args.data(),
       "nncc: compiles an ONNX model into a native library that trains it\n\n"
       "  nncc MODEL -o OUTPUT [options]\n");
 

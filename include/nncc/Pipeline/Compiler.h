@@ -34,6 +34,8 @@ struct CompilerOptions {
   nn::TrainingOptions training;
   /// Steps whose loss or update is not finite are undone (--check-finite).
   bool checkFinite = false;
+  /// Print each generated function's costs to stdout (--stats).
+  bool stats = false;
   CodegenOptions codegen;
 };
 

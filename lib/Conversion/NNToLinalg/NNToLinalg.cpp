@@ -11,6 +11,7 @@
 
 #include "LoweringUtils.h"
 #include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -970,10 +971,30 @@ struct ConvertNNToLinalg
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
-    RewritePatternSet patterns(ctx);
-    nncc::populateNNToLinalgPatterns(patterns);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    RewritePatternSet patternList(ctx);
+    nncc::populateNNToLinalgPatterns(patternList);
+    FrozenRewritePatternSet patterns(std::move(patternList));
+    // An op of a fusion group (nn-fuse) is converted alone, so that the
+    // linalg.generic ops it becomes, inserted where it was, carry its group
+    // to nn-fuse-kernels.
+    SmallVector<Operation *> grouped;
+    getOperation()->walk([&](Operation *op) {
+      if (op->hasAttr(kFusionGroupAttr))
+        grouped.push_back(op);
+    });
+    for (Operation *op : grouped) {
+      Attribute group = op->getAttr(kFusionGroupAttr);
+      Block *block = op->getBlock();
+      Operation *before = op->getPrevNode(), *after = op->getNextNode();
+      if (failed(applyPartialConversion(op, target, patterns)))
+        return signalPassFailure();
+      auto first = before ? std::next(before->getIterator()) : block->begin();
+      auto last = after ? after->getIterator() : block->end();
+      for (Operation &created : llvm::make_range(first, last))
+        if (isa<linalg::GenericOp>(created))
+          created.setAttr(kFusionGroupAttr, group);
+    }
+    if (failed(applyPartialConversion(getOperation(), target, patterns)))
       signalPassFailure();
   }
 };

@@ -117,4 +117,10 @@ void PlanMemory::runOnOperation() {
   }
   func->setAttr(kWorkspaceBytesAttr,
                 b.getI64IntegerAttr(static_cast<int64_t>(arenaBytes)));
+  // Without planning, each buffer would be its own allocation, aligned alike.
+  uint64_t naiveBytes = 0;
+  for (const BufferLifetime &buffer : lifetimes)
+    naiveBytes += llvm::alignTo(buffer.size, kArenaAlignment);
+  func->setAttr(kNaiveBytesAttr,
+                b.getI64IntegerAttr(static_cast<int64_t>(naiveBytes)));
 }

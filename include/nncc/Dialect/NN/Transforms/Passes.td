@@ -76,6 +76,33 @@ def NNSpecializeInference : Pass<"nn-specialize-inference", "mlir::ModuleOp"> {
   }];
 }
 
+def NNFuse : Pass<"nn-fuse", "mlir::func::FuncOp"> {
+  let summary = "Decide which nn ops run as one kernel";
+  let description = [{
+    Groups each elementwise op (arithmetic, activations and their gradients,
+    select) with the elementwise ops that produce its operands over the same
+    iteration space, and each `reduce_sum` (bias gradients, means, the
+    statistics of normalizations) with its elementwise prologue, so that a
+    chain such as a bias add, an activation and a residual add, or an
+    activation's gradient and the product with the incoming gradient, is one
+    loop. A producer whose result has another use (a forward value the
+    backward pass reads again) is not fused: it is kept in memory rather
+    than recomputed. Ops of a group carry the same `nn.fusion_group`;
+    convert-nn-to-linalg passes it to the generics it builds and
+    nn-fuse-kernels merges them.
+  }];
+}
+
+def NNFuseKernels : Pass<"nn-fuse-kernels", "mlir::func::FuncOp"> {
+  let summary = "Merge the linalg.generic ops of each nn fusion group";
+  let description = [{
+    After convert-nn-to-linalg, on tensors: a `linalg.generic` producer and
+    a consumer with the same `nn.fusion_group` become one generic whose body
+    computes both, when the producer's result has no other use.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def NNPrepareBufferization
     : Pass<"nn-prepare-bufferization", "mlir::func::FuncOp"> {
   let summary = "Set the library's calling convention up for bufferization";

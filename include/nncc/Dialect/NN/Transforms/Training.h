@@ -61,6 +61,10 @@ constexpr llvm::StringLiteral kWeightDecayAttr = "nn.weight_decay";
 
 /// The arena size, in bytes, that nn-plan-memory chose for a function.
 constexpr llvm::StringLiteral kWorkspaceBytesAttr = "nn.workspace_bytes";
+/// The sum of the sizes of the buffers placed in the arena, each rounded up
+/// to the arena's alignment: the memory that one aligned allocation per
+/// buffer would take.
+constexpr llvm::StringLiteral kNaiveBytesAttr = "nn.naive_bytes";
 constexpr llvm::StringLiteral kRoleWorkspace = "workspace";
 
 struct TrainingOptions {

@@ -1,0 +1,94 @@
+//===- Fuse.cpp - Fusion groups of the nn graph ---------------------------===//
+//
+// Implements nn-fuse (see Passes.td): decides which ops of a function run as
+// one kernel, and marks each group of two or more ops with the same
+// `nn.fusion_group` number. convert-nn-to-linalg carries the mark to the
+// linalg.generic ops it creates and nn-fuse-kernels merges them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Dialect/NN/Transforms/Passes.h"
+
+#include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/EquivalenceClasses.h"
+
+namespace nncc::nn {
+#define GEN_PASS_DEF_NNFUSE
+#include "nncc/Dialect/NN/Transforms/Passes.h.inc"
+} // namespace nncc::nn
+
+using namespace mlir;
+using namespace nncc::nn;
+
+bool nncc::nn::isElementwise(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, SqrtOp, ExpOp, LogOp,
+             AbsOp, ReciprocalOp, ErfOp, SignOp, TanhOp, SigmoidOp, ReluOp,
+             LeakyReluOp, EluOp, ActivationGradOp, ReluGradOp, SelectOp>(op);
+}
+
+/// The iteration space of the kernel that `op` lowers to, if `op` can take
+/// an elementwise producer into its loop: its result for elementwise ops,
+/// its input for reductions by sum (a bias gradient, a mean).
+static std::optional<ArrayRef<int64_t>> fusibleSpace(Operation *op) {
+  if (isElementwise(op))
+    return cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+  if (auto sum = dyn_cast<ReduceSumOp>(op))
+    return sum.getInput().getType().getShape();
+  return std::nullopt;
+}
+
+/// Whether `producer` can compute inside the loop of `consumer`: it is
+/// elementwise over the consumer's iteration space, and nothing else needs
+/// its result (a value the backward pass reads again is kept in memory, not
+/// recomputed: every elementwise op here costs about as much as a load).
+static bool canFuse(Operation *producer, Operation *consumer,
+                    ArrayRef<int64_t> space) {
+  if (!producer || !isElementwise(producer) ||
+      producer->getBlock() != consumer->getBlock())
+    return false;
+  Value result = producer->getResult(0);
+  if (cast<RankedTensorType>(result.getType()).getShape() != space)
+    return false;
+  return llvm::all_of(result.getUsers(),
+                      [&](Operation *user) { return user == consumer; });
+}
+
+namespace {
+struct Fuse : public nncc::nn::impl::NNFuseBase<Fuse> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    llvm::EquivalenceClasses<Operation *> groups;
+    func.walk([&](Operation *consumer) {
+      std::optional<ArrayRef<int64_t>> space = fusibleSpace(consumer);
+      if (!space)
+        return;
+      groups.insert(consumer);
+      for (Value operand : consumer->getOperands()) {
+        Operation *producer = operand.getDefiningOp();
+        if (canFuse(producer, consumer, *space))
+          groups.unionSets(producer, consumer);
+      }
+    });
+    // Number the groups of two or more ops in the order of their first op.
+    OpBuilder b(func.getContext());
+    llvm::DenseMap<Operation *, int64_t> numbers;
+    int64_t next = 0;
+    func.walk([&](Operation *op) {
+      if (groups.findValue(op) == groups.end())
+        return;
+      Operation *leader = groups.getLeaderValue(op);
+      if (std::next(groups.member_begin(groups.findValue(leader))) ==
+          groups.member_end())
+        return; // Alone: nothing to fuse with.
+      auto [it, inserted] = numbers.try_emplace(leader, next);
+      if (inserted)
+        ++next;
+      op->setAttr(kFusionGroupAttr, b.getI64IntegerAttr(it->second));
+    });
+  }
+};
+} // namespace

@@ -1,0 +1,87 @@
+// RUN: nncc-opt %s -split-input-file -nn-fuse | FileCheck %s
+// RUN: nncc-opt %s -split-input-file -nn-fuse -convert-nn-to-linalg -nn-fuse-kernels | FileCheck %s --check-prefix=KERNELS
+
+// A bias add, an activation and a residual add after a matmul are one
+// kernel (the matmul, a reduction, stays its own).
+
+// CHECK-LABEL: func.func @epilogue
+// CHECK: nn.matmul
+// CHECK-NOT: nn.fusion_group
+// CHECK: nn.add %{{.+}}, %{{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: nn.tanh %{{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.add %{{.+}}, %{{.+}} {nn.fusion_group = [[G]] : i64}
+
+// KERNELS-LABEL: func.func @epilogue
+// KERNELS: linalg.fill
+// KERNELS: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]
+// KERNELS: linalg.generic
+// KERNELS-SAME: nn.fusion_group = 0
+// KERNELS: arith.addf
+// KERNELS: math.tanh
+// KERNELS: arith.addf
+// KERNELS-NOT: linalg.generic
+// KERNELS: return
+func.func @epilogue(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
+  %m = nn.matmul %x, %w : tensor<4x3xf32>, tensor<3x3xf32>
+  %a = nn.add %m, %b : tensor<4x3xf32>, tensor<3xf32>
+  %t = nn.tanh %a : tensor<4x3xf32>
+  %y = nn.add %t, %x : tensor<4x3xf32>, tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// A value read again later (here: by the backward pass's activation
+// gradient) is kept, not fused into its first consumer; the gradient chain
+// after it is one kernel.
+
+// CHECK-LABEL: func.func @kept
+// CHECK: %[[H:.+]] = nn.relu %{{.+}} : tensor<4x3xf32>
+// CHECK: nn.mul %[[H]], %{{.+}} : tensor<4x3xf32>, tensor<4x3xf32>
+// CHECK-NOT: fusion_group
+// CHECK: nn.relu_grad %[[H]], %{{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: nn.mul {{.+}} {nn.fusion_group = [[G]] : i64}
+func.func @kept(%a: tensor<4x3xf32>, %g: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  %h = nn.relu %a : tensor<4x3xf32>
+  %y = nn.mul %h, %g : tensor<4x3xf32>, tensor<4x3xf32>
+  %d = nn.relu_grad %h, %g : tensor<4x3xf32>
+  %e = nn.mul %d, %a : tensor<4x3xf32>, tensor<4x3xf32>
+  return %y, %e : tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// -----
+
+// A reduction takes its elementwise prologue (a bias gradient of a masked
+// gradient; a sum of squares).
+
+// CHECK-LABEL: func.func @prologue
+// CHECK: nn.mul {{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: nn.reduce_sum {{.+}} {nn.fusion_group = [[G]] : i64}
+
+// KERNELS-LABEL: func.func @prologue
+// KERNELS: linalg.fill
+// KERNELS: linalg.generic
+// KERNELS-SAME: iterator_types = ["reduction", "parallel"]
+// KERNELS: arith.mulf
+// KERNELS: arith.addf
+// KERNELS-NOT: linalg.generic
+// KERNELS: return
+func.func @prologue(%x: tensor<4x3xf32>, %y: tensor<4x3xf32>) -> tensor<3xf32> {
+  %p = nn.mul %x, %y : tensor<4x3xf32>, tensor<4x3xf32>
+  %s = nn.reduce_sum %p axes [0] : tensor<4x3xf32>
+  return %s : tensor<3xf32>
+}
+
+// -----
+
+// A producer over a smaller, broadcast space is not recomputed for every
+// element of its consumer; an op alone has no group.
+
+// CHECK-LABEL: func.func @broadcast
+// CHECK-NOT: nn.fusion_group
+// CHECK: return
+func.func @broadcast(%x: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
+  %e = nn.exp %b : tensor<3xf32>
+  %y = nn.mul %x, %e : tensor<4x3xf32>, tensor<3xf32>
+  return %y : tensor<4x3xf32>
+}
