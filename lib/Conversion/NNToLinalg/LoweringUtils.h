@@ -71,6 +71,28 @@ inline Value buildElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// The accumulator of a reduction in a linalg.generic whose output starts
+/// uninitialized (an empty tensor, not a filled one): `value` at the first
+/// iteration of the reduction loops (every reduction index 0), `combined`
+/// (which reads the accumulator) after. This spares the loop nest that would
+/// otherwise fill the output before the reduction.
+inline Value firstOr(OpBuilder &b, Location loc,
+                     ArrayRef<utils::IteratorType> iterators, Value value,
+                     Value combined) {
+  Value first;
+  for (auto [dim, iterator] : llvm::enumerate(iterators)) {
+    if (iterator != utils::IteratorType::reduction)
+      continue;
+    Value atStart = b.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, b.create<linalg::IndexOp>(loc, dim),
+        b.create<arith::ConstantIndexOp>(loc, 0));
+    first = first ? b.create<arith::AndIOp>(loc, first, atStart) : atStart;
+  }
+  // Without reduction loops every iteration is the first of its element.
+  return first ? b.create<arith::SelectOp>(loc, first, value, combined)
+               : value;
+}
+
 inline Value floatConstant(OpBuilder &b, Location loc, Type type,
                            double value) {
   return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));

@@ -163,11 +163,12 @@ struct MatMulLowering : public OpRewritePattern<MatMulOp> {
     iterators.back() = utils::IteratorType::reduction;
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, type, ValueRange{op.getLhs(), op.getRhs()},
-        zeroFilled(rewriter, loc, type), maps, iterators,
+        emptyTensor(rewriter, loc, type), maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
           b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[2], product)});
+              l, firstOr(b, l, iterators, product,
+                         b.create<arith::AddFOp>(l, args[2], product)));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -200,10 +201,11 @@ struct ReduceSumLowering : public OpRewritePattern<ReduceSumOp> {
         rewriter.getMultiDimIdentityMap(rank),
         AffineMap::get(rank, 0, outExprs, ctx)};
     auto generic = rewriter.create<linalg::GenericOp>(
-        loc, resultType, op.getInput(), zeroFilled(rewriter, loc, resultType),
+        loc, resultType, op.getInput(), emptyTensor(rewriter, loc, resultType),
         maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[1], args[0])});
+              l, firstOr(b, l, iterators, args[0],
+                         b.create<arith::AddFOp>(l, args[1], args[0])));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();

@@ -23,13 +23,15 @@ using namespace nncc::lowering;
 
 namespace {
 
-/// Reduces `input` over `axes` with `combine`, starting from `init`, into a
-/// tensor that keeps the reduced axes as size 1 when `keepDims`.
-Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
-             bool keepDims, Value init,
+/// Reduces `element(inputs)` over `axes` of the first input with `combine`,
+/// into a tensor that keeps the reduced axes as size 1 when `keepDims`. The
+/// other inputs broadcast to the first (numpy rules): a softmax's sum reads
+/// `exp(x - max)` with the row maximum broadcast, in one loop nest.
+Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
+             ArrayRef<int64_t> axes, bool keepDims, BodyBuilder element,
              function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   MLIRContext *ctx = b.getContext();
-  RankedTensorType inputType = tensorType(input);
+  RankedTensorType inputType = tensorType(inputs.front());
   int64_t rank = inputType.getRank();
   llvm::SmallBitVector reduced(rank);
   for (int64_t axis : axes)
@@ -49,20 +51,24 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
     }
   }
   auto resultType = RankedTensorType::get(shape, inputType.getElementType());
-  Value filled =
-      b.create<linalg::FillOp>(loc, init, emptyTensor(b, loc, resultType))
-          .getResult(0);
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
-                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(broadcastMap(tensorType(input), inputType));
+  maps.push_back(AffineMap::get(rank, 0, outExprs, ctx));
   return b
       .create<linalg::GenericOp>(
-          loc, resultType, input, filled, maps, iterators,
+          loc, resultType, inputs, emptyTensor(b, loc, resultType), maps,
+          iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(l,
-                                       combine(nb, l, args[1], args[0]));
+            Value value = element(nb, l, args.drop_back());
+            nb.create<linalg::YieldOp>(
+                l, firstOr(nb, l, iterators, value,
+                           combine(nb, l, args.back(), value)));
           })
       .getResult(0);
 }
+
+Value identity(OpBuilder &, Location, ValueRange args) { return args[0]; }
 
 Value maxOf(OpBuilder &b, Location l, Value acc, Value x) {
   // NaN propagates, as in torch.amax.
@@ -87,34 +93,28 @@ struct SoftmaxLowering : public OpRewritePattern<Op> {
     Location loc = op.getLoc();
     Value x = op.getInput();
     RankedTensorType type = tensorType(x);
-    Type elem = type.getElementType();
     int64_t axis = static_cast<int64_t>(op.getAxis());
-    Value max = reduce(rewriter, loc, x, axis, /*keepDims=*/true,
-                       negativeInfinity(rewriter, loc, elem), maxOf);
-    Value shifted = buildElementwise(
-        rewriter, loc, type, ValueRange{x, max},
+    // Three loop nests: the row maximum; the sum of exp(x - max); the
+    // result, which computes exp(x - max) again rather than storing it.
+    Value max = reduce(rewriter, loc, x, axis, /*keepDims=*/true, identity,
+                       maxOf);
+    Value sum = reduce(
+        rewriter, loc, ValueRange{x, max}, axis, /*keepDims=*/true,
         [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::SubFOp>(l, a[0], a[1]);
+          return b.create<math::ExpOp>(l,
+                                       b.create<arith::SubFOp>(l, a[0], a[1]));
+        },
+        sumOf);
+    Value result = buildElementwise(
+        rewriter, loc, type, ValueRange{x, max, sum},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value shifted = b.create<arith::SubFOp>(l, a[0], a[1]);
+          if (isLog)
+            return b.create<arith::SubFOp>(l, shifted,
+                                           b.create<math::LogOp>(l, a[2]));
+          return b.create<arith::DivFOp>(
+              l, b.create<math::ExpOp>(l, shifted), a[2]);
         });
-    Value exps = buildElementwise(
-        rewriter, loc, type, shifted,
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<math::ExpOp>(l, a[0]);
-        });
-    Value sum = reduce(rewriter, loc, exps, axis, /*keepDims=*/true,
-                       floatConstant(rewriter, loc, elem, 0.0), sumOf);
-    Value result =
-        isLog ? buildElementwise(
-                    rewriter, loc, type, ValueRange{shifted, sum},
-                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                      return b.create<arith::SubFOp>(
-                          l, a[0], b.create<math::LogOp>(l, a[1]));
-                    })
-              : buildElementwise(
-                    rewriter, loc, type, ValueRange{exps, sum},
-                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                      return b.create<arith::DivFOp>(l, a[0], a[1]);
-                    });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -125,11 +125,8 @@ struct ReduceMaxLowering : public OpRewritePattern<ReduceMaxOp> {
   LogicalResult matchAndRewrite(ReduceMaxOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type elem = tensorType(op.getInput()).getElementType();
     rewriter.replaceOp(op, reduce(rewriter, loc, op.getInput(), op.getAxes(),
-                                  op.getKeepDims(),
-                                  negativeInfinity(rewriter, loc, elem),
-                                  maxOf));
+                                  op.getKeepDims(), identity, maxOf));
     return success();
   }
 };

@@ -153,14 +153,15 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
     auto groupedType = RankedTensorType::get(groupedShape, elem);
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, groupedType, ValueRange{xp, op.getWeight()},
-        zeroFilled(rewriter, loc, groupedType),
+        emptyTensor(rewriter, loc, groupedType),
         SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
                                AffineMap::get(loops, 0, weightExprs, ctx),
                                AffineMap::get(loops, 0, outExprs, ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
           b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[2], product)});
+              l, firstOr(b, l, iterators, product,
+                         b.create<arith::AddFOp>(l, args[2], product)));
         });
     SmallVector<ReassociationIndices> collapse = {{0}, {1, 2}};
     for (int64_t i = 0; i < s; ++i)
@@ -210,14 +211,15 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
     auto groupedType = RankedTensorType::get(groupedShape, elem);
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, groupedType, ValueRange{xp, op.getGrad()},
-        zeroFilled(rewriter, loc, groupedType),
+        emptyTensor(rewriter, loc, groupedType),
         SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
                                AffineMap::get(loops, 0, gradExprs, ctx),
                                AffineMap::get(loops, 0, outExprs, ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
           b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[2], product)});
+              l, firstOr(b, l, iterators, product,
+                         b.create<arith::AddFOp>(l, args[2], product)));
         });
     SmallVector<ReassociationIndices> collapse = {{0, 1}, {2}};
     for (int64_t i = 0; i < s; ++i)

@@ -1,6 +1,8 @@
 // RUN: nncc-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
 
-// Each transposition of matmul is one contraction with permuted maps.
+// Each transposition of matmul is one contraction with permuted maps. The
+// output starts uninitialized: the first step of the reduction (k = 0)
+// stores the product, later steps add to it, so no loop fills it first.
 
 // CHECK-DAG: #[[MK:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[KM:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
@@ -8,11 +10,15 @@
 // CHECK-DAG: #[[NK:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG: #[[MN:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @matmul
-// CHECK: %[[ZERO:.+]] = linalg.fill
+// CHECK-NOT: linalg.fill
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<4x5xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: outs(%[[ZERO]] : tensor<4x5xf32>)
-// CHECK: arith.mulf
-// CHECK: arith.addf
+// CHECK-SAME: outs(%[[EMPTY]] : tensor<4x5xf32>)
+// CHECK: %[[P:.+]] = arith.mulf
+// CHECK: %[[S:.+]] = arith.addf %{{.+}}, %[[P]]
+// CHECK: %[[K:.+]] = linalg.index 2
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[K]], %{{.+}} : index
+// CHECK: arith.select %[[FIRST]], %[[P]], %[[S]] : f32
 // CHECK: linalg.generic {indexing_maps = [#[[KM]], #[[NK]], #[[MN]]]
 func.func @matmul(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %c: tensor<3x4xf32>, %d: tensor<5x3xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>) {
   %0 = nn.matmul %a, %b : tensor<4x3xf32>, tensor<3x5xf32>

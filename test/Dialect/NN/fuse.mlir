@@ -12,7 +12,7 @@
 // CHECK: nn.add %{{.+}}, %{{.+}} {nn.fusion_group = [[G]] : i64}
 
 // KERNELS-LABEL: func.func @epilogue
-// KERNELS: linalg.fill
+// KERNELS-NOT: linalg.fill
 // KERNELS: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]
 // KERNELS: linalg.generic
 // KERNELS-SAME: nn.fusion_group = 0
@@ -32,15 +32,25 @@ func.func @epilogue(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>)
 // -----
 
 // A value read again later (here: by the backward pass's activation
-// gradient) is kept, not fused into its first consumer; the gradient chain
-// after it is one kernel.
+// gradient) is computed in the kernel of its first user, which also stores
+// it for the later one: kept, not recomputed. The gradient chain is another
+// kernel.
 
 // CHECK-LABEL: func.func @kept
-// CHECK: %[[H:.+]] = nn.relu %{{.+}} : tensor<4x3xf32>
-// CHECK: nn.mul %[[H]], %{{.+}} : tensor<4x3xf32>, tensor<4x3xf32>
-// CHECK-NOT: fusion_group
-// CHECK: nn.relu_grad %[[H]], %{{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64}
-// CHECK: nn.mul {{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: %[[H:.+]] = nn.relu %{{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64} : tensor<4x3xf32>
+// CHECK: nn.mul %[[H]], %{{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.relu_grad %[[H]], %{{.+}} {nn.fusion_group = [[G2:[0-9]+]] : i64}
+// CHECK: nn.mul {{.+}} {nn.fusion_group = [[G2]] : i64}
+
+// KERNELS-LABEL: func.func @kept
+// KERNELS: %[[K:.+]]:2 = linalg.generic
+// KERNELS: arith.select
+// KERNELS: arith.mulf
+// KERNELS: linalg.yield
+// KERNELS: linalg.generic
+// KERNELS-SAME: ins(%[[K]]#0, %{{.+}}, %{{.+}} :
+// KERNELS-NOT: linalg.generic
+// KERNELS: return %[[K]]#1, %{{.+}}
 func.func @kept(%a: tensor<4x3xf32>, %g: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
   %h = nn.relu %a : tensor<4x3xf32>
   %y = nn.mul %h, %g : tensor<4x3xf32>, tensor<4x3xf32>
@@ -59,7 +69,7 @@ func.func @kept(%a: tensor<4x3xf32>, %g: tensor<4x3xf32>) -> (tensor<4x3xf32>, t
 // CHECK: nn.reduce_sum {{.+}} {nn.fusion_group = [[G]] : i64}
 
 // KERNELS-LABEL: func.func @prologue
-// KERNELS: linalg.fill
+// KERNELS-NOT: linalg.fill
 // KERNELS: linalg.generic
 // KERNELS-SAME: iterator_types = ["reduction", "parallel"]
 // KERNELS: arith.mulf

@@ -42,9 +42,11 @@ static std::optional<ArrayRef<int64_t>> fusibleSpace(Operation *op) {
 }
 
 /// Whether `producer` can compute inside the loop of `consumer`: it is
-/// elementwise over the consumer's iteration space, and nothing else needs
-/// its result (a value the backward pass reads again is kept in memory, not
-/// recomputed: every elementwise op here costs about as much as a load).
+/// elementwise over the consumer's iteration space (a producer over a
+/// smaller, broadcast space would be recomputed for every element), and
+/// `consumer` is its first user. A result that later ops read again (a
+/// forward value the backward pass needs) is still stored by the fused
+/// kernel, not recomputed: the kernel that first reads it computes it.
 static bool canFuse(Operation *producer, Operation *consumer,
                     ArrayRef<int64_t> space) {
   if (!producer || !isElementwise(producer) ||
@@ -53,8 +55,10 @@ static bool canFuse(Operation *producer, Operation *consumer,
   Value result = producer->getResult(0);
   if (cast<RankedTensorType>(result.getType()).getShape() != space)
     return false;
-  return llvm::all_of(result.getUsers(),
-                      [&](Operation *user) { return user == consumer; });
+  return llvm::all_of(result.getUsers(), [&](Operation *user) {
+    return user == consumer || (user->getBlock() == consumer->getBlock() &&
+                                consumer->isBeforeInBlock(user));
+  });
 }
 
 namespace {

@@ -32,8 +32,13 @@ static OpOperand *fusibleOperand(linalg::GenericOp consumer) {
     auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
     if (!producer || producer->getAttr(kFusionGroupAttr) != group)
       continue;
-    if (!llvm::all_of(operand->get().getUsers(),
-                      [&](Operation *user) { return user == consumer; }))
+    // Other users of any of its results must follow the consumer: they read
+    // them from the fused kernel, which takes the consumer's place.
+    if (!llvm::all_of(producer->getUsers(), [&](Operation *user) {
+          return user == consumer ||
+                 (user->getBlock() == consumer->getBlock() &&
+                  consumer->isBeforeInBlock(user));
+        }))
       continue;
     if (linalg::areElementwiseOpsFusable(operand))
       return operand;

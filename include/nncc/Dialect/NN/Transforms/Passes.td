@@ -85,9 +85,11 @@ def NNFuse : Pass<"nn-fuse", "mlir::func::FuncOp"> {
     statistics of normalizations) with its elementwise prologue, so that a
     chain such as a bias add, an activation and a residual add, or an
     activation's gradient and the product with the incoming gradient, is one
-    loop. A producer whose result has another use (a forward value the
-    backward pass reads again) is not fused: it is kept in memory rather
-    than recomputed. Ops of a group carry the same `nn.fusion_group`;
+    loop. A producer joins the group of its first user only; when later ops
+    read its result too (a forward value the backward pass needs), the fused
+    kernel also stores it: it is kept, not recomputed. A producer over a
+    smaller (broadcast) space is not fused, since it would be recomputed for
+    every element. Ops of a group carry the same `nn.fusion_group`;
     convert-nn-to-linalg passes it to the generics it builds and
     nn-fuse-kernels merges them.
   }];
@@ -98,7 +100,8 @@ def NNFuseKernels : Pass<"nn-fuse-kernels", "mlir::func::FuncOp"> {
   let description = [{
     After convert-nn-to-linalg, on tensors: a `linalg.generic` producer and
     a consumer with the same `nn.fusion_group` become one generic whose body
-    computes both, when the producer's result has no other use.
+    computes both; a producer result that later ops read is a result of the
+    fused generic too.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
