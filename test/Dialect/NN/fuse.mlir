@@ -84,8 +84,10 @@ func.func @prologue(%x: tensor<4x3xf32>, %y: tensor<4x3xf32>) -> tensor<3xf32> {
 
 // -----
 
-// A producer over a smaller, broadcast space is not recomputed for every
-// element of its consumer; an op alone has no group.
+// A producer over a broadcast space is recomputed for each element that
+// reads it only when that space is at least 8 times smaller and nothing else
+// reads it: [3] into [4,3] is not fused (4x), [3] into [8,3] is; so is the
+// broadcast itself. An op alone has no group.
 
 // CHECK-LABEL: func.func @broadcast
 // CHECK-NOT: nn.fusion_group
@@ -94,4 +96,22 @@ func.func @broadcast(%x: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> 
   %e = nn.exp %b : tensor<3xf32>
   %y = nn.mul %x, %e : tensor<4x3xf32>, tensor<3xf32>
   return %y : tensor<4x3xf32>
+}
+
+// CHECK-LABEL: func.func @recompute
+// CHECK: nn.exp %{{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64} : tensor<3xf32>
+// CHECK: nn.broadcast_to %{{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.mul %{{.+}}, %{{.+}} {nn.fusion_group = [[G]] : i64}
+
+// KERNELS-LABEL: func.func @recompute
+// KERNELS: linalg.generic
+// KERNELS: math.exp
+// KERNELS: arith.mulf
+// KERNELS-NOT: linalg.generic
+// KERNELS: return
+func.func @recompute(%x: tensor<8x3xf32>, %b: tensor<3xf32>) -> tensor<8x3xf32> {
+  %e = nn.exp %b : tensor<3xf32>
+  %f = nn.broadcast_to %e to [8, 3] : tensor<3xf32>
+  %y = nn.mul %x, %f : tensor<8x3xf32>, tensor<8x3xf32>
+  return %y : tensor<8x3xf32>
 }

@@ -27,7 +27,8 @@ using namespace nncc::nn;
 bool nncc::nn::isElementwise(Operation *op) {
   return isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, SqrtOp, ExpOp, LogOp,
              AbsOp, ReciprocalOp, ErfOp, SignOp, TanhOp, SigmoidOp, ReluOp,
-             LeakyReluOp, EluOp, ActivationGradOp, ReluGradOp, SelectOp>(op);
+             LeakyReluOp, EluOp, ActivationGradOp, ReluGradOp, SelectOp,
+             BroadcastToOp, MSELossGradOp, BCEWithLogitsLossGradOp>(op);
 }
 
 /// The iteration space of the kernel that `op` lowers to, if `op` can take
@@ -41,20 +42,37 @@ static std::optional<ArrayRef<int64_t>> fusibleSpace(Operation *op) {
   return std::nullopt;
 }
 
-/// Whether `producer` can compute inside the loop of `consumer`: it is
-/// elementwise over the consumer's iteration space (a producer over a
-/// smaller, broadcast space would be recomputed for every element), and
-/// `consumer` is its first user. A result that later ops read again (a
-/// forward value the backward pass needs) is still stored by the fused
-/// kernel, not recomputed: the kernel that first reads it computes it.
+/// A producer over a space this many times smaller than its consumer's (a
+/// per-channel statistic read by every element of a batch) is cheaper to
+/// recompute for each element than to run and store as a kernel of its own.
+static constexpr int64_t kRecomputeRatio = 8;
+
+static int64_t numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// Whether `producer` can compute inside the loop of `consumer`, an
+/// elementwise op over the consumer's iteration space:
+///  - over the same space, when `consumer` is its first user. A result that
+///    later ops read again (a forward value the backward pass needs) is
+///    still stored by the fused kernel: kept, not recomputed;
+///  - over a broadcast space at least kRecomputeRatio times smaller, when
+///    `consumer` is its only user: recomputed for each element it is read.
 static bool canFuse(Operation *producer, Operation *consumer,
                     ArrayRef<int64_t> space) {
   if (!producer || !isElementwise(producer) ||
       producer->getBlock() != consumer->getBlock())
     return false;
   Value result = producer->getResult(0);
-  if (cast<RankedTensorType>(result.getType()).getShape() != space)
-    return false;
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(result.getType()).getShape();
+  if (shape != space)
+    return numElements(shape) * kRecomputeRatio <= numElements(space) &&
+           llvm::all_of(result.getUsers(),
+                        [&](Operation *user) { return user == consumer; });
   return llvm::all_of(result.getUsers(), [&](Operation *user) {
     return user == consumer || (user->getBlock() == consumer->getBlock() &&
                                 consumer->isBeforeInBlock(user));
