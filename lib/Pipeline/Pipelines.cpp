@@ -24,6 +24,8 @@ void nncc::buildNNOptimizationPipeline(OpPassManager &pm) {
 
 void nncc::buildBufferizationPipeline(OpPassManager &pm) {
   addPipeline(pm,
+              // No CSE here: merged tensor.empty ops would make two kernels
+              // write one buffer.
               "func.func(convert-nn-to-linalg,nn-fuse-kernels),canonicalize,"
               "func.func(nn-prepare-bufferization),"
               // Parameters and inputs are read-only arguments; results (the

@@ -68,16 +68,18 @@ static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
   SmallVector<AffineMap> maps(inputs.size(),
                               rewriter.getMultiDimIdentityMap(rank));
   maps.push_back(AffineMap::get(rank, 0, {}, rewriter.getContext()));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
   auto sum = rewriter.create<linalg::GenericOp>(
-      loc, scalarType, inputs, zeroFilled(rewriter, loc, scalarType), maps,
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
-      [&](OpBuilder &b, Location l, ValueRange args) {
+      loc, scalarType, inputs, emptyTensor(rewriter, loc, scalarType), maps,
+      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
         Value value = term(b, l, args.drop_back());
         Value zero = floatConstant(b, l, value.getType(), 0.0);
         Value masked = b.create<arith::SelectOp>(
             l, isRealSample(b, l, count), value, zero);
         b.create<linalg::YieldOp>(
-            l, ValueRange{b.create<arith::AddFOp>(l, args.back(), masked)});
+            l, firstOr(b, l, iterators, masked,
+                       b.create<arith::AddFOp>(l, args.back(), masked)));
       });
   Value denominator = lossDenominator(rewriter, loc, countTensor, inputType);
   return buildElementwise(rewriter, loc, scalarType, sum.getResult(0),
@@ -661,27 +663,21 @@ static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
 
-  Value negInf = b.create<arith::ConstantOp>(
-      loc, b.getFloatAttr(elem, APFloat::getInf(
-                                    cast<FloatType>(elem).getFloatSemantics(),
-                                    /*Negative=*/true)));
-  Value maxInit =
-      b.create<linalg::FillOp>(loc, negInf, emptyTensor(b, loc, leadType))
-          .getResult(0);
   Value max = b.create<linalg::GenericOp>(
-                   loc, leadType, x, maxInit,
+                   loc, leadType, x, emptyTensor(b, loc, leadType),
                    ArrayRef<AffineMap>{full, leadMap}, iterators,
-                   [](OpBuilder &nb, Location l, ValueRange args) {
+                   [&](OpBuilder &nb, Location l, ValueRange args) {
                      nb.create<linalg::YieldOp>(
-                         l, ValueRange{nb.create<arith::MaximumFOp>(
-                                l, args[1], args[0])});
+                         l, firstOr(nb, l, iterators, args[0],
+                                    nb.create<arith::MaximumFOp>(l, args[1],
+                                                                 args[0])));
                    })
                   .getResult(0);
-  SmallVector<Value> inits = {zeroFilled(b, loc, leadType)};
+  SmallVector<Value> inits = {emptyTensor(b, loc, leadType)};
   SmallVector<Type> types = {leadType};
   SmallVector<AffineMap> maps = {full, leadMap, leadMap};
   if (withSum) {
-    inits.push_back(zeroFilled(b, loc, leadType));
+    inits.push_back(emptyTensor(b, loc, leadType));
     types.push_back(leadType);
     maps.push_back(leadMap);
   }
@@ -690,10 +686,12 @@ static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value e = nb.create<math::ExpOp>(
             l, nb.create<arith::SubFOp>(l, args[0], args[1]));
-        SmallVector<Value> results = {
-            nb.create<arith::AddFOp>(l, args[2], e)};
+        SmallVector<Value> results = {firstOr(
+            nb, l, iterators, e, nb.create<arith::AddFOp>(l, args[2], e))};
         if (withSum)
-          results.push_back(nb.create<arith::AddFOp>(l, args[3], args[0]));
+          results.push_back(
+              firstOr(nb, l, iterators, args[0],
+                      nb.create<arith::AddFOp>(l, args[3], args[0])));
         nb.create<linalg::YieldOp>(l, results);
       });
   SmallVector<Value> result = {max};
@@ -756,8 +754,8 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
     auto sums = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{scalarType, scalarType},
         ValueRange{op.getTarget(), stats[0], stats[1], stats[2]},
-        ValueRange{zeroFilled(rewriter, loc, scalarType),
-                   zeroFilled(rewriter, loc, scalarType)},
+        ValueRange{emptyTensor(rewriter, loc, scalarType),
+                   emptyTensor(rewriter, loc, scalarType)},
         ArrayRef<AffineMap>{id, id, id, id, scalar, scalar}, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value t = args[0];
@@ -784,15 +782,15 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
           Value counts = countsInLoss(b, l, count, t, ignore, classes);
           Value zero = floatConstant(b, l, elem, 0.0);
           Value one = floatConstant(b, l, elem, 1.0);
+          Value lossTerm = b.create<arith::SelectOp>(l, counts, loss, zero);
+          Value countTerm = b.create<arith::SelectOp>(l, counts, one, zero);
           b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(
-                                l, args[4],
-                                b.create<arith::SelectOp>(l, counts, loss,
-                                                          zero)),
-                            b.create<arith::AddFOp>(
-                                l, args[5],
-                                b.create<arith::SelectOp>(l, counts, one,
-                                                          zero))});
+              l, ValueRange{
+                     firstOr(b, l, iterators, lossTerm,
+                             b.create<arith::AddFOp>(l, args[4], lossTerm)),
+                     firstOr(b, l, iterators, countTerm,
+                             b.create<arith::AddFOp>(l, args[5],
+                                                     countTerm))});
         });
     Value mean = buildElementwise(
         rewriter, loc, scalarType, sums.getResults(),
@@ -826,18 +824,19 @@ struct CrossEntropyLossGradLowering
     // The number of positions that count.
     auto scalarType = RankedTensorType::get({}, elem);
     AffineMap leadId = rewriter.getMultiDimIdentityMap(leadRank);
+    SmallVector<utils::IteratorType> iterators(leadRank,
+                                               utils::IteratorType::reduction);
     auto counted = rewriter.create<linalg::GenericOp>(
-        loc, scalarType, op.getTarget(), zeroFilled(rewriter, loc, scalarType),
+        loc, scalarType, op.getTarget(), emptyTensor(rewriter, loc, scalarType),
         ArrayRef<AffineMap>{leadId, AffineMap::get(leadRank, 0, {}, ctx)},
-        SmallVector<utils::IteratorType>(leadRank,
-                                         utils::IteratorType::reduction),
-        [&](OpBuilder &b, Location l, ValueRange args) {
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value counts = countsInLoss(b, l, count, args[0], ignore, classes);
           Value add = b.create<arith::SelectOp>(
               l, counts, floatConstant(b, l, elem, 1.0),
               floatConstant(b, l, elem, 0.0));
           b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::AddFOp>(l, args[1], add)});
+              l, firstOr(b, l, iterators, add,
+                         b.create<arith::AddFOp>(l, args[1], add)));
         });
     Value n = rewriter.create<tensor::ExtractOp>(loc, counted.getResult(0),
                                                  ValueRange());

@@ -337,7 +337,7 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
         rewriter
             .create<linalg::GenericOp>(
                 loc, type, ValueRange{xp, windowShape},
-                fillValue(rewriter, loc, type, init),
+                emptyTensor(rewriter, loc, type),
                 SmallVector<AffineMap>{
                     AffineMap::get(loops, 0, inputExprs, ctx),
                     AffineMap::get(loops, 0, windowExprs, ctx),
@@ -349,7 +349,8 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
                                   .getResult()
                             : b.create<arith::AddFOp>(l, args[2], args[0])
                                   .getResult();
-                  b.create<linalg::YieldOp>(l, combined);
+                  b.create<linalg::YieldOp>(
+                      l, firstOr(b, l, iterators, args[0], combined));
                 })
             .getResult(0);
     if (!isMax) {
