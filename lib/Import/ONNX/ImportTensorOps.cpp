@@ -880,8 +880,10 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
     int64_t begin = (*pads)[i], end = (*pads)[rank + i];
     int64_t dim = type.getDimSize(i), size = 0, total = 0;
     // Each pad is within the element limit, so no sum below overflows.
-    if (std::abs(begin) > options.maxElements ||
-        std::abs(end) > options.maxElements)
+    auto outOfRange = [&](int64_t pad) {
+      return pad > options.maxElements || pad < -options.maxElements;
+    };
+    if (outOfRange(begin) || outOfRange(end))
       return emitError(loc) << "Pad pads " << shapeString(*pads)
                             << " are too large";
     size = dim + std::min<int64_t>(begin, 0) + std::min<int64_t>(end, 0);
@@ -990,11 +992,12 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node,
     return identity();
 
   double ratio = 0.5;
+  bool single = true; // Given in float32.
   if (!asInputs) {
     FailureOr<float> attr = attrs.getFloat(loc, "ratio", 0.5f);
     if (failed(attr))
       return failure();
-    ratio = shortestDecimal(*attr);
+    ratio = *attr;
   } else if (hasInput(node, 1)) {
     FailureOr<DenseElementsAttr> value = constantOperand(node, 1, loc);
     if (failed(value))
@@ -1002,14 +1005,16 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node,
     if (!isa<FloatType>(value->getElementType()) ||
         value->getNumElements() != 1)
       return emitError(loc) << "Dropout ratio must be a float scalar";
-    ratio = shortestDecimal(static_cast<float>(
-        (*value->getValues<APFloat>().begin()).convertToDouble()));
+    ratio = (*value->getValues<APFloat>().begin()).convertToDouble();
+    single = value->getElementType().isF32();
   }
   if (!(ratio >= 0.0 && ratio < 1.0)) {
     SmallString<16> text;
     APFloat(ratio).toString(text);
     return emitError(loc) << "Dropout ratio " << text << " is outside [0, 1)";
   }
+  if (single)
+    ratio = shortestDecimal(static_cast<float>(ratio));
 
   if (ratio == 0.0)
     return identity();
