@@ -226,26 +226,17 @@ def main():
         x = torch.randn(SAMPLES, 8)
         y = torch.randn(SAMPLES, 3)
         generate("mlp_opset%d" % opset, MLP(), x, y, opset)
-    for opset in (14, 17):
-        torch.manual_seed(100 + opset)
-        x = torch.randn(SAMPLES, 5, 6)
-        y = torch.randn(SAMPLES, 5, 2)
-        generate("seq_mlp_opset%d" % opset, SequenceMLP(), x, y, opset)
-    for opset in (14, 17):
-        torch.manual_seed(200 + opset)
-        x = torch.randn(SAMPLES, 1, 8, 8)
-        y = torch.randn(SAMPLES, 3)
-        generate("cnn_opset%d" % opset, CNN(), x, y, opset)
-    for opset in (14, 17):
-        torch.manual_seed(300 + opset)
-        x = torch.randn(SAMPLES, 5, 8)
-        y = torch.randn(SAMPLES, 5, 2)
-        generate("attention_opset%d" % opset, Attention(), x, y, opset)
-    for opset in (14, 17):
-        torch.manual_seed(400 + opset)
-        x = torch.randn(SAMPLES, 1, 8, 8)
-        y = torch.randn(SAMPLES, 3)
-        generate("cnn_bn_opset%d" % opset, CNNBatchNorm(), x, y, opset)
+    # name, model, seed, the shapes of one sample's input and target
+    for name, model, seed, x_shape, y_shape in (
+            ("seq_mlp", SequenceMLP, 100, (5, 6), (5, 2)),
+            ("cnn", CNN, 200, (1, 8, 8), (3,)),
+            ("attention", Attention, 300, (5, 8), (5, 2)),
+            ("cnn_bn", CNNBatchNorm, 400, (1, 8, 8), (3,))):
+        for opset in (14, 17):
+            torch.manual_seed(seed + opset)
+            x = torch.randn(SAMPLES, *x_shape)
+            y = torch.randn(SAMPLES, *y_shape)
+            generate("%s_opset%d" % (name, opset), model(), x, y, opset)
     for opset in (14, 17):
         torch.manual_seed(500 + opset)
         text = torch.randint(0, VOCAB, (SAMPLES, CONTEXT + 1))
