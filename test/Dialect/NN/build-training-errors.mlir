@@ -75,3 +75,17 @@ func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
   %y = nn.mul %x, %r : tensor<4x2xf32>, tensor<2xf32>
   return %y : tensor<4x2xf32>
 }
+
+// -----
+
+// A step writes running statistics where their new value is computed; no
+// other op may read the old value.
+func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
+                   %r: tensor<2xf32> {nn.name = "r", nn.role = "param", nn.frozen, nn.param = dense<0.0> : tensor<2xf32>})
+    -> (tensor<4x2xf32> {nn.name = "y", nn.role = "output"}) {
+  %new = nn.add %r, %r : tensor<2xf32>, tensor<2xf32>
+  nn.running_update %r, %new : tensor<2xf32>
+  // expected-error @+1 {{reads running statistics 'r' that a training step replaces; only their update may read them}}
+  %y = nn.mul %x, %r : tensor<4x2xf32>, tensor<2xf32>
+  return %y : tensor<4x2xf32>
+}

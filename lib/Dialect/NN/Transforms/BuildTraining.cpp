@@ -13,6 +13,7 @@
 #include "nncc/Dialect/NN/IR/NN.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -545,6 +546,25 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   llvm::append_range(results, newStates);
   b.create<func::ReturnOp>(forward.getLoc(), results);
   eraseDeadOps(*body);
+
+  // The library writes a running statistic's new value over the old one
+  // where it is computed, during the forward part: every read of the old
+  // value must come before, that is, feed the new value.
+  for (auto [param, value] : runningValues) {
+    SetVector<Operation *> slice;
+    BackwardSliceOptions sliceOptions;
+    sliceOptions.inclusive = true;
+    if (Operation *def = value.getDefiningOp())
+      getBackwardSlice(def, &slice, sliceOptions);
+    for (Operation *user : param.getUsers())
+      if (!slice.contains(user) && !isa<func::ReturnOp>(user))
+        return user->emitError("reads running statistics '")
+               << trainStep.getArgAttrOfType<StringAttr>(
+                      cast<BlockArgument>(param).getArgNumber(), kNameAttr)
+                      .getValue()
+               << "' that a training step replaces; only their update may "
+                  "read them";
+  }
   return success();
 }
 
