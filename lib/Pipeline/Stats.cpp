@@ -22,9 +22,8 @@ static int64_t numElements(Type type) {
 
 static int64_t sizeInBytes(Type type) {
   auto shaped = cast<ShapedType>(type);
-  return numElements(type) *
-         static_cast<int64_t>(
-             llvm::divideCeil(shaped.getElementTypeBitWidth(), 8));
+  return numElements(type) * static_cast<int64_t>(llvm::divideCeil(
+                                 shaped.getElementTypeBitWidth(), 8));
 }
 
 /// Multiply-adds count two operations; data movement (reshapes, slices,
@@ -42,8 +41,7 @@ static int64_t flopsOf(Operation *op) {
   // (of a group) and output element.
   auto convolution = [](Value output, Value weight) {
     auto w = cast<RankedTensorType>(weight.getType());
-    return 2 * numElements(output.getType()) * numElements(w) /
-           w.getDimSize(0);
+    return 2 * numElements(output.getType()) * numElements(w) / w.getDimSize(0);
   };
   if (auto conv = dyn_cast<ConvOp>(op))
     return convolution(conv.getResult(), conv.getWeight());
@@ -65,12 +63,12 @@ static int64_t flopsOf(Operation *op) {
     return numElements(op->getOperand(0).getType());
   if (isa<SoftmaxOp, LogSoftmaxOp>(op))
     return 4 * numElements(op->getResult(0).getType());
-  if (isa<CrossEntropyLossOp, CrossEntropyLossGradOp, MSELossOp,
-          MSELossGradOp, BCEWithLogitsLossOp, BCEWithLogitsLossGradOp>(op))
+  if (isa<CrossEntropyLossOp, CrossEntropyLossGradOp, MSELossOp, MSELossGradOp,
+          BCEWithLogitsLossOp, BCEWithLogitsLossGradOp>(op))
     return 4 * numElements(op->getOperand(0).getType());
-  if (isa<ConstantOp, ReshapeOp, TransposeOp, BroadcastToOp, ConcatOp,
-          SliceOp, SliceGradOp, ReverseOp, GatherOp, CastOp,
-          TrainingSelectOp, RunningUpdateOp>(op))
+  if (isa<ConstantOp, ReshapeOp, TransposeOp, BroadcastToOp, ConcatOp, SliceOp,
+          SliceGradOp, ReverseOp, GatherOp, CastOp, TrainingSelectOp,
+          RunningUpdateOp>(op))
     return 0;
   if (isa<GatherGradOp>(op))
     return numElements(op->getOperand(0).getType());

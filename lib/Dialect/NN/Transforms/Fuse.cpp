@@ -67,8 +67,7 @@ static bool canFuse(Operation *producer, Operation *consumer,
       producer->getBlock() != consumer->getBlock())
     return false;
   Value result = producer->getResult(0);
-  ArrayRef<int64_t> shape =
-      cast<RankedTensorType>(result.getType()).getShape();
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(result.getType()).getShape();
   if (shape != space)
     return numElements(shape) * kRecomputeRatio <= numElements(space) &&
            llvm::all_of(result.getUsers(),

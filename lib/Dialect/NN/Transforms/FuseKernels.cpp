@@ -47,8 +47,7 @@ static OpOperand *fusibleOperand(linalg::GenericOp consumer) {
 }
 
 namespace {
-struct FuseKernels
-    : public nncc::nn::impl::NNFuseKernelsBase<FuseKernels> {
+struct FuseKernels : public nncc::nn::impl::NNFuseKernelsBase<FuseKernels> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     bool changed = true;
@@ -70,8 +69,7 @@ struct FuseKernels
           continue;
         fused->fusedOp->setAttr(kFusionGroupAttr, group);
         for (auto [original, replacement] : fused->replacements)
-          rewriter.replaceAllUsesExcept(original, replacement,
-                                        fused->fusedOp);
+          rewriter.replaceAllUsesExcept(original, replacement, fused->fusedOp);
         rewriter.eraseOp(consumer);
         if (producer->use_empty())
           rewriter.eraseOp(producer);

@@ -1,4 +1,4 @@
-//===- Fusion.h - Fusion groups shared by nn-fuse and the lowering -*- C++ -*-===//
+//===- Fusion.h - Fusion groups of nn-fuse and the lowering ----*- C++ -*-===//
 
 #ifndef NNCC_DIALECT_NN_TRANSFORMS_FUSION_H
 #define NNCC_DIALECT_NN_TRANSFORMS_FUSION_H
