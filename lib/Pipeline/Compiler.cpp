@@ -171,7 +171,9 @@ LogicalResult nncc::compile(MLIRContext &context,
     return failure();
   if (failed(runPipeline(*module, buildNNOptimizationPipeline)))
     return failure();
-  std::vector<FunctionStats> stats = collectGraphStats(*module);
+  std::vector<FunctionStats> stats;
+  if (options.stats)
+    stats = collectGraphStats(*module);
 
   PendingOutputs outputs;
   Location outLoc = FileLineColLoc::get(&context, options.output, 0, 0);
@@ -192,9 +194,10 @@ LogicalResult nncc::compile(MLIRContext &context,
   if (failed(runPipeline(*module, buildBufferizationPipeline)))
     return failure();
   iface->workspaceBytes = workspaceBytes(*module);
-  collectKernelStats(*module, stats);
-  if (options.stats)
+  if (options.stats) {
+    collectKernelStats(*module, stats);
     printStats(stats, llvm::outs());
+  }
   auto writeHeader = [&](llvm::StringRef path) {
     return outputs.write(outLoc, path, [&](llvm::raw_ostream &os) {
       emitHeader(*iface, options.codegen.prefix, modelName, os);

@@ -177,43 +177,6 @@ struct MatMulLowering : public OpRewritePattern<MatMulOp> {
   }
 };
 
-struct ReduceSumLowering : public OpRewritePattern<ReduceSumOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ReduceSumOp op,
-                                PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    MLIRContext *ctx = op.getContext();
-    RankedTensorType inputType = tensorType(op.getInput());
-    RankedTensorType resultType = tensorType(op.getResult());
-    int64_t rank = inputType.getRank();
-    llvm::SmallBitVector reduced(rank);
-    for (int64_t axis : op.getAxes())
-      reduced.set(axis);
-    SmallVector<AffineExpr> outExprs;
-    SmallVector<utils::IteratorType> iterators;
-    for (int64_t i = 0; i < rank; ++i) {
-      iterators.push_back(reduced.test(i) ? utils::IteratorType::reduction
-                                          : utils::IteratorType::parallel);
-      if (!reduced.test(i))
-        outExprs.push_back(getAffineDimExpr(i, ctx));
-      else if (op.getKeepDims())
-        outExprs.push_back(getAffineConstantExpr(0, ctx));
-    }
-    SmallVector<AffineMap> maps = {
-        rewriter.getMultiDimIdentityMap(rank),
-        AffineMap::get(rank, 0, outExprs, ctx)};
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, resultType, op.getInput(), emptyTensor(rewriter, loc, resultType),
-        maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          b.create<linalg::YieldOp>(
-              l, firstOr(b, l, iterators, args[0],
-                         b.create<arith::AddFOp>(l, args[1], args[0])));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
-    return success();
-  }
-};
-
 struct ReshapeLowering : public OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op,
@@ -1007,8 +970,8 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateTensorOpLoweringPatterns(patterns);
   populateWindowOpLoweringPatterns(patterns);
   using Args = ValueRange;
-  patterns.add<ConstantLowering, MatMulLowering, ReduceSumLowering,
-               ReshapeLowering, TransposeLowering, BroadcastToLowering, MSELossLowering,
+  patterns.add<ConstantLowering, MatMulLowering, ReshapeLowering,
+               TransposeLowering, BroadcastToLowering, MSELossLowering,
                MSELossGradLowering, SGDUpdateLowering, AdamUpdateLowering,
                AdagradUpdateLowering, CrossEntropyLossLowering,
                CrossEntropyLossGradLowering, BCEWithLogitsLossLowering,

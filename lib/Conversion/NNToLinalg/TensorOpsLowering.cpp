@@ -1,7 +1,8 @@
 //===- TensorOpsLowering.cpp - Lower indexing, selection, softmax --------===//
 //
-// Part of convert-nn-to-linalg: softmax, reductions by maximum, comparison,
-// selection and conversion become linalg.generic ops; concat and slices
+// Part of convert-nn-to-linalg: softmax, reductions by sum and maximum,
+// comparison, selection, conversion and the training-step masks become
+// linalg.generic ops; concat and slices
 // become tensor slice insertions and extractions; gather reads through
 // tensor.extract in a generic, and its gradient is an scf.for scatter-add.
 //
@@ -116,6 +117,17 @@ struct SoftmaxLowering : public OpRewritePattern<Op> {
               l, b.create<math::ExpOp>(l, shifted), a[2]);
         });
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ReduceSumLowering : public OpRewritePattern<ReduceSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceSumOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, reduce(rewriter, op.getLoc(), op.getInput(),
+                                  op.getAxes(), op.getKeepDims(), identity,
+                                  sumOf));
     return success();
   }
 };
@@ -546,7 +558,8 @@ struct GatherGradLowering : public OpRewritePattern<GatherGradOp> {
 
 void nncc::populateTensorOpLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<SoftmaxLowering<SoftmaxOp, false>,
-               SoftmaxLowering<LogSoftmaxOp, true>, ReduceMaxLowering,
+               SoftmaxLowering<LogSoftmaxOp, true>, ReduceSumLowering,
+               ReduceMaxLowering,
                EqualLowering, SelectLowering, CastLowering, TriluLowering,
                ConcatLowering, SliceLowering, SliceGradLowering,
                ReverseLowering, GatherLowering, GatherGradLowering,

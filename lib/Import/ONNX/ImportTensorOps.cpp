@@ -13,8 +13,7 @@
 
 #include "Importer.h"
 
-#include "llvm/Support/FormatVariadic.h"
-
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cstdio>
@@ -755,6 +754,16 @@ LogicalResult Importer::importConstantOfShape(const onnx::NodeProto &node,
                                            DenseElementsAttr::get(type, value)));
 }
 
+/// The value of a one-element constant (float, integer or boolean).
+static double scalarValue(DenseElementsAttr v) {
+  if (isa<FloatType>(v.getElementType()))
+    return (*v.getValues<APFloat>().begin()).convertToDouble();
+  APInt i = *v.getValues<APInt>().begin();
+  if (v.getElementType().isInteger(1))
+    return static_cast<double>(i.getZExtValue());
+  return static_cast<double>(i.getSExtValue());
+}
+
 LogicalResult Importer::importRange(const onnx::NodeProto &node,
                                     Location loc) {
   NodeAttributes attrs(node);
@@ -774,13 +783,8 @@ LogicalResult Importer::importRange(const onnx::NodeProto &node,
   for (DenseElementsAttr v : scalars)
     if (v.getElementType() != elem)
       return emitError(loc) << "Range inputs have different element types";
-  auto asDouble = [](DenseElementsAttr v) {
-    if (isa<FloatType>(v.getElementType()))
-      return (*v.getValues<APFloat>().begin()).convertToDouble();
-    return static_cast<double>((*v.getValues<APInt>().begin()).getSExtValue());
-  };
-  double start = asDouble(scalars[0]), limit = asDouble(scalars[1]),
-         delta = asDouble(scalars[2]);
+  double start = scalarValue(scalars[0]), limit = scalarValue(scalars[1]),
+         delta = scalarValue(scalars[2]);
   if (delta == 0)
     return emitError(loc) << "Range delta is 0";
   double steps = std::ceil((limit - start) / delta);
@@ -868,10 +872,7 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
       return failure();
     if (constant->getNumElements() != 1)
       return emitError(loc) << "Pad constant_value must be a scalar";
-    value = isa<FloatType>(constant->getElementType())
-                ? (*constant->getValues<APFloat>().begin()).convertToDouble()
-                : static_cast<double>(
-                      (*constant->getValues<APInt>().begin()).getSExtValue());
+    value = scalarValue(*constant);
   }
   // Negative pads crop; positive ones pad.
   SmallVector<int64_t> starts, sizes, padded, offsets, ones(rank, 1);
@@ -1005,7 +1006,7 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node,
     if (!isa<FloatType>(value->getElementType()) ||
         value->getNumElements() != 1)
       return emitError(loc) << "Dropout ratio must be a float scalar";
-    ratio = (*value->getValues<APFloat>().begin()).convertToDouble();
+    ratio = scalarValue(*value);
     single = value->getElementType().isF32();
   }
   if (!(ratio >= 0.0 && ratio < 1.0)) {
