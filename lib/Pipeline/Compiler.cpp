@@ -8,6 +8,7 @@
 
 #include "nncc/Pipeline/Compiler.h"
 
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Pipeline/Pipelines.h"
 #include "nncc/Pipeline/Stats.h"
@@ -171,6 +172,8 @@ LogicalResult nncc::compile(MLIRContext &context,
     return failure();
   if (failed(runPipeline(*module, buildNNOptimizationPipeline)))
     return failure();
+  (*module)->setAttr(nn::kThreadsAttr,
+                     Builder(&context).getI32IntegerAttr(options.threads));
   std::vector<FunctionStats> stats;
   if (options.stats)
     stats = collectGraphStats(*module);

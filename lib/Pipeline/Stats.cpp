@@ -117,10 +117,11 @@ void nncc::collectKernelStats(ModuleOp module,
     if (!func || func.isExternal())
       continue;
     s.kernels = 0;
-    // Each top-level loop nest: a structured op, a loop, a copy.
+    // Each top-level loop nest: a structured op, a loop, a copy, a call of
+    // a runtime kernel (the GEMM).
     for (Operation &op : func.getBody().front())
-      if (isa<linalg::LinalgOp, scf::ForOp, scf::ParallelOp, memref::CopyOp>(
-              op))
+      if (isa<linalg::LinalgOp, scf::ForOp, scf::ParallelOp, memref::CopyOp,
+              func::CallOp>(op))
         ++s.kernels;
     if (auto arena = func->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr))
       s.arenaBytes = arena.getInt();

@@ -47,6 +47,10 @@ enum {
 #include "nncc/Runtime/ErrorCodes.def"
 };
 
+/* The thread pool of --threads (nncc_threads.c). */
+void __nncc_pool_acquire(void);
+void __nncc_pool_release(void);
+
 /* Provided by the compiler. */
 extern const int32_t __nncc_num_inputs;
 extern const int32_t __nncc_num_targets;
@@ -118,6 +122,7 @@ struct nncc_model {
   void **args;              /* the kernel argument array */
   const void **batch_ptrs;  /* nncc_train's inputs, then targets, of a batch */
   unsigned char *backup;    /* --check-finite: parameters and state before a step */
+  int pooled;               /* counted among the thread pool's users */
 };
 typedef struct nncc_model nncc_model;
 
@@ -184,6 +189,8 @@ const char *nncc_strerror(int code) {
 void nncc_destroy(nncc_model *m) {
   if (!m)
     return;
+  if (m->pooled)
+    __nncc_pool_release();
   free(m->params);
   free(m->state);
   free(m->workspace);
@@ -225,6 +232,8 @@ nncc_model *nncc_create(void) {
   }
   if (__nncc_param_storage_bytes)
     memcpy(m->params, __nncc_param_init, __nncc_param_storage_bytes);
+  __nncc_pool_acquire();
+  m->pooled = 1;
   return m;
 }
 

@@ -207,6 +207,7 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addInt64("__nncc_num_classes", iface.numClasses);
   meta.addInt64("__nncc_fingerprint", iface.fingerprint());
   meta.addInt32("__nncc_check_finite", iface.checkFinite ? 1 : 0);
+  meta.addInt32("__nncc_num_threads", iface.threads);
   std::vector<int32_t> written;
   for (size_t i = 0; i < iface.params.size(); ++i)
     written.push_back(i < iface.written.size() && iface.written[i]);

@@ -3,6 +3,7 @@
 #include "nncc/Target/ModelInterface.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -81,6 +82,8 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
   auto forward = module.lookupSymbol<func::FuncOp>(nn::kForwardFunc);
   if (!forward)
     return emitError(module.getLoc()) << "no @forward function";
+  if (auto threads = module->getAttrOfType<IntegerAttr>(nn::kThreadsAttr))
+    iface.threads = static_cast<int32_t>(threads.getInt());
   if (auto batch = module->getAttrOfType<IntegerAttr>(nn::kBatchSizeAttr))
     iface.batchSize = batch.getInt();
 

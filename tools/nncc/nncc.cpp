@@ -10,6 +10,7 @@
 #include "nncc/Pipeline/Compiler.h"
 #include "nncc/Pipeline/Diagnostics.h"
 #include "nncc/Pipeline/Pipelines.h"
+#include "nncc/Runtime/Gemm.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -122,6 +123,11 @@ static cl::opt<bool> checkFinite(
 // LLVM owns the option name "stats" (its pass statistics), so main takes
 // --stats out of the arguments before the command line is parsed.
 static bool stats = false;
+// The same for "threads" (LLVM's own thread count option).
+static std::string threads = "1";
+static cl::extrahelp threadsHelp(
+    "  --threads=<N>            - Threads the library's kernels run on "
+    "(default 1)\n");
 static cl::extrahelp statsHelp(
     "  --stats                  - Print one line of ops, kernels, memory and "
     "flops per generated function\n");
@@ -238,6 +244,14 @@ static bool parseOptions(nncc::CompilerOptions &options) {
     return false;
   }
   options.codegen.optLevel = level;
+  int threadCount = 0;
+  if (!parseNumber(StringRef(threads), threadCount) || threadCount < 1 ||
+      threadCount > NNCC_MAX_THREADS) {
+    error("invalid --threads '" + threads + "' (expected 1 to " +
+          Twine(NNCC_MAX_THREADS) + ")");
+    return false;
+  }
+  options.threads = threadCount;
   options.codegen.prefix = prefix;
   options.codegen.targetCPU = targetCPU;
   if (maxRank <= 0 || maxElements <= 0 || maxModelBytes == 0) {
@@ -265,11 +279,23 @@ int main(int argc, char **argv) {
   });
   SmallVector<const char *> args;
   for (int i = 0; i < argc; ++i) {
-    if (i > 0 && (StringRef(argv[i]) == "--stats" ||
-                  StringRef(argv[i]) == "-stats"))
+    StringRef arg = argv[i];
+    if (i > 0 && (arg == "--stats" || arg == "-stats")) {
       stats = true;
-    else
+    } else if (i > 0 && (arg.consume_front("--threads") ||
+                         arg.consume_front("-threads")) &&
+               (arg.empty() || arg.starts_with("="))) {
+      if (arg.consume_front("=")) {
+        threads = arg.str();
+      } else if (i + 1 < argc) {
+        threads = argv[++i];
+      } else {
+        error("--threads needs a value");
+        return 1;
+      }
+    } else {
       args.push_back(argv[i]);
+    }
   }
   cl::ParseCommandLineOptions(
       static_cast<int>(args.size()), args.data(),

@@ -36,6 +36,8 @@ struct CompilerOptions {
   bool checkFinite = false;
   /// Print each generated function's costs to stdout (--stats).
   bool stats = false;
+  /// Threads the library's kernels run on (--threads).
+  int threads = 1;
   CodegenOptions codegen;
 };
 

@@ -55,6 +55,9 @@ struct ModelInterface {
 
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;
+
+  /// Threads the kernels run on (--threads).
+  int32_t threads = 1;
 };
 
 /// Reads the interface of `module` (the nn-level module with @forward and,

@@ -124,6 +124,20 @@ struct ElementwiseLowering : public OpRewritePattern<Op> {
   std::function<Value(OpBuilder &, Location, ValueRange)> body;
 };
 
+/// Whether a product is large enough for the runtime's packed GEMM to beat
+/// the loop nest LLVM makes of the generic: at least 4096 multiply-adds, and
+/// columns enough to fill most of its 16-wide register tiles.
+static bool useGemm(MatMulOp op, RankedTensorType type) {
+  if (!type.getElementType().isF32())
+    return false;
+  int64_t rank = type.getRank();
+  int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
+  RankedTensorType lhs = tensorType(op.getLhs());
+  int64_t k = lhs.getDimSize(op.getTransposeLhs() ? lhs.getRank() - 2
+                                                  : lhs.getRank() - 1);
+  return n >= 8 && m * n * k >= 4096;
+}
+
 struct MatMulLowering : public OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp op,
@@ -172,6 +186,8 @@ struct MatMulLowering : public OpRewritePattern<MatMulOp> {
               l, firstOr(b, l, iterators, product,
                          b.create<arith::AddFOp>(l, args[2], product)));
         });
+    if (useGemm(op, type))
+      generic->setAttr(kMatmulKernelAttr, rewriter.getUnitAttr());
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }

@@ -15,6 +15,15 @@ namespace nncc::nn {
 /// lowers to: ops with the same number run as one kernel.
 constexpr llvm::StringLiteral kFusionGroupAttr = "nn.fusion_group";
 
+/// Marks the linalg.generic of a matrix product that nn-lower-matmul-calls
+/// turns into a call of the runtime's GEMM (set by convert-nn-to-linalg on
+/// products large enough to gain from it).
+constexpr llvm::StringLiteral kMatmulKernelAttr = "nn.matmul";
+
+/// The number of threads the library's kernels use (--threads), on the
+/// module; 1 when absent.
+constexpr llvm::StringLiteral kThreadsAttr = "nn.threads";
+
 /// Whether `op` is an nn op computed element by element (with numpy
 /// broadcasting of its operands), so that it lowers to one parallel loop.
 bool isElementwise(mlir::Operation *op);

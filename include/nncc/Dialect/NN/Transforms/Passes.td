@@ -138,6 +138,24 @@ def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::func::FuncOp"> {
+  let summary = "Call the runtime's packed GEMM for large matrix products";
+  let description = [{
+    Runs after bufferization, before nn-plan-memory. Every `linalg.generic`
+    marked `nn.matmul` (a matrix product, possibly batched, with operands of
+    any strides) becomes a call of `__nncc_sgemm`, the runtime's cache-blocked,
+    register-tiled GEMM, one per matrix of the batch; transposed and
+    broadcast operands are passed by their strides, not copied. The call's
+    packing buffers are new allocations, sized for the module's `nn.threads`,
+    which nn-plan-memory places in the arena like every other buffer. A
+    marked generic of another form stays a loop nest.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def NNExpandStridedCopies
     : Pass<"nn-expand-strided-copies", "mlir::func::FuncOp"> {
   let summary = "Turn copies between strided memrefs into linalg.copy";

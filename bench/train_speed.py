@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""Speed benchmark: milliseconds per training step of nncc and of PyTorch on
+the same models, the same batch and the same optimizer, side by side, one
+thread each (and nncc with --threads=2 on the MLP); the GFLOP/s of nncc's
+512x512x512 matmul against the peak an FMA micro-benchmark measures; and the
+compile time of each model.
+
+    /usr/bin/python3 bench/train_speed.py [--nncc build/bin/nncc] [--quick]
+
+PyTorch runs with one thread and OPENBLAS_CORETYPE=SkylakeX, so Debian's
+OpenBLAS uses this CPU's vector units. Needs Debian's python3-torch and
+python3-onnx (not needed by the tests).
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e", "models"))
+from generate import Block  # noqa: E402  (the goldens' transformer block)
+
+
+class XOR(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(),
+                                       torch.nn.Linear(4, 1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class MLP(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Flatten(), torch.nn.Linear(784, 512), torch.nn.ReLU(),
+            torch.nn.Linear(512, 512), torch.nn.ReLU(),
+            torch.nn.Linear(512, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class LeNet(torch.nn.Module):
+    """conv 5x5 (16) + ReLU + max-pool, conv 5x5 (32) + ReLU + max-pool, two
+    linear layers, on 28x28."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(16, 32, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+        self.classifier = torch.nn.Sequential(
+            torch.nn.Flatten(), torch.nn.Linear(32 * 4 * 4, 128),
+            torch.nn.ReLU(), torch.nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class Transformer(torch.nn.Module):
+    """A 2-block pre-norm transformer language model (GELU MLP)."""
+
+    def __init__(self, vocab=96, dim=128, heads=4, context=64):
+        super().__init__()
+        self.tokens = torch.nn.Embedding(vocab, dim)
+        self.positions = torch.nn.Embedding(context, dim)
+        self.blocks = torch.nn.ModuleList([Block(dim, heads),
+                                           Block(dim, heads)])
+        self.ln = torch.nn.LayerNorm(dim)
+        self.head = torch.nn.Linear(dim, vocab)
+
+    def forward(self, tokens):
+        x = self.tokens(tokens) + self.positions(torch.arange(tokens.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln(x))
+
+
+def xor_batch(generator):
+    x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
+    return x, torch.tensor([[0.], [1.], [1.], [0.]])
+
+
+def image_batch(batch):
+    def make(generator):
+        x = torch.rand(batch, 1, 28, 28, generator=generator)
+        return x, torch.randint(0, 10, (batch,), generator=generator)
+    return make
+
+
+def token_batch(generator):
+    tokens = torch.randint(0, 96, (16, 64), generator=generator)
+    return tokens, torch.randint(0, 96, (16, 64), generator=generator)
+
+
+# name: model, batch maker, loss, nncc options, PyTorch optimizer, steps
+MODELS = {
+    "xor": (XOR, xor_batch, "mse", ["--optimizer=sgd", "--lr=0.1"],
+            lambda p: torch.optim.SGD(p, lr=0.1), 20000),
+    "mlp": (MLP, image_batch(128), "cross-entropy",
+            ["--optimizer=adam", "--lr=0.001"],
+            lambda p: torch.optim.Adam(p, lr=0.001), 20),
+    "cnn": (LeNet, image_batch(64), "cross-entropy",
+            ["--optimizer=sgd", "--lr=0.01", "--momentum=0.9"],
+            lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), 20),
+    "transformer": (Transformer, token_batch, "cross-entropy",
+                    ["--optimizer=adamw", "--lr=0.001"],
+                    lambda p: torch.optim.AdamW(p, lr=0.001), 10),
+}
+
+
+def loss_of(kind, output, target):
+    if kind == "mse":
+        return torch.nn.functional.mse_loss(output, target)
+    return torch.nn.functional.cross_entropy(
+        output.reshape(-1, output.shape[-1]), target.reshape(-1))
+
+
+def run(cmd, **kwargs):
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit("%s failed:\n%s%s" % (" ".join(cmd), result.stdout,
+                                               result.stderr))
+    return result.stdout
+
+
+def time_torch(name, work, steps):
+    """The PyTorch side, in its own process (one thread, SkylakeX BLAS)."""
+    torch.set_num_threads(1)
+    make, _, kind, _, optimizer_for, _ = MODELS[name]
+    model = torch.load(os.path.join(work, name + ".pt"))
+    x, y = torch.load(os.path.join(work, name + ".batch.pt"))
+    optimizer = optimizer_for(model.parameters())
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_of(kind, model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    for _ in range(max(2, steps // 10)):
+        step()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        best = min(best, (time.perf_counter() - start) * 1e3 / steps)
+    print("ms_per_step %.6f\nloss %.6f" % (best, loss))
+
+
+def compile_model(nncc, onnx_path, library, options):
+    start = time.perf_counter()
+    run([nncc, onnx_path, "-o", library] + options)
+    return time.perf_counter() - start
+
+
+def build_driver(work, name, library):
+    program = os.path.join(work, name + "_step")
+    run(["cc", "-std=c11", "-O2", "-DMODEL_HEADER=\"%s\"" %
+         library.replace(".so", ".h"), os.path.join(HERE, "train_step.c"),
+         library, "-Wl,-rpath," + work, "-o", program])
+    return program
+
+
+def measure(name, nncc, work, threads):
+    make, batch_of, kind, options, _, steps = MODELS[name]
+    torch.manual_seed(0)
+    model = make()
+    generator = torch.Generator().manual_seed(1)
+    x, y = batch_of(generator)
+    torch.save(model, os.path.join(work, name + ".pt"))
+    torch.save((x, y), os.path.join(work, name + ".batch.pt"))
+    data = os.path.join(work, name + "_data")
+    os.makedirs(data, exist_ok=True)
+    x.numpy().tofile(os.path.join(data, "input0.bin"))
+    y.numpy().tofile(os.path.join(data, "target0.bin"))
+    onnx_path = os.path.join(work, name + ".onnx")
+    torch.onnx.export(model, (x,), onnx_path, opset_version=17,
+                      do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.TRAINING,
+                      input_names=["x"], output_names=["y"])
+    common = ["--batch=%d" % x.shape[0], "--loss=" + kind] + options
+    results = {}
+    for t in threads:
+        library = os.path.join(work, "%s_t%d.so" % (name, t))
+        seconds = compile_model(nncc, onnx_path, library,
+                                common + (["--threads=%d" % t] if t > 1 else []))
+        program = build_driver(work, "%s_t%d" % (name, t), library)
+        out = run([program, data, str(max(2, steps // 10)), str(steps)])
+        ms = float(re.search(r"ms_per_step (\S+)", out).group(1))
+        results[t] = (seconds, ms, float(re.search(r"loss (\S+)", out).group(1)))
+    out = run([sys.executable, os.path.abspath(__file__), "--torch", name,
+               "--work", work, "--steps", str(steps)],
+              env=dict(os.environ, OPENBLAS_CORETYPE="SkylakeX"))
+    torch_ms = float(re.search(r"ms_per_step (\S+)", out).group(1))
+    torch_loss = float(re.search(r"loss (\S+)", out).group(1))
+    return results, torch_ms, torch_loss
+
+
+def matmul_gflops(nncc, work, size=512):
+    """nncc_forward of one MatMul with a [size, size] weight on a batch of
+    size rows: 2 size^3 flops per call."""
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    weight = numpy_helper.from_array(
+        np.random.default_rng(0).random((size, size), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul")],
+        "matmul", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                 ["N", size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", size])],
+        [weight])
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", 17)])
+    path = os.path.join(work, "matmul.onnx")
+    onnx.save(model, path)
+    library = os.path.join(work, "matmul.so")
+    run([nncc, path, "-o", library, "--batch=%d" % size, "--inference"])
+    program = os.path.join(work, "matmul_forward")
+    run(["cc", "-std=c11", "-O2", "-DMODEL_HEADER=\"%s\"" %
+         library.replace(".so", ".h"), "-DFLOPS=%d" % (2 * size ** 3),
+         os.path.join(HERE, "forward_gflops.c"), library,
+         "-Wl,-rpath," + work, "-o", program])
+    out = run([program])
+    return float(re.search(r"gflops (\S+)", out).group(1))
+
+
+def fma_peak(work):
+    program = os.path.join(work, "fma_peak")
+    run(["cc", "-O2", "-march=native", os.path.join(HERE, "fma_peak.c"),
+         "-o", program])
+    out = run([program])
+    return (float(re.search(r"peak_gflops (\S+)", out).group(1)),
+            int(re.search(r"vector_lanes (\d+)", out).group(1)))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nncc", default=os.path.join(ROOT, "build", "bin",
+                                                       "nncc"))
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help="comma-separated subset of " + ",".join(MODELS))
+    parser.add_argument("--torch", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.torch:
+        time_torch(args.torch, args.work, args.steps)
+        return
+    print("one thread each unless noted; best of 3 runs; PyTorch %s with "
+          "OPENBLAS_CORETYPE=SkylakeX" % torch.__version__)
+    print("%-12s %9s %12s %12s %8s %10s %10s" % (
+        "model", "compile", "nncc ms", "torch ms", "speedup", "nncc loss",
+        "torch loss"))
+    with tempfile.TemporaryDirectory() as work:
+        for name in args.models.split(","):
+            threads = [1, 2] if name == "mlp" and os.environ.get("X2") else [1]
+            results, torch_ms, torch_loss = measure(name, args.nncc, work,
+                                                    threads)
+            seconds, ms, loss = results[1]
+            print("%-12s %8.2fs %12.4f %12.4f %7.2fx %10.4f %10.4f" % (
+                name, seconds, ms, torch_ms, torch_ms / ms, loss, torch_loss))
+            if 2 in results:
+                print("%-12s %8.2fs %12.4f %12s %7.2fx  (--threads=2 against "
+                      "--threads=1)" % (name + " x2", results[2][0],
+                                        results[2][1], "", ms / results[2][1]))
+        peak, lanes = fma_peak(work)
+        gflops = matmul_gflops(args.nncc, work)
+        print("matmul 512x512x512: %.2f GFLOP/s; FMA peak %.2f GFLOP/s "
+              "(%d-float vectors): %.0f%% of peak" % (gflops, peak, lanes,
+                                                      100 * gflops / peak))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+/* Times nncc_train_step of a library compiled by nncc on one fixed batch:
+ * the C side of bench/train_speed.py.
+ *
+ *   cc -DMODEL_HEADER='"model.h"' train_step.c model.so -o train_step
+ *   ./train_step DATA_DIR WARMUP STEPS
+ *
+ * DATA_DIR holds input0.bin, input1.bin, ... and target0.bin, ...: each the
+ * raw little-endian tensor of one batch, as the header's info describes it.
+ * Prints the milliseconds per step (best of three runs of STEPS steps) and
+ * the loss of the last step.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include MODEL_HEADER
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static size_t element_size(int32_t dtype) {
+  return dtype == NNCC_INT64 ? 8 : 4;
+}
+
+static void *load(const char *dir, const char *kind, int32_t i,
+                  const nncc_tensor_info *info) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s%d.bin", dir, kind, (int)i);
+  size_t bytes = (size_t)info->numel * element_size(info->dtype);
+  void *data = malloc(bytes);
+  FILE *f = fopen(path, "rb");
+  if (!data || !f || fread(data, 1, bytes, f) != bytes) {
+    fprintf(stderr, "cannot read %zu bytes from %s\n", bytes, path);
+    exit(1);
+  }
+  fclose(f);
+  return data;
+}
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: %s DATA_DIR WARMUP STEPS\n", argv[0]);
+    return 1;
+  }
+  const char *dir = argv[1];
+  int warmup = atoi(argv[2]), steps = atoi(argv[3]);
+  const void *inputs[16], *targets[16];
+  for (int32_t i = 0; i < nncc_num_inputs(); ++i)
+    inputs[i] = load(dir, "input", i, nncc_input_info(i));
+  for (int32_t i = 0; i < nncc_num_targets(); ++i)
+    targets[i] = load(dir, "target", i, nncc_target_info(i));
+  nncc_model *m = nncc_create();
+  if (!m) {
+    fprintf(stderr, "nncc_create failed\n");
+    return 1;
+  }
+  float loss = 0;
+  int rc = 0;
+  for (int i = 0; i < warmup && rc == 0; ++i)
+    rc = nncc_train_step(m, inputs, targets, &loss);
+  double best = 1e30;
+  for (int run = 0; run < 3 && rc == 0; ++run) {
+    double start = now();
+    for (int i = 0; i < steps && rc == 0; ++i)
+      rc = nncc_train_step(m, inputs, targets, &loss);
+    double ms = (now() - start) * 1e3 / steps;
+    best = ms < best ? ms : best;
+  }
+  if (rc != 0) {
+    fprintf(stderr, "nncc_train_step: %s\n", nncc_strerror(rc));
+    return 1;
+  }
+  printf("ms_per_step %.6f\nloss %.6f\n", best, loss);
+  nncc_destroy(m);
+  return 0;
+}

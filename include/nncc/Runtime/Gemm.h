@@ -1,0 +1,25 @@
+/*===- Gemm.h - Blocking of the runtime's matrix multiply ---------*- C -*-===*
+ *
+ * Shared by the runtime's GEMM (lib/Runtime/nncc_gemm.c) and the pass that
+ * calls it (nn-lower-matmul-calls), which sizes the packing buffers it
+ * passes from these constants. Plain C, so both can include it.
+ *
+ *===------------------------------------------------------------------===*/
+
+#ifndef NNCC_RUNTIME_GEMM_H
+#define NNCC_RUNTIME_GEMM_H
+
+/* The micro-kernel computes an MR x NR tile of C in registers. */
+#define NNCC_GEMM_MR 6
+#define NNCC_GEMM_NR 16
+/* Cache blocks: a KC x NR panel of B stays in L1, an MC x KC block of A in
+   L2, a KC x NC block of B in L3. MC is a multiple of MR, NC of NR. */
+#define NNCC_GEMM_KC 256
+#define NNCC_GEMM_MC 96
+#define NNCC_GEMM_NC 1024
+
+/* Threads never split K, so a product is bit-identical on any number of
+   threads. */
+#define NNCC_MAX_THREADS 64
+
+#endif /* NNCC_RUNTIME_GEMM_H */

@@ -1,0 +1,223 @@
+/*===- nncc_gemm.c - The generated library's matrix multiply ----------===*
+ *
+ * C = A B for float matrices of any strides (so every transposition the
+ * backward pass uses), as in BLIS and Goto's GEMM: B is packed in KC x NC
+ * blocks of NR-wide column panels, A in MC x KC blocks of MR-high row
+ * panels, and a register-blocked micro-kernel computes each MR x NR tile
+ * of C with vector FMAs. The vector code uses clang's generic vectors; the
+ * runtime bitcode is compiled for the model's target CPU when linked into a
+ * library (AVX2 registers hold a vector of 8 floats, AVX-512 ones 16).
+ *
+ * nn-lower-matmul-calls lowers large nn.matmul kernels to calls of
+ * __nncc_sgemm and places its packing buffers in the step's arena; the
+ * blocking constants it sizes them with are in nncc/Runtime/Gemm.h.
+ *
+ * Each element of C is a sum over k in order 0..K-1, in blocks of KC whose
+ * partial sums are added to C in order: the result does not depend on the
+ * number of threads, which split M and N, never K.
+ *
+ *===------------------------------------------------------------------===*/
+
+#include "nncc/Runtime/Gemm.h"
+
+#include <stdint.h>
+
+#define MR NNCC_GEMM_MR
+#define NR NNCC_GEMM_NR
+#define KC NNCC_GEMM_KC
+#define MC NNCC_GEMM_MC
+#define NC NNCC_GEMM_NC
+
+typedef float v8f __attribute__((vector_size(32)));
+
+typedef void (*nncc_task_fn)(void *context, int64_t task, int32_t thread);
+void __nncc_parallel_for(int64_t count, nncc_task_fn fn, void *context);
+int32_t __nncc_max_threads(void);
+
+static inline v8f load8(const float *p) {
+  v8f v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline void store8(float *p, v8f v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
+
+static inline v8f splat8(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static inline int64_t round_up(int64_t x, int64_t m) {
+  return (x + m - 1) / m * m;
+}
+
+typedef struct {
+  int64_t m, n, k;
+  const float *a; /* A(i, p) = a[i * a_row + p * a_col] */
+  int64_t a_row, a_col;
+  const float *b; /* B(p, j) = b[p * b_row + j * b_col] */
+  int64_t b_row, b_col;
+  float *c; /* C(i, j) = c[i * c_row + j * c_col] */
+  int64_t c_row, c_col;
+  float *pack_a; /* one MC x KC block per thread */
+  int64_t pack_a_stride;
+  float *pack_b; /* one KC x NC block */
+  /* The current KC x NC block of B. */
+  int64_t jc, nc, pc, kc;
+  /* How the block's work is split into tasks. */
+  int64_t mc, ic_blocks, panels, panels_per_task, jr_tasks;
+} gemm_t;
+
+/* MR x NR tile: C = (accumulate ? C : 0) + a_panel * b_panel over kc. */
+static void micro_kernel(int64_t kc, const float *restrict a,
+                         const float *restrict b, float *restrict c,
+                         int64_t c_row, int64_t c_col, int64_t mr, int64_t nr,
+                         int accumulate) {
+  v8f acc[MR][2];
+  for (int r = 0; r < MR; ++r)
+    acc[r][0] = acc[r][1] = splat8(0.0f);
+  for (int64_t p = 0; p < kc; ++p) {
+    v8f b0 = load8(b + p * NR), b1 = load8(b + p * NR + 8);
+    for (int r = 0; r < MR; ++r) {
+      v8f ar = splat8(a[p * MR + r]);
+      acc[r][0] = __builtin_elementwise_fma(ar, b0, acc[r][0]);
+      acc[r][1] = __builtin_elementwise_fma(ar, b1, acc[r][1]);
+    }
+  }
+  if (mr == MR && nr == NR && c_col == 1) {
+    for (int r = 0; r < MR; ++r) {
+      float *row = c + r * c_row;
+      if (accumulate) {
+        store8(row, load8(row) + acc[r][0]);
+        store8(row + 8, load8(row + 8) + acc[r][1]);
+      } else {
+        store8(row, acc[r][0]);
+        store8(row + 8, acc[r][1]);
+      }
+    }
+    return;
+  }
+  float tile[MR][NR];
+  for (int r = 0; r < MR; ++r) {
+    store8(tile[r], acc[r][0]);
+    store8(tile[r] + 8, acc[r][1]);
+  }
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nr; ++j) {
+      float *out = c + r * c_row + j * c_col;
+      *out = accumulate ? *out + tile[r][j] : tile[r][j];
+    }
+}
+
+/* Packs NR-wide panel `panel` of the current KC x NC block of B, zero
+   padded: dst[p * NR + j] = B(pc + p, j0 + j). */
+static void pack_b_panel(const gemm_t *g, int64_t panel) {
+  int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
+  float *dst = g->pack_b + panel * g->kc * NR;
+  const float *src = g->b + g->pc * g->b_row + j0 * g->b_col;
+  if (g->b_col == 1 && nr == NR) {
+    for (int64_t p = 0; p < g->kc; ++p) {
+      store8(dst + p * NR, load8(src + p * g->b_row));
+      store8(dst + p * NR + 8, load8(src + p * g->b_row + 8));
+    }
+    return;
+  }
+  for (int64_t j = 0; j < NR; ++j)
+    for (int64_t p = 0; p < g->kc; ++p)
+      dst[p * NR + j] = j < nr ? src[p * g->b_row + j * g->b_col] : 0.0f;
+}
+
+/* Packs rows [i0, i0 + mc) of the current KC columns of A into MR-high
+   panels, zero padded: dst[q * kc * MR + p * MR + r] = A(i0 + q MR + r,
+   pc + p). */
+static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, float *dst) {
+  for (int64_t q = 0; q * MR < mc; ++q) {
+    float *panel = dst + q * g->kc * MR;
+    int64_t rows = min64(MR, mc - q * MR);
+    const float *src = g->a + (i0 + q * MR) * g->a_row + g->pc * g->a_col;
+    for (int64_t r = 0; r < MR; ++r)
+      for (int64_t p = 0; p < g->kc; ++p)
+        panel[p * MR + r] = r < rows ? src[r * g->a_row + p * g->a_col] : 0.0f;
+  }
+}
+
+static void pack_b_task(void *context, int64_t panel, int32_t thread) {
+  (void)thread;
+  pack_b_panel((const gemm_t *)context, panel);
+}
+
+/* One task: rows of one MC block of C against a range of B's panels. */
+static void compute_task(void *context, int64_t task, int32_t thread) {
+  const gemm_t *g = (const gemm_t *)context;
+  int64_t ic_block = task / g->jr_tasks, jr_task = task % g->jr_tasks;
+  int64_t i0 = ic_block * g->mc, mc = min64(g->mc, g->m - i0);
+  float *pack_a = g->pack_a + thread * g->pack_a_stride;
+  pack_a_block(g, i0, mc, pack_a);
+  int64_t first = jr_task * g->panels_per_task;
+  int64_t last = min64(g->panels, first + g->panels_per_task);
+  int accumulate = g->pc > 0;
+  for (int64_t panel = first; panel < last; ++panel) {
+    int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
+    const float *b = g->pack_b + panel * g->kc * NR;
+    for (int64_t q = 0; q * MR < mc; ++q) {
+      int64_t i = i0 + q * MR;
+      micro_kernel(g->kc, pack_a + q * g->kc * MR, b,
+                   g->c + i * g->c_row + j0 * g->c_col, g->c_row, g->c_col,
+                   min64(MR, mc - q * MR), nr, accumulate);
+    }
+  }
+}
+
+/* C = A B with A m x k, B k x n, C m x n, of the given element offsets and
+   strides. pack_a holds __nncc_max_threads() blocks of
+   round_up(min(m, MC), MR) * min(k, KC) floats, pack_b
+   min(k, KC) * round_up(min(n, NC), NR) floats (see Gemm.h). */
+void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
+                  int64_t a_offset, int64_t a_row, int64_t a_col,
+                  const float *b, int64_t b_offset, int64_t b_row,
+                  int64_t b_col, float *c, int64_t c_offset, int64_t c_row,
+                  int64_t c_col, float *pack_a, float *pack_b) {
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[c_offset + i * c_row + j * c_col] = 0.0f;
+    return;
+  }
+  int32_t threads = __nncc_max_threads();
+  gemm_t g = {.m = m,
+              .n = n,
+              .k = k,
+              .a = a + a_offset,
+              .a_row = a_row,
+              .a_col = a_col,
+              .b = b + b_offset,
+              .b_row = b_row,
+              .b_col = b_col,
+              .c = c + c_offset,
+              .c_row = c_row,
+              .c_col = c_col,
+              .pack_a = pack_a,
+              .pack_a_stride = round_up(min64(m, MC), MR) * min64(k, KC),
+              .pack_b = pack_b};
+  /* Blocks of M as even as MR allows: 128 rows are 2 x 66, not 96 + 32. */
+  g.ic_blocks = (m + MC - 1) / MC;
+  g.mc = round_up((m + g.ic_blocks - 1) / g.ic_blocks, MR);
+  for (g.jc = 0; g.jc < n; g.jc += NC) {
+    g.nc = min64(NC, n - g.jc);
+    g.panels = (g.nc + NR - 1) / NR;
+    /* Enough tasks to keep every thread busy. */
+    g.jr_tasks = min64(g.panels, (4 * threads + g.ic_blocks - 1) / g.ic_blocks);
+    if (threads == 1)
+      g.jr_tasks = 1;
+    g.panels_per_task = (g.panels + g.jr_tasks - 1) / g.jr_tasks;
+    g.jr_tasks = (g.panels + g.panels_per_task - 1) / g.panels_per_task;
+    for (g.pc = 0; g.pc < k; g.pc += KC) {
+      g.kc = min64(KC, k - g.pc);
+      __nncc_parallel_for(g.panels, pack_b_task, &g);
+      __nncc_parallel_for(g.ic_blocks * g.jr_tasks, compute_task, &g);
+    }
+  }
+}
