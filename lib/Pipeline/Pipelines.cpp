@@ -34,8 +34,9 @@ void nncc::buildBufferizationPipeline(OpPassManager &pm) {
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{hoist-static-allocs},"
-              "canonicalize,func.func(nn-expand-strided-copies,nn-lower-matmul-calls,"
-              "nn-plan-memory)");
+              "canonicalize,func.func(nn-expand-strided-copies),"
+              // A module pass: it declares the runtime's GEMM.
+              "nn-lower-matmul-calls,func.func(nn-plan-memory)");
 }
 
 void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {

@@ -41,6 +41,7 @@ static struct {
   atomic_int busy; /* a parallel loop is running */
   /* The current loop, published by incrementing generation. */
   atomic_uint_fast64_t generation;
+  uint_fast64_t start_generation; /* the generation workers start from */
   nncc_task_fn fn;
   void *context;
   int64_t count;
@@ -59,7 +60,9 @@ static void run_tasks(int32_t thread) {
 
 static void *worker(void *argument) {
   int32_t thread = (int32_t)(intptr_t)argument;
-  uint_fast64_t seen = atomic_load(&pool.generation);
+  /* Not the current generation: a loop may be published before this thread
+     first runs. */
+  uint_fast64_t seen = pool.start_generation;
   for (;;) {
     for (int i = 0; i < SPINS && atomic_load(&pool.generation) == seen; ++i)
       __builtin_ia32_pause();
@@ -93,6 +96,9 @@ void __nncc_pool_acquire(void) {
     int32_t wanted = __nncc_num_threads - 1;
     if (wanted > NNCC_MAX_THREADS)
       wanted = NNCC_MAX_THREADS;
+    /* No loop runs on the pool while it has no workers, so the generation
+       stays as it is until they are all started. */
+    pool.start_generation = atomic_load(&pool.generation);
     int32_t started = 0;
     while (started < wanted &&
            pthread_create(&pool.threads[started], NULL, worker,

@@ -32,12 +32,14 @@ static cl::OptionCategory category("nncc options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("MODEL"),
                                       cl::Required, cl::cat(category));
 static cl::opt<std::string>
-    outputFile("o", cl::desc("Output: .so (and .h beside it), .o, .h, .mlir "
-                             "or .ll"),
+    outputFile("o",
+               cl::desc("Output: .so (and .h beside it), .o, .h, .mlir "
+                        "or .ll"),
                cl::value_desc("OUTPUT"), cl::Required, cl::cat(category));
 static cl::opt<std::string>
-    emit("emit", cl::desc("Output kind: so|obj|header|mlir|llvm (default: "
-                          "from the output's extension)"),
+    emit("emit",
+         cl::desc("Output kind: so|obj|header|mlir|llvm (default: "
+                  "from the output's extension)"),
          cl::value_desc("kind"), cl::cat(category));
 static cl::opt<std::string>
     loss("loss",
@@ -66,15 +68,13 @@ static cl::opt<std::string>
                  cl::value_desc("F"), cl::cat(category));
 static cl::opt<std::string> momentum("momentum", cl::desc("SGD momentum"),
                                      cl::value_desc("F"), cl::cat(category));
-static cl::opt<std::string> dampening("dampening",
-                                      cl::desc("SGD dampening"),
+static cl::opt<std::string> dampening("dampening", cl::desc("SGD dampening"),
                                       cl::value_desc("F"), cl::cat(category));
 static cl::opt<bool> nesterov("nesterov", cl::desc("SGD Nesterov momentum"),
                               cl::cat(category));
 static cl::opt<std::string> beta1("beta1", cl::desc("Adam/AdamW beta1 (0.9)"),
                                   cl::value_desc("F"), cl::cat(category));
-static cl::opt<std::string> beta2("beta2",
-                                  cl::desc("Adam/AdamW beta2 (0.999)"),
+static cl::opt<std::string> beta2("beta2", cl::desc("Adam/AdamW beta2 (0.999)"),
                                   cl::value_desc("F"), cl::cat(category));
 static cl::opt<std::string>
     eps("eps", cl::desc("Adam/AdamW epsilon (1e-8), Adagrad's (1e-10)"),
@@ -86,10 +86,10 @@ static cl::opt<std::string>
                 cl::value_desc("F"), cl::cat(category));
 static cl::opt<bool> amsgrad("amsgrad", cl::desc("Adam/AdamW AMSGrad"),
                              cl::cat(category));
-static cl::list<std::string>
-    freeze("freeze", cl::desc("Initializers that stay fixed"),
-           cl::value_desc("NAME[,NAME...]"), cl::CommaSeparated,
-           cl::cat(category));
+static cl::list<std::string> freeze("freeze",
+                                    cl::desc("Initializers that stay fixed"),
+                                    cl::value_desc("NAME[,NAME...]"),
+                                    cl::CommaSeparated, cl::cat(category));
 static cl::opt<std::string> lrDecay("lr-decay",
                                     cl::desc("Adagrad learning-rate decay"),
                                     cl::value_desc("F"), cl::cat(category));
@@ -103,12 +103,13 @@ static cl::opt<std::string> prefix("prefix",
 static cl::opt<std::string>
     optLevel("O", cl::desc("Optimization level 0-3 (default 3)"), cl::Prefix,
              cl::init("3"), cl::cat(category));
-static cl::opt<std::string>
-    targetCPU("target-cpu", cl::desc("native or an LLVM CPU name"),
-              cl::init("native"), cl::cat(category));
-static cl::opt<uint64_t> maxModelBytes(
-    "max-model-bytes", cl::desc("Largest model file read (default 2 GiB)"),
-    cl::init(uint64_t(2) << 30), cl::cat(category));
+static cl::opt<std::string> targetCPU("target-cpu",
+                                      cl::desc("native or an LLVM CPU name"),
+                                      cl::init("native"), cl::cat(category));
+static cl::opt<uint64_t>
+    maxModelBytes("max-model-bytes",
+                  cl::desc("Largest model file read (default 2 GiB)"),
+                  cl::init(uint64_t(2) << 30), cl::cat(category));
 static cl::opt<int64_t> maxRank("max-rank",
                                 cl::desc("Largest tensor rank (default 8)"),
                                 cl::init(8), cl::cat(category));
@@ -141,8 +142,7 @@ static void error(const Twine &message) {
 }
 
 /// Parses all of `text` as a number, or fails.
-template <typename T>
-static bool parseNumber(StringRef text, T &value) {
+template <typename T> static bool parseNumber(StringRef text, T &value) {
   if constexpr (std::is_floating_point_v<T>) {
     return !text.getAsDouble(value) && std::isfinite(value);
   } else {
@@ -176,8 +176,9 @@ static bool parseEmitKind(nncc::EmitKind &kind) {
           .Case("llvm", nncc::EmitKind::LLVM)
           .Default(std::nullopt);
   if (!parsed) {
-    error("invalid --emit '" + value + "' (expected so, obj, header, mlir "
-                                       "or llvm)");
+    error("invalid --emit '" + value +
+          "' (expected so, obj, header, mlir "
+          "or llvm)");
     return false;
   }
   kind = *parsed;
@@ -274,16 +275,16 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
   cl::SetVersionPrinter([](raw_ostream &os) {
-    os << "nncc " << NNCC_VERSION << " (LLVM " << LLVM_VERSION_STRING
-       << ")\n";
+    os << "nncc " << NNCC_VERSION << " (LLVM " << LLVM_VERSION_STRING << ")\n";
   });
   SmallVector<const char *> args;
   for (int i = 0; i < argc; ++i) {
     StringRef arg = argv[i];
     if (i > 0 && (arg == "--stats" || arg == "-stats")) {
       stats = true;
-    } else if (i > 0 && (arg.consume_front("--threads") ||
-                         arg.consume_front("-threads")) &&
+    } else if (i > 0 &&
+               (arg.consume_front("--threads") ||
+                arg.consume_front("-threads")) &&
                (arg.empty() || arg.starts_with("="))) {
       if (arg.consume_front("=")) {
         threads = arg.str();

@@ -71,6 +71,13 @@ inline Value buildElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// The product of `lhs` and `rhs` (each transposed in its last two
+/// dimensions when asked), with numpy broadcasting of the batch dimensions,
+/// as one linalg.generic of `type`. Products large enough are marked for
+/// nn-lower-matmul-calls, which calls the runtime's GEMM for them.
+Value buildMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                  bool transposeLhs, bool transposeRhs, RankedTensorType type);
+
 /// The accumulator of a reduction in a linalg.generic whose output starts
 /// uninitialized (an empty tensor, not a filled one): `value` at the first
 /// iteration of the reduction loops (every reduction index 0), `combined`

@@ -59,8 +59,7 @@ static Value isRealSample(OpBuilder &b, Location loc, Value count) {
 /// `inputType`; the result is a rank-0 tensor.
 static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
                                  ValueRange inputs, Value countTensor,
-                                 RankedTensorType inputType,
-                                 BodyBuilder term) {
+                                 RankedTensorType inputType, BodyBuilder term) {
   int64_t rank = inputType.getRank();
   auto scalarType = RankedTensorType::get({}, inputType.getElementType());
   Value count =
@@ -75,8 +74,8 @@ static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
       iterators, [&](OpBuilder &b, Location l, ValueRange args) {
         Value value = term(b, l, args.drop_back());
         Value zero = floatConstant(b, l, value.getType(), 0.0);
-        Value masked = b.create<arith::SelectOp>(
-            l, isRealSample(b, l, count), value, zero);
+        Value masked = b.create<arith::SelectOp>(l, isRealSample(b, l, count),
+                                                 value, zero);
         b.create<linalg::YieldOp>(
             l, firstOr(b, l, iterators, masked,
                        b.create<arith::AddFOp>(l, args.back(), masked)));
@@ -92,6 +91,68 @@ static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
+
+//===----------------------------------------------------------------------===//
+// Matrix products
+//===----------------------------------------------------------------------===//
+
+/// Whether a product is large enough for the runtime's packed GEMM to beat
+/// the loop nest LLVM makes of the generic: at least 4096 multiply-adds, and
+/// columns enough to fill most of its 16-wide register tiles.
+static bool useGemm(Type elementType, int64_t m, int64_t n, int64_t k) {
+  return elementType.isF32() && n >= 8 && m * n * k >= 4096;
+}
+
+Value nncc::lowering::buildMatmul(OpBuilder &rewriter, Location loc, Value lhs,
+                                  Value rhs, bool transposeLhs,
+                                  bool transposeRhs, RankedTensorType type) {
+  MLIRContext *ctx = rewriter.getContext();
+  // Loops: the result's batch dimensions, then m, n and the reduction k.
+  int64_t batch = type.getRank() - 2, loops = batch + 3;
+  AffineExpr m = getAffineDimExpr(batch, ctx);
+  AffineExpr n = getAffineDimExpr(batch + 1, ctx);
+  AffineExpr k = getAffineDimExpr(batch + 2, ctx);
+  auto operandMap = [&](Value operand, AffineExpr row, AffineExpr column) {
+    // Batch dimensions broadcast as in numpy, aligned at the right.
+    RankedTensorType operandType = tensorType(operand);
+    int64_t operandBatch = operandType.getRank() - 2;
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < operandBatch; ++i) {
+      int64_t loop = i + batch - operandBatch;
+      bool stretched =
+          operandType.getDimSize(i) == 1 && type.getDimSize(loop) != 1;
+      exprs.push_back(stretched ? getAffineConstantExpr(0, ctx)
+                                : getAffineDimExpr(loop, ctx));
+    }
+    exprs.append({row, column});
+    return AffineMap::get(loops, 0, exprs, ctx);
+  };
+  SmallVector<AffineExpr> resultExprs;
+  for (int64_t i = 0; i < batch + 2; ++i)
+    resultExprs.push_back(getAffineDimExpr(i, ctx));
+  SmallVector<AffineMap> maps = {
+      transposeLhs ? operandMap(lhs, k, m) : operandMap(lhs, m, k),
+      transposeRhs ? operandMap(rhs, n, k) : operandMap(rhs, k, n),
+      AffineMap::get(loops, 0, resultExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  auto generic = rewriter.create<linalg::GenericOp>(
+      loc, type, ValueRange{lhs, rhs}, emptyTensor(rewriter, loc, type), maps,
+      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+        Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
+        b.create<linalg::YieldOp>(
+            l, firstOr(b, l, iterators, product,
+                       b.create<arith::AddFOp>(l, args[2], product)));
+      });
+  RankedTensorType lhsType = tensorType(lhs);
+  int64_t reduced = lhsType.getDimSize(transposeLhs ? lhsType.getRank() - 2
+                                                    : lhsType.getRank() - 1);
+  if (useGemm(type.getElementType(), type.getDimSize(batch),
+              type.getDimSize(batch + 1), reduced))
+    generic->setAttr(kMatmulKernelAttr, rewriter.getUnitAttr());
+  return generic.getResult(0);
+}
 
 namespace {
 
@@ -115,80 +176,23 @@ struct ElementwiseLowering : public OpRewritePattern<Op> {
       : OpRewritePattern<Op>(ctx), body(std::move(f)) {}
   LogicalResult matchAndRewrite(Op op,
                                 PatternRewriter &rewriter) const override {
-    Value result = buildElementwise(rewriter, op.getLoc(),
-                                    tensorType(op.getResult()),
-                                    op->getOperands(), body);
+    Value result =
+        buildElementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
+                         op->getOperands(), body);
     rewriter.replaceOp(op, result);
     return success();
   }
   std::function<Value(OpBuilder &, Location, ValueRange)> body;
 };
 
-/// Whether a product is large enough for the runtime's packed GEMM to beat
-/// the loop nest LLVM makes of the generic: at least 4096 multiply-adds, and
-/// columns enough to fill most of its 16-wide register tiles.
-static bool useGemm(MatMulOp op, RankedTensorType type) {
-  if (!type.getElementType().isF32())
-    return false;
-  int64_t rank = type.getRank();
-  int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
-  RankedTensorType lhs = tensorType(op.getLhs());
-  int64_t k = lhs.getDimSize(op.getTransposeLhs() ? lhs.getRank() - 2
-                                                  : lhs.getRank() - 1);
-  return n >= 8 && m * n * k >= 4096;
-}
-
 struct MatMulLowering : public OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    MLIRContext *ctx = op.getContext();
-    RankedTensorType type = tensorType(op.getResult());
-    // Loops: the result's batch dimensions, then m, n and the reduction k.
-    int64_t batch = type.getRank() - 2, loops = batch + 3;
-    AffineExpr m = getAffineDimExpr(batch, ctx);
-    AffineExpr n = getAffineDimExpr(batch + 1, ctx);
-    AffineExpr k = getAffineDimExpr(batch + 2, ctx);
-    auto operandMap = [&](Value operand, AffineExpr row, AffineExpr column) {
-      // Batch dimensions broadcast as in numpy, aligned at the right.
-      RankedTensorType operandType = tensorType(operand);
-      int64_t operandBatch = operandType.getRank() - 2;
-      SmallVector<AffineExpr> exprs;
-      for (int64_t i = 0; i < operandBatch; ++i) {
-        int64_t loop = i + batch - operandBatch;
-        bool stretched = operandType.getDimSize(i) == 1 &&
-                         type.getDimSize(loop) != 1;
-        exprs.push_back(stretched ? getAffineConstantExpr(0, ctx)
-                                  : getAffineDimExpr(loop, ctx));
-      }
-      exprs.append({row, column});
-      return AffineMap::get(loops, 0, exprs, ctx);
-    };
-    SmallVector<AffineExpr> resultExprs;
-    for (int64_t i = 0; i < batch + 2; ++i)
-      resultExprs.push_back(getAffineDimExpr(i, ctx));
-    SmallVector<AffineMap> maps = {
-        op.getTransposeLhs() ? operandMap(op.getLhs(), k, m)
-                             : operandMap(op.getLhs(), m, k),
-        op.getTransposeRhs() ? operandMap(op.getRhs(), n, k)
-                             : operandMap(op.getRhs(), k, n),
-        AffineMap::get(loops, 0, resultExprs, ctx)};
-    SmallVector<utils::IteratorType> iterators(loops,
-                                               utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{op.getLhs(), op.getRhs()},
-        emptyTensor(rewriter, loc, type), maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
-          b.create<linalg::YieldOp>(
-              l, firstOr(b, l, iterators, product,
-                         b.create<arith::AddFOp>(l, args[2], product)));
-        });
-    if (useGemm(op, type))
-      generic->setAttr(kMatmulKernelAttr, rewriter.getUnitAttr());
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, buildMatmul(rewriter, op.getLoc(), op.getLhs(),
+                                       op.getRhs(), op.getTransposeLhs(),
+                                       op.getTransposeRhs(),
+                                       tensorType(op.getResult())));
     return success();
   }
 };
@@ -244,11 +248,10 @@ struct BroadcastToLowering : public OpRewritePattern<BroadcastToOp> {
   LogicalResult matchAndRewrite(BroadcastToOp op,
                                 PatternRewriter &rewriter) const override {
     rewriter.replaceOp(
-        op, buildElementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                             op.getInput(),
-                             [](OpBuilder &, Location, ValueRange args) {
-                               return args[0];
-                             }));
+        op,
+        buildElementwise(
+            rewriter, op.getLoc(), tensorType(op.getResult()), op.getInput(),
+            [](OpBuilder &, Location, ValueRange args) { return args[0]; }));
     return success();
   }
 };
@@ -276,11 +279,11 @@ struct MSELossGradLowering : public OpRewritePattern<MSELossGradOp> {
     Location loc = op.getLoc();
     RankedTensorType inputType = tensorType(op.getInput());
     Type elementType = inputType.getElementType();
-    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
-                                                     ValueRange());
+    Value count =
+        rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
     // As PyTorch's mse_loss_backward: (input - target) * (2 / n * grad).
-    Value grad = rewriter.create<tensor::ExtractOp>(loc, op.getGrad(),
-                                                    ValueRange());
+    Value grad =
+        rewriter.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
     Value norm = rewriter.create<arith::DivFOp>(
         loc, floatConstant(rewriter, loc, elementType, 2.0),
         lossDenominator(rewriter, loc, op.getCount(), inputType));
@@ -357,27 +360,29 @@ struct SGDUpdateLowering : public OpRewritePattern<SGDUpdateOp> {
     double weightDecay = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
     // torch.optim.SGD (1.13), step by step.
-    return lowerUpdate(op, rewriter, op.getParam(), op.getGrad(), op.getState(),
-                       [&](OpBuilder &b, Location l, Value p,
-                                         Value g, ValueRange state) {
-      Value d = g;
-      if (weightDecay != 0.0)
-        d = addScaled(b, l, d, floatConstant(b, l, elem, weightDecay), p);
-      SmallVector<Value> results;
-      if (momentum != 0.0) {
-        // The buffer starts as a copy of the first step's gradient.
-        Value m = floatConstant(b, l, elem, momentum);
-        Value later = addScaled(b, l, b.create<arith::MulFOp>(l, state[0], m),
-                                floatConstant(b, l, elem, 1.0 - dampening), d);
-        Value first = b.create<arith::CmpFOp>(
-            l, arith::CmpFPredicate::OEQ, step, floatConstant(b, l, elem, 1.0));
-        Value buf = b.create<arith::SelectOp>(l, first, d, later);
-        d = nesterov ? addScaled(b, l, d, m, buf) : buf;
-        results.push_back(buf);
-      }
-      results.insert(results.begin(), addScaled(b, l, p, negLr, d));
-      return results;
-    });
+    return lowerUpdate(
+        op, rewriter, op.getParam(), op.getGrad(), op.getState(),
+        [&](OpBuilder &b, Location l, Value p, Value g, ValueRange state) {
+          Value d = g;
+          if (weightDecay != 0.0)
+            d = addScaled(b, l, d, floatConstant(b, l, elem, weightDecay), p);
+          SmallVector<Value> results;
+          if (momentum != 0.0) {
+            // The buffer starts as a copy of the first step's gradient.
+            Value m = floatConstant(b, l, elem, momentum);
+            Value later =
+                addScaled(b, l, b.create<arith::MulFOp>(l, state[0], m),
+                          floatConstant(b, l, elem, 1.0 - dampening), d);
+            Value first =
+                b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, step,
+                                        floatConstant(b, l, elem, 1.0));
+            Value buf = b.create<arith::SelectOp>(l, first, d, later);
+            d = nesterov ? addScaled(b, l, d, m, buf) : buf;
+            results.push_back(buf);
+          }
+          results.insert(results.begin(), addScaled(b, l, p, negLr, d));
+          return results;
+        });
   }
 };
 
@@ -398,40 +403,41 @@ struct AdamUpdateLowering : public OpRewritePattern<AdamUpdateOp> {
     double weightDecay = op.getWeightDecay().convertToDouble();
     bool decoupled = op.getDecoupled(), amsgrad = op.getAmsgrad();
     // torch.optim.Adam and AdamW (1.13, single-tensor), step by step.
-    return lowerUpdate(op, rewriter, op.getParam(), op.getGrad(), op.getState(),
-                       [&](OpBuilder &b, Location l, Value p,
-                                         Value g, ValueRange state) {
-      if (weightDecay != 0.0 && decoupled)
-        p = b.create<arith::MulFOp>(l, p, decay);
-      else if (weightDecay != 0.0)
-        g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
-      Value m = addScaled(b, l,
-                          b.create<arith::MulFOp>(
-                              l, state[0], floatConstant(b, l, elem, beta1)),
-                          floatConstant(b, l, elem, 1.0 - beta1), g);
-      Value scaledG = b.create<arith::MulFOp>(
-          l, floatConstant(b, l, elem, 1.0 - beta2), g);
-      Value v = b.create<arith::AddFOp>(
-          l,
-          b.create<arith::MulFOp>(l, state[1],
-                                  floatConstant(b, l, elem, beta2)),
-          b.create<arith::MulFOp>(l, scaledG, g));
-      SmallVector<Value> results = {Value(), m, v};
-      Value second = v;
-      if (amsgrad) {
-        second = b.create<arith::MaximumFOp>(l, state[2], v);
-        results.push_back(second);
-      }
-      Value denom = b.create<arith::AddFOp>(
-          l,
-          b.create<arith::DivFOp>(l, b.create<math::SqrtOp>(l, second),
-                                  bias2Sqrt),
-          floatConstant(b, l, elem, eps));
-      Value stepValue = b.create<arith::DivFOp>(
-          l, b.create<arith::MulFOp>(l, negStepSize, m), denom);
-      results[0] = b.create<arith::AddFOp>(l, p, stepValue);
-      return results;
-    });
+    return lowerUpdate(
+        op, rewriter, op.getParam(), op.getGrad(), op.getState(),
+        [&](OpBuilder &b, Location l, Value p, Value g, ValueRange state) {
+          if (weightDecay != 0.0 && decoupled)
+            p = b.create<arith::MulFOp>(l, p, decay);
+          else if (weightDecay != 0.0)
+            g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
+          Value m =
+              addScaled(b, l,
+                        b.create<arith::MulFOp>(
+                            l, state[0], floatConstant(b, l, elem, beta1)),
+                        floatConstant(b, l, elem, 1.0 - beta1), g);
+          Value scaledG = b.create<arith::MulFOp>(
+              l, floatConstant(b, l, elem, 1.0 - beta2), g);
+          Value v = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::MulFOp>(l, state[1],
+                                      floatConstant(b, l, elem, beta2)),
+              b.create<arith::MulFOp>(l, scaledG, g));
+          SmallVector<Value> results = {Value(), m, v};
+          Value second = v;
+          if (amsgrad) {
+            second = b.create<arith::MaximumFOp>(l, state[2], v);
+            results.push_back(second);
+          }
+          Value denom = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::DivFOp>(l, b.create<math::SqrtOp>(l, second),
+                                      bias2Sqrt),
+              floatConstant(b, l, elem, eps));
+          Value stepValue = b.create<arith::DivFOp>(
+              l, b.create<arith::MulFOp>(l, negStepSize, m), denom);
+          results[0] = b.create<arith::AddFOp>(l, p, stepValue);
+          return results;
+        });
   }
 };
 
@@ -446,19 +452,20 @@ struct AdagradUpdateLowering : public OpRewritePattern<AdagradUpdateOp> {
     double eps = op.getEps().convertToDouble();
     double weightDecay = op.getWeightDecay().convertToDouble();
     // torch.optim.Adagrad (1.13, single-tensor), step by step.
-    return lowerUpdate(op, rewriter, op.getParam(), op.getGrad(), op.getState(),
-                       [&](OpBuilder &b, Location l, Value p,
-                                         Value g, ValueRange state) {
-      if (weightDecay != 0.0)
-        g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
-      Value sum = b.create<arith::AddFOp>(l, state[0],
-                                          b.create<arith::MulFOp>(l, g, g));
-      Value std = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, sum),
-                                          floatConstant(b, l, elem, eps));
-      Value stepValue = b.create<arith::DivFOp>(
-          l, b.create<arith::MulFOp>(l, negClr, g), std);
-      return SmallVector<Value>{b.create<arith::AddFOp>(l, p, stepValue), sum};
-    });
+    return lowerUpdate(
+        op, rewriter, op.getParam(), op.getGrad(), op.getState(),
+        [&](OpBuilder &b, Location l, Value p, Value g, ValueRange state) {
+          if (weightDecay != 0.0)
+            g = addScaled(b, l, g, floatConstant(b, l, elem, weightDecay), p);
+          Value sum = b.create<arith::AddFOp>(l, state[0],
+                                              b.create<arith::MulFOp>(l, g, g));
+          Value std = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, sum),
+                                              floatConstant(b, l, elem, eps));
+          Value stepValue = b.create<arith::DivFOp>(
+              l, b.create<arith::MulFOp>(l, negClr, g), std);
+          return SmallVector<Value>{b.create<arith::AddFOp>(l, p, stepValue),
+                                    sum};
+        });
   }
 };
 
@@ -508,18 +515,18 @@ struct ONNXAdagradLowering : public OpRewritePattern<ONNXAdagradOp> {
     double nc = op.getNormCoefficient().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
     // X plays the parameter's part.
-    return lowerUpdate(op, rewriter, op.getX(), op.getGrad(), op.getState(),
-                       [&](OpBuilder &b, Location l, Value x,
-                                             Value g, ValueRange state) {
-      Value gr = regularized(b, l, nc, x, g);
-      Value h = b.create<arith::AddFOp>(l, state[0],
-                                        b.create<arith::MulFOp>(l, gr, gr));
-      Value adaptive = b.create<arith::AddFOp>(
-          l, b.create<math::SqrtOp>(l, h), floatConstant(b, l, elem, eps));
-      Value step = b.create<arith::DivFOp>(
-          l, b.create<arith::MulFOp>(l, r, gr), adaptive);
-      return SmallVector<Value>{b.create<arith::SubFOp>(l, x, step), h};
-    });
+    return lowerUpdate(
+        op, rewriter, op.getX(), op.getGrad(), op.getState(),
+        [&](OpBuilder &b, Location l, Value x, Value g, ValueRange state) {
+          Value gr = regularized(b, l, nc, x, g);
+          Value h = b.create<arith::AddFOp>(l, state[0],
+                                            b.create<arith::MulFOp>(l, gr, gr));
+          Value adaptive = b.create<arith::AddFOp>(
+              l, b.create<math::SqrtOp>(l, h), floatConstant(b, l, elem, eps));
+          Value step = b.create<arith::DivFOp>(
+              l, b.create<arith::MulFOp>(l, r, gr), adaptive);
+          return SmallVector<Value>{b.create<arith::SubFOp>(l, x, step), h};
+        });
   }
 };
 
@@ -531,9 +538,9 @@ struct ONNXMomentumLowering : public OpRewritePattern<ONNXMomentumOp> {
     Type elem = tensorType(op.getX()).getElementType();
     RateAndStep s = rateAndStep(rewriter, loc, op.getR(), op.getT());
     // The first step (T == 0) takes the whole gradient.
-    Value later = rewriter.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::OGT, s.t,
-        floatConstant(rewriter, loc, elem, 0.0));
+    Value later =
+        rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s.t,
+                                       floatConstant(rewriter, loc, elem, 0.0));
     Value beta = rewriter.create<arith::SelectOp>(
         loc, later,
         floatConstant(rewriter, loc, elem, op.getBeta().convertToDouble()),
@@ -542,22 +549,23 @@ struct ONNXMomentumLowering : public OpRewritePattern<ONNXMomentumOp> {
     double nc = op.getNormCoefficient().convertToDouble();
     bool nesterov = op.getNesterov();
     // X plays the parameter's part.
-    return lowerUpdate(op, rewriter, op.getX(), op.getGrad(), op.getState(),
-                       [&](OpBuilder &b, Location l, Value x,
-                                             Value g, ValueRange state) {
-      Value a = floatConstant(b, l, elem, alpha);
-      Value gr = regularized(b, l, nc, x, g);
-      Value v = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, a, state[0]),
-                                        b.create<arith::MulFOp>(l, beta, gr));
-      Value direction =
-          nesterov ? b.create<arith::AddFOp>(l, gr,
-                                             b.create<arith::MulFOp>(l, a, v))
-                         .getResult()
-                   : v;
-      Value xNew = b.create<arith::SubFOp>(
-          l, x, b.create<arith::MulFOp>(l, s.r, direction));
-      return SmallVector<Value>{xNew, v};
-    });
+    return lowerUpdate(
+        op, rewriter, op.getX(), op.getGrad(), op.getState(),
+        [&](OpBuilder &b, Location l, Value x, Value g, ValueRange state) {
+          Value a = floatConstant(b, l, elem, alpha);
+          Value gr = regularized(b, l, nc, x, g);
+          Value v = b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, a, state[0]),
+              b.create<arith::MulFOp>(l, beta, gr));
+          Value direction = nesterov
+                                ? b.create<arith::AddFOp>(
+                                       l, gr, b.create<arith::MulFOp>(l, a, v))
+                                      .getResult()
+                                : v;
+          Value xNew = b.create<arith::SubFOp>(
+              l, x, b.create<arith::MulFOp>(l, s.r, direction));
+          return SmallVector<Value>{xNew, v};
+        });
   }
 };
 
@@ -586,36 +594,42 @@ struct ONNXAdamLowering : public OpRewritePattern<ONNXAdamOp> {
             rewriter.create<math::SqrtOp>(
                 loc, rewriter.create<arith::SubFOp>(loc, one, betaT))),
         rewriter.create<arith::SubFOp>(loc, one, alphaT));
-    Value later = rewriter.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::OGT, s.t64,
-        floatConstant(rewriter, loc, f64, 0.0));
+    Value later =
+        rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s.t64,
+                                       floatConstant(rewriter, loc, f64, 0.0));
     Value r = rewriter.create<arith::TruncFOp>(
         loc, elem, rewriter.create<arith::SelectOp>(loc, later, adjusted, r64));
     double nc = op.getNormCoefficient().convertToDouble();
     double post = op.getNormCoefficientPost().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
     // X plays the parameter's part.
-    return lowerUpdate(op, rewriter, op.getX(), op.getGrad(), op.getState(),
-                       [&](OpBuilder &b, Location l, Value x,
-                                             Value g, ValueRange state) {
-      Value gr = regularized(b, l, nc, x, g);
-      Value v = b.create<arith::AddFOp>(
-          l, b.create<arith::MulFOp>(l, floatConstant(b, l, elem, alpha), state[0]),
-          b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - alpha), gr));
-      Value h = b.create<arith::AddFOp>(
-          l, b.create<arith::MulFOp>(l, floatConstant(b, l, elem, beta), state[1]),
-          b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - beta),
-                                  b.create<arith::MulFOp>(l, gr, gr)));
-      Value hSqrt = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, h),
-                                            floatConstant(b, l, elem, eps));
-      Value xNew = b.create<arith::SubFOp>(
-          l, x,
-          b.create<arith::MulFOp>(l, r, b.create<arith::DivFOp>(l, v, hSqrt)));
-      if (post != 0.0)
-        xNew = b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - post),
-                                       xNew);
-      return SmallVector<Value>{xNew, v, h};
-    });
+    return lowerUpdate(
+        op, rewriter, op.getX(), op.getGrad(), op.getState(),
+        [&](OpBuilder &b, Location l, Value x, Value g, ValueRange state) {
+          Value gr = regularized(b, l, nc, x, g);
+          Value v = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::MulFOp>(l, floatConstant(b, l, elem, alpha),
+                                      state[0]),
+              b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - alpha),
+                                      gr));
+          Value h = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::MulFOp>(l, floatConstant(b, l, elem, beta),
+                                      state[1]),
+              b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - beta),
+                                      b.create<arith::MulFOp>(l, gr, gr)));
+          Value hSqrt = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, h),
+                                                floatConstant(b, l, elem, eps));
+          Value xNew = b.create<arith::SubFOp>(
+              l, x,
+              b.create<arith::MulFOp>(l, r,
+                                      b.create<arith::DivFOp>(l, v, hSqrt)));
+          if (post != 0.0)
+            xNew = b.create<arith::MulFOp>(
+                l, floatConstant(b, l, elem, 1.0 - post), xNew);
+          return SmallVector<Value>{xNew, v, h};
+        });
   }
 };
 
@@ -642,16 +656,16 @@ static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
 
-  Value max = b.create<linalg::GenericOp>(
-                   loc, leadType, x, emptyTensor(b, loc, leadType),
-                   ArrayRef<AffineMap>{full, leadMap}, iterators,
-                   [&](OpBuilder &nb, Location l, ValueRange args) {
-                     nb.create<linalg::YieldOp>(
-                         l, firstOr(nb, l, iterators, args[0],
-                                    nb.create<arith::MaximumFOp>(l, args[1],
-                                                                 args[0])));
-                   })
-                  .getResult(0);
+  Value max =
+      b.create<linalg::GenericOp>(
+           loc, leadType, x, emptyTensor(b, loc, leadType),
+           ArrayRef<AffineMap>{full, leadMap}, iterators,
+           [&](OpBuilder &nb, Location l, ValueRange args) {
+             nb.create<linalg::YieldOp>(
+                 l, firstOr(nb, l, iterators, args[0],
+                            nb.create<arith::MaximumFOp>(l, args[1], args[0])));
+           })
+          .getResult(0);
   SmallVector<Value> inits = {emptyTensor(b, loc, leadType)};
   SmallVector<Type> types = {leadType};
   SmallVector<AffineMap> maps = {full, leadMap, leadMap};
@@ -680,18 +694,18 @@ static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
 
 /// Whether the position of the current iteration counts in a classification
 /// loss: its sample is real, its target is not ignored and is a class.
-static Value countsInLoss(OpBuilder &b, Location loc, Value count,
-                          Value target, int64_t ignoreIndex, int64_t classes) {
+static Value countsInLoss(OpBuilder &b, Location loc, Value count, Value target,
+                          int64_t ignoreIndex, int64_t classes) {
   Value real = isRealSample(b, loc, count);
   Value notIgnored = b.create<arith::CmpIOp>(
       loc, arith::CmpIPredicate::ne, target,
       b.create<arith::ConstantIntOp>(loc, ignoreIndex, 64));
-  Value nonNegative = b.create<arith::CmpIOp>(
-      loc, arith::CmpIPredicate::sge, target,
-      b.create<arith::ConstantIntOp>(loc, 0, 64));
-  Value belowC = b.create<arith::CmpIOp>(
-      loc, arith::CmpIPredicate::slt, target,
-      b.create<arith::ConstantIntOp>(loc, classes, 64));
+  Value nonNegative =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, target,
+                              b.create<arith::ConstantIntOp>(loc, 0, 64));
+  Value belowC =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, target,
+                              b.create<arith::ConstantIntOp>(loc, classes, 64));
   Value inRange = b.create<arith::AndIOp>(loc, nonNegative, belowC);
   return b.create<arith::AndIOp>(
       loc, real, b.create<arith::AndIOp>(loc, notIgnored, inRange));
@@ -720,16 +734,16 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
     int64_t leadRank = type.getRank() - 1;
     double smoothing = op.getLabelSmoothing().convertToDouble();
     int64_t ignore = op.getIgnoreIndex();
-    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
-                                                     ValueRange());
+    Value count =
+        rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
     SmallVector<Value> stats = classStatistics(rewriter, loc, x, true);
 
     // Sum the loss of each position that counts, and count them.
     auto scalarType = RankedTensorType::get({}, elem);
     AffineMap id = rewriter.getMultiDimIdentityMap(leadRank);
     AffineMap scalar = AffineMap::get(leadRank, 0, {}, op.getContext());
-    SmallVector<utils::IteratorType> iterators(
-        leadRank, utils::IteratorType::reduction);
+    SmallVector<utils::IteratorType> iterators(leadRank,
+                                               utils::IteratorType::reduction);
     auto sums = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{scalarType, scalarType},
         ValueRange{op.getTarget(), stats[0], stats[1], stats[2]},
@@ -768,14 +782,13 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
                      firstOr(b, l, iterators, lossTerm,
                              b.create<arith::AddFOp>(l, args[4], lossTerm)),
                      firstOr(b, l, iterators, countTerm,
-                             b.create<arith::AddFOp>(l, args[5],
-                                                     countTerm))});
+                             b.create<arith::AddFOp>(l, args[5], countTerm))});
         });
-    Value mean = buildElementwise(
-        rewriter, loc, scalarType, sums.getResults(),
-        [](OpBuilder &b, Location l, ValueRange args) {
-          return b.create<arith::DivFOp>(l, args[0], args[1]);
-        });
+    Value mean =
+        buildElementwise(rewriter, loc, scalarType, sums.getResults(),
+                         [](OpBuilder &b, Location l, ValueRange args) {
+                           return b.create<arith::DivFOp>(l, args[0], args[1]);
+                         });
     rewriter.replaceOp(op, mean);
     return success();
   }
@@ -796,8 +809,8 @@ struct CrossEntropyLossGradLowering
     double smoothing = op.getLabelSmoothing().convertToDouble();
     int64_t ignore = op.getIgnoreIndex();
     MLIRContext *ctx = op.getContext();
-    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
-                                                     ValueRange());
+    Value count =
+        rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
     SmallVector<Value> stats = classStatistics(rewriter, loc, x, false);
 
     // The number of positions that count.
@@ -810,17 +823,17 @@ struct CrossEntropyLossGradLowering
         ArrayRef<AffineMap>{leadId, AffineMap::get(leadRank, 0, {}, ctx)},
         iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value counts = countsInLoss(b, l, count, args[0], ignore, classes);
-          Value add = b.create<arith::SelectOp>(
-              l, counts, floatConstant(b, l, elem, 1.0),
-              floatConstant(b, l, elem, 0.0));
+          Value add = b.create<arith::SelectOp>(l, counts,
+                                                floatConstant(b, l, elem, 1.0),
+                                                floatConstant(b, l, elem, 0.0));
           b.create<linalg::YieldOp>(
               l, firstOr(b, l, iterators, add,
                          b.create<arith::AddFOp>(l, args[1], add)));
         });
     Value n = rewriter.create<tensor::ExtractOp>(loc, counted.getResult(0),
                                                  ValueRange());
-    Value grad = rewriter.create<tensor::ExtractOp>(loc, op.getGrad(),
-                                                    ValueRange());
+    Value grad =
+        rewriter.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
     Value scale = rewriter.create<arith::DivFOp>(loc, grad, n);
 
     SmallVector<AffineExpr> lead;
@@ -876,16 +889,16 @@ struct BCEWithLogitsLossLowering
           Value x = args[0], t = args[1];
           Value one = floatConstant(b, l, elem, 1.0);
           Value negX = b.create<arith::NegFOp>(l, x);
-          Value m = b.create<arith::MaximumFOp>(
-              l, negX, floatConstant(b, l, elem, 0.0));
+          Value m = b.create<arith::MaximumFOp>(l, negX,
+                                                floatConstant(b, l, elem, 0.0));
           Value e = b.create<arith::AddFOp>(
               l, b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, m)),
               b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, negX, m)));
-          Value linear = b.create<arith::MulFOp>(
-              l, b.create<arith::SubFOp>(l, one, t), x);
-          return b.create<arith::AddFOp>(
-              l, b.create<arith::AddFOp>(l, linear, m),
-              b.create<math::LogOp>(l, e));
+          Value linear =
+              b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, one, t), x);
+          return b.create<arith::AddFOp>(l,
+                                         b.create<arith::AddFOp>(l, linear, m),
+                                         b.create<math::LogOp>(l, e));
         });
     rewriter.replaceOp(op, mean);
     return success();
@@ -900,19 +913,20 @@ struct BCEWithLogitsLossGradLowering
     Location loc = op.getLoc();
     RankedTensorType inputType = tensorType(op.getInput());
     Type elem = inputType.getElementType();
-    Value count = rewriter.create<tensor::ExtractOp>(loc, op.getCount(),
-                                                     ValueRange());
-    Value grad = rewriter.create<tensor::ExtractOp>(loc, op.getGrad(),
-                                                    ValueRange());
+    Value count =
+        rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
+    Value grad =
+        rewriter.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
     Value scale = rewriter.create<arith::DivFOp>(
         loc, grad, lossDenominator(rewriter, loc, op.getCount(), inputType));
     Value result = buildElementwise(
         rewriter, loc, inputType, ValueRange{op.getInput(), op.getTarget()},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value one = floatConstant(b, l, elem, 1.0);
-          Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, args[0]));
-          Value sigmoid =
-              b.create<arith::DivFOp>(l, one, b.create<arith::AddFOp>(l, one, e));
+          Value e =
+              b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, args[0]));
+          Value sigmoid = b.create<arith::DivFOp>(
+              l, one, b.create<arith::AddFOp>(l, one, e));
           Value value = b.create<arith::MulFOp>(
               l, b.create<arith::SubFOp>(l, sigmoid, args[1]), scale);
           return b.create<arith::SelectOp>(l, isRealSample(b, l, count), value,
@@ -986,13 +1000,13 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateTensorOpLoweringPatterns(patterns);
   populateWindowOpLoweringPatterns(patterns);
   using Args = ValueRange;
-  patterns.add<ConstantLowering, MatMulLowering, ReshapeLowering,
-               TransposeLowering, BroadcastToLowering, MSELossLowering,
-               MSELossGradLowering, SGDUpdateLowering, AdamUpdateLowering,
-               AdagradUpdateLowering, CrossEntropyLossLowering,
-               CrossEntropyLossGradLowering, BCEWithLogitsLossLowering,
-               BCEWithLogitsLossGradLowering, ONNXAdagradLowering,
-               ONNXMomentumLowering, ONNXAdamLowering>(ctx);
+  patterns
+      .add<ConstantLowering, MatMulLowering, ReshapeLowering, TransposeLowering,
+           BroadcastToLowering, MSELossLowering, MSELossGradLowering,
+           SGDUpdateLowering, AdamUpdateLowering, AdagradUpdateLowering,
+           CrossEntropyLossLowering, CrossEntropyLossGradLowering,
+           BCEWithLogitsLossLowering, BCEWithLogitsLossGradLowering,
+           ONNXAdagradLowering, ONNXMomentumLowering, ONNXAdamLowering>(ctx);
   patterns.add<ElementwiseLowering<AddOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::AddFOp>(l, a[0], a[1]);
@@ -1021,7 +1035,8 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
       ctx, [](LeakyReluOp op, OpBuilder &b, Location l, Args a) -> Value {
         Type type = a[0].getType();
         Value scaled = b.create<arith::MulFOp>(
-            l, floatConstant(b, l, type, op.getAlpha().convertToDouble()), a[0]);
+            l, floatConstant(b, l, type, op.getAlpha().convertToDouble()),
+            a[0]);
         Value negative = b.create<arith::CmpFOp>(
             l, arith::CmpFPredicate::OLT, a[0], floatConstant(b, l, type, 0.0));
         return b.create<arith::SelectOp>(l, negative, scaled, a[0]);
@@ -1040,10 +1055,11 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<AttributedElementwiseLowering<ActivationGradOp>>(
       ctx, [](ActivationGradOp op, OpBuilder &b, Location l, Args a) -> Value {
         Type type = a[0].getType();
-        Value alpha = floatConstant(b, l, type, op.getAlpha().convertToDouble());
+        Value alpha =
+            floatConstant(b, l, type, op.getAlpha().convertToDouble());
         Value slope = op.getKind() == "elu"
                           ? b.create<arith::MulFOp>(
-                                l, alpha, b.create<math::ExpOp>(l, a[0]))
+                                 l, alpha, b.create<math::ExpOp>(l, a[0]))
                                 .getResult()
                           : alpha;
         Value positive = b.create<arith::CmpFOp>(
@@ -1110,16 +1126,16 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         // Unordered compare: relu(NaN) is NaN, as in PyTorch.
         Value zero = floatConstant(b, l, a[0].getType(), 0.0);
-        Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UGT,
-                                             a[0], zero);
+        Value keep =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UGT, a[0], zero);
         return b.create<arith::SelectOp>(l, keep, a[0], zero);
       });
   patterns.add<ElementwiseLowering<ReluGradOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         // PyTorch's threshold_backward: the gradient at exactly 0 is 0.
         Value zero = floatConstant(b, l, a[0].getType(), 0.0);
-        Value pass = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT,
-                                             a[0], zero);
+        Value pass =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0], zero);
         return b.create<arith::SelectOp>(l, pass, a[1], zero);
       });
 }

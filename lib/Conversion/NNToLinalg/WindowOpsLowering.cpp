@@ -66,14 +66,12 @@ Value unpad(OpBuilder &b, Location loc, Value padded, RankedTensorType type,
       type.getShape(), SmallVector<int64_t>(type.getRank(), 1));
 }
 
-FailureOr<WindowGeometry> windowFor(RankedTensorType inputType,
-                                    ArrayRef<int64_t> kernel,
-                                    ArrayRef<int64_t> strides,
-                                    ArrayRef<int64_t> pads,
-                                    ArrayRef<int64_t> dilations,
-                                    bool ceilMode) {
-  return computeWindow(std::nullopt, inputType.getShape().drop_front(2),
-                       kernel, strides, pads, dilations, ceilMode);
+FailureOr<WindowGeometry>
+windowFor(RankedTensorType inputType, ArrayRef<int64_t> kernel,
+          ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+          ArrayRef<int64_t> dilations, bool ceilMode) {
+  return computeWindow(std::nullopt, inputType.getShape().drop_front(2), kernel,
+                       strides, pads, dilations, ceilMode);
 }
 
 /// Index arithmetic for scf loop bodies.
@@ -92,12 +90,11 @@ struct IndexMath {
 };
 
 /// An scf.for nest over `[0, bounds)` carrying `init`.
-scf::LoopNest
-buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
-          ValueRange init,
-          function_ref<scf::ValueVector(OpBuilder &, Location, ValueRange,
-                                        ValueRange)>
-              body) {
+scf::LoopNest buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
+                        ValueRange init,
+                        function_ref<scf::ValueVector(OpBuilder &, Location,
+                                                      ValueRange, ValueRange)>
+                            body) {
   SmallVector<Value> lbs, ubs, steps;
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
   Value one = b.create<arith::ConstantIndexOp>(loc, 1);
@@ -107,6 +104,118 @@ buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
     steps.push_back(one);
   }
   return scf::buildLoopNest(b, loc, lbs, ubs, steps, init, body);
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution as matrix products
+//===----------------------------------------------------------------------===//
+
+// An ungrouped convolution of C input and F output channels, with a kernel
+// of K = prod(kernel) and P = prod(output) positions, is a matrix product
+// over the C*K entries of each window (im2col): the windows of the padded
+// input are copied into a [.., C*K, ..] matrix, and the runtime's GEMM does
+// the rest. The copy costs as much as one pass over the windows; the
+// product then runs at the GEMM's speed instead of a 7-deep loop nest's.
+
+/// Where the window loops go in an im2col copy: the copy's loops are its
+/// result's dimensions, n and c and the kernel and output positions.
+enum class WindowLayout {
+  ChannelsFirst, // [N, C, K..., O...]: each sample a C*K x P matrix
+  SamplesFirst,  // [N, O..., C, K...]: one N*P x C*K matrix
+};
+
+/// The windows of the padded input `xp` ([N, C, padded...]) as a tensor of
+/// `layout`: the element at (n, c, k..., o...) is xp[n, c, o * stride + k *
+/// dilation].
+Value im2col(OpBuilder &b, Location loc, Value xp, const WindowGeometry &window,
+             WindowLayout layout) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType type = tensorType(xp);
+  int64_t s = window.rank(), loops = 2 + 2 * s;
+  bool channelsFirst = layout == WindowLayout::ChannelsFirst;
+  // Loop positions of c, of the first kernel and of the first output index.
+  int64_t c = channelsFirst ? 1 : 1 + s;
+  int64_t k0 = c + 1, o0 = channelsFirst ? 2 + s : 1;
+  SmallVector<int64_t> shape(loops);
+  shape[0] = type.getDimSize(0);
+  shape[c] = type.getDimSize(1);
+  SmallVector<AffineExpr> inputExprs = {getAffineDimExpr(0, ctx),
+                                        getAffineDimExpr(c, ctx)};
+  for (int64_t i = 0; i < s; ++i) {
+    shape[k0 + i] = window.kernel[i];
+    shape[o0 + i] = window.output[i];
+    inputExprs.push_back(getAffineDimExpr(o0 + i, ctx) * window.strides[i] +
+                         getAffineDimExpr(k0 + i, ctx) * window.dilations[i]);
+  }
+  auto colsType = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          loc, colsType, xp, emptyTensor(b, loc, colsType),
+          SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
+                                 b.getMultiDimIdentityMap(loops)},
+          iterators,
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, args[0]);
+          })
+      .getResult(0);
+}
+
+/// `value` with the dimension groups `groups` (consecutive, covering every
+/// dimension) each collapsed into one.
+Value collapse(OpBuilder &b, Location loc, Value value,
+               ArrayRef<ReassociationIndices> groups) {
+  RankedTensorType type = tensorType(value);
+  SmallVector<int64_t> shape;
+  for (const ReassociationIndices &group : groups) {
+    int64_t size = 1;
+    for (int64_t dim : group)
+      size *= type.getDimSize(dim);
+    shape.push_back(size);
+  }
+  auto collapsed = RankedTensorType::get(shape, type.getElementType());
+  if (collapsed == type)
+    return value;
+  return b.create<tensor::CollapseShapeOp>(loc, collapsed, value, groups);
+}
+
+/// The groups {0..a-1}, {a..b-1}, ... of `bounds` = {a, b, ..., rank}.
+SmallVector<ReassociationIndices> groupsUpTo(ArrayRef<int64_t> bounds) {
+  SmallVector<ReassociationIndices> groups;
+  int64_t begin = 0;
+  for (int64_t end : bounds) {
+    ReassociationIndices group;
+    for (int64_t i = begin; i < end; ++i)
+      group.push_back(i);
+    groups.push_back(group);
+    begin = end;
+  }
+  return groups;
+}
+
+/// `value` of a collapsed shape, expanded back to `type`.
+Value expandTo(OpBuilder &b, Location loc, Value value, RankedTensorType type,
+               ArrayRef<ReassociationIndices> groups) {
+  if (tensorType(value) == type)
+    return value;
+  return b.create<tensor::ExpandShapeOp>(loc, type, value, groups);
+}
+
+/// Whether a convolution with F filters, C*K window entries and P output
+/// positions per sample runs as GEMMs: ungrouped, float32, and a product
+/// big enough.
+bool convAsGemm(int64_t groups, Type elementType, int64_t f, int64_t ck,
+                int64_t p) {
+  return groups == 1 && elementType.isF32() && f * ck * p >= 4096 &&
+         std::max(f, p) >= 8;
+}
+
+int64_t product(ArrayRef<int64_t> values) {
+  int64_t result = 1;
+  for (int64_t v : values)
+    result *= v;
+  return result;
 }
 
 //===----------------------------------------------------------------------===//
@@ -132,6 +241,21 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
     int64_t cg = weightType.getDimSize(1), fg = type.getDimSize(1) / groups;
     Value xp = pad(rewriter, loc, op.getInput(), *window,
                    floatConstant(rewriter, loc, elem, 0.0));
+    int64_t k = product(window->kernel), p = product(window->output);
+    if (convAsGemm(groups, elem, fg, cg * k, p)) {
+      // y[n] (F x P) = w (F x CK) cols[n] (CK x P).
+      Value cols = collapse(
+          rewriter, loc,
+          im2col(rewriter, loc, xp, *window, WindowLayout::ChannelsFirst),
+          groupsUpTo({1, 2 + s, 2 + 2 * s}));
+      Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
+      int64_t n = type.getDimSize(0);
+      Value y = buildMatmul(rewriter, loc, w, cols, false, false,
+                            RankedTensorType::get({n, fg, p}, elem));
+      rewriter.replaceOp(
+          op, expandTo(rewriter, loc, y, type, groupsUpTo({1, 2, 2 + s})));
+      return success();
+    }
     // Loops: n, g, f, o..., c, k...
     int64_t loops = 4 + 2 * s;
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -190,6 +314,43 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
     int64_t cg = type.getDimSize(1), fg = type.getDimSize(0) / groups;
     Value xp = pad(rewriter, loc, op.getInput(), *window,
                    floatConstant(rewriter, loc, elem, 0.0));
+    int64_t k = product(window->kernel), p = product(window->output);
+    int64_t samples = inputType.getDimSize(0);
+    if (convAsGemm(groups, elem, fg, cg * k, samples * p)) {
+      // dw (F x CK) = dy (F x NP) cols (NP x CK), with dy's samples moved
+      // behind its channels.
+      Value cols = collapse(
+          rewriter, loc,
+          im2col(rewriter, loc, xp, *window, WindowLayout::SamplesFirst),
+          groupsUpTo({1 + s, 2 + 2 * s}));
+      SmallVector<int64_t> permuted = {fg, samples};
+      llvm::append_range(permuted, window->output);
+      auto permutedType = RankedTensorType::get(permuted, elem);
+      SmallVector<AffineExpr> swap = {rewriter.getAffineDimExpr(1),
+                                      rewriter.getAffineDimExpr(0)};
+      for (int64_t i = 0; i < s; ++i)
+        swap.push_back(rewriter.getAffineDimExpr(2 + i));
+      SmallVector<utils::IteratorType> parallel(2 + s,
+                                                utils::IteratorType::parallel);
+      Value gradT = rewriter
+                        .create<linalg::GenericOp>(
+                            loc, permutedType, op.getGrad(),
+                            emptyTensor(rewriter, loc, permutedType),
+                            SmallVector<AffineMap>{
+                                AffineMap::get(2 + s, 0, swap, ctx),
+                                rewriter.getMultiDimIdentityMap(2 + s)},
+                            parallel,
+                            [](OpBuilder &b, Location l, ValueRange args) {
+                              b.create<linalg::YieldOp>(l, args[0]);
+                            })
+                        .getResult(0);
+      Value dy = collapse(rewriter, loc, gradT, groupsUpTo({1, 2 + s}));
+      Value dw = buildMatmul(rewriter, loc, dy, cols, false, false,
+                             RankedTensorType::get({fg, cg * k}, elem));
+      rewriter.replaceOp(
+          op, expandTo(rewriter, loc, dw, type, groupsUpTo({1, 2 + s})));
+      return success();
+    }
     // Loops: g, f, c, k..., then the reductions n, o...
     int64_t loops = 4 + 2 * s;
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -234,7 +395,8 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvGradInputOp op,
                                 PatternRewriter &rewriter) const override {
-    // dx_padded[n, g*Cg + c, o*s + k*d] += dy[n, g*Fg + f, o] * w[g*Fg + f, c, k]
+    // dx_padded[n, g*Cg + c, o*s + k*d] += dy[n, g*Fg + f, o] * w[g*Fg + f, c,
+    // k]
     Location loc = op.getLoc();
     RankedTensorType type = tensorType(op.getResult());
     RankedTensorType weightType = tensorType(op.getWeight());
@@ -244,39 +406,76 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
     if (failed(window))
       return failure();
     int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
-    int64_t cg = weightType.getDimSize(1), fg = weightType.getDimSize(0) / groups;
-    auto paddedType =
-        RankedTensorType::get(paddedShape(type, *window), type.getElementType());
+    int64_t cg = weightType.getDimSize(1),
+            fg = weightType.getDimSize(0) / groups;
+    auto paddedType = RankedTensorType::get(paddedShape(type, *window),
+                                            type.getElementType());
+    Type elem = type.getElementType();
+    int64_t k = product(window->kernel), p = product(window->output);
+    if (convAsGemm(groups, elem, cg * k, fg, p)) {
+      // dcols[n] (CK x P) = w^T (CK x F) dy[n] (F x P), then every window
+      // entry is added back where it was read from (col2im).
+      int64_t n = type.getDimSize(0);
+      Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
+      Value dy =
+          collapse(rewriter, loc, op.getGrad(), groupsUpTo({1, 2, 2 + s}));
+      Value dcols = buildMatmul(rewriter, loc, w, dy, true, false,
+                                RankedTensorType::get({n, cg * k, p}, elem));
+      SmallVector<int64_t> colsShape = {n, cg};
+      llvm::append_range(colsShape, window->kernel);
+      llvm::append_range(colsShape, window->output);
+      dcols =
+          expandTo(rewriter, loc, dcols, RankedTensorType::get(colsShape, elem),
+                   groupsUpTo({1, 2 + s, 2 + 2 * s}));
+      scf::LoopNest nest = buildNest(
+          rewriter, loc, colsShape, zeroFilled(rewriter, loc, paddedType),
+          [&](OpBuilder &b, Location l, ValueRange iv,
+              ValueRange acc) -> scf::ValueVector {
+            IndexMath m{b, l};
+            SmallVector<Value> at = {iv[0], iv[1]};
+            for (int64_t i = 0; i < s; ++i)
+              at.push_back(m.affine(iv[2 + s + i], window->strides[i],
+                                    iv[2 + i], window->dilations[i]));
+            Value sum = b.create<arith::AddFOp>(
+                l, b.create<tensor::ExtractOp>(l, acc[0], at),
+                b.create<tensor::ExtractOp>(l, dcols, iv));
+            return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+          });
+      rewriter.replaceOp(op,
+                         unpad(rewriter, loc, nest.results[0], type, *window));
+      return success();
+    }
     SmallVector<int64_t> bounds = {type.getDimSize(0), groups, fg};
     llvm::append_range(bounds, window->output);
     bounds.push_back(cg);
     llvm::append_range(bounds, window->kernel);
     Value grad = op.getGrad(), weight = op.getWeight();
-    scf::LoopNest nest = buildNest(
-        rewriter, loc, bounds, zeroFilled(rewriter, loc, paddedType),
-        [&](OpBuilder &b, Location l, ValueRange iv,
-            ValueRange acc) -> scf::ValueVector {
-          IndexMath m{b, l};
-          Value n = iv[0], g = iv[1], f = iv[2], c = iv[3 + s];
-          Value filter = m.affine(g, fg, f, 1);
-          SmallVector<Value> gradAt = {n, filter};
-          SmallVector<Value> weightAt = {filter, c};
-          SmallVector<Value> at = {n, m.affine(g, cg, c, 1)};
-          for (int64_t i = 0; i < s; ++i) {
-            Value o = iv[3 + i], k = iv[4 + s + i];
-            gradAt.push_back(o);
-            weightAt.push_back(k);
-            at.push_back(m.affine(o, window->strides[i], k,
-                                  window->dilations[i]));
-          }
-          Value product = b.create<arith::MulFOp>(
-              l, b.create<tensor::ExtractOp>(l, grad, gradAt),
-              b.create<tensor::ExtractOp>(l, weight, weightAt));
-          Value sum = b.create<arith::AddFOp>(
-              l, b.create<tensor::ExtractOp>(l, acc[0], at), product);
-          return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
-        });
-    rewriter.replaceOp(op, unpad(rewriter, loc, nest.results[0], type, *window));
+    scf::LoopNest nest =
+        buildNest(rewriter, loc, bounds, zeroFilled(rewriter, loc, paddedType),
+                  [&](OpBuilder &b, Location l, ValueRange iv,
+                      ValueRange acc) -> scf::ValueVector {
+                    IndexMath m{b, l};
+                    Value n = iv[0], g = iv[1], f = iv[2], c = iv[3 + s];
+                    Value filter = m.affine(g, fg, f, 1);
+                    SmallVector<Value> gradAt = {n, filter};
+                    SmallVector<Value> weightAt = {filter, c};
+                    SmallVector<Value> at = {n, m.affine(g, cg, c, 1)};
+                    for (int64_t i = 0; i < s; ++i) {
+                      Value o = iv[3 + i], k = iv[4 + s + i];
+                      gradAt.push_back(o);
+                      weightAt.push_back(k);
+                      at.push_back(m.affine(o, window->strides[i], k,
+                                            window->dilations[i]));
+                    }
+                    Value product = b.create<arith::MulFOp>(
+                        l, b.create<tensor::ExtractOp>(l, grad, gradAt),
+                        b.create<tensor::ExtractOp>(l, weight, weightAt));
+                    Value sum = b.create<arith::AddFOp>(
+                        l, b.create<tensor::ExtractOp>(l, acc[0], at), product);
+                    return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+                  });
+    rewriter.replaceOp(op,
+                       unpad(rewriter, loc, nest.results[0], type, *window));
     return success();
   }
 };
@@ -328,8 +527,8 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
     }
     // As linalg's pooling ops do: an operand of the window's shape, never
     // read, gives the kernel loops their bounds.
-    Value windowShape = emptyTensor(
-        rewriter, loc, RankedTensorType::get(window->kernel, elem));
+    Value windowShape =
+        emptyTensor(rewriter, loc, RankedTensorType::get(window->kernel, elem));
     SmallVector<utils::IteratorType> iterators(2 + s,
                                                utils::IteratorType::parallel);
     iterators.append(s, utils::IteratorType::reduction);
@@ -354,13 +553,13 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
                 })
             .getResult(0);
     if (!isMax) {
-      Value divisors = divisorTensor(rewriter, loc, *window,
-                                     op.getCountIncludePad(), elem);
-      pooled = buildElementwise(
-          rewriter, loc, type, ValueRange{pooled, divisors},
-          [](OpBuilder &b, Location l, ValueRange a) -> Value {
-            return b.create<arith::DivFOp>(l, a[0], a[1]);
-          });
+      Value divisors =
+          divisorTensor(rewriter, loc, *window, op.getCountIncludePad(), elem);
+      pooled =
+          buildElementwise(rewriter, loc, type, ValueRange{pooled, divisors},
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return b.create<arith::DivFOp>(l, a[0], a[1]);
+                           });
     }
     rewriter.replaceOp(op, pooled);
     return success();
@@ -428,8 +627,8 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
           });
     } else {
       // Each window spreads its gradient over its elements.
-      Value divisors = divisorTensor(rewriter, loc, *window,
-                                     op.getCountIncludePad(), elem);
+      Value divisors =
+          divisorTensor(rewriter, loc, *window, op.getCountIncludePad(), elem);
       SmallVector<int64_t> bounds(gradType.getShape());
       llvm::append_range(bounds, window->kernel);
       nest = buildNest(
@@ -444,14 +643,14 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
                                     iv[2 + s + i], window->dilations[i]));
             Value share = b.create<arith::DivFOp>(
                 l, b.create<tensor::ExtractOp>(l, grad, out),
-                b.create<tensor::ExtractOp>(l, divisors,
-                                            out.drop_front(2)));
+                b.create<tensor::ExtractOp>(l, divisors, out.drop_front(2)));
             Value sum = b.create<arith::AddFOp>(
                 l, b.create<tensor::ExtractOp>(l, acc[0], at), share);
             return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
           });
     }
-    rewriter.replaceOp(op, unpad(rewriter, loc, nest.results[0], type, *window));
+    rewriter.replaceOp(op,
+                       unpad(rewriter, loc, nest.results[0], type, *window));
     return success();
   }
 };

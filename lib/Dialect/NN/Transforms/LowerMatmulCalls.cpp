@@ -76,51 +76,58 @@ static func::FuncOp gemmDeclaration(ModuleOp module) {
   return func;
 }
 
-/// Whether `generic` is the product that convert-nn-to-linalg built:
-/// C[batch.., m, n] = sum_k A * B with A and B read through projections of
-/// the loops (batch dimensions broadcast by constant 0).
-static bool isPlainProduct(linalg::GenericOp generic) {
+/// The loops m, n and k of a product C[batch.., m, n] = sum_k A B.
+struct ProductLoops {
+  unsigned m, n, k;
+};
+
+/// The loops of `generic` if it is the product that convert-nn-to-linalg
+/// builds: C[batch.., m, n] = sum_k A * B, of float32 memrefs with strided
+/// layouts, A and B read through projections of the loops (batch
+/// dimensions broadcast by a constant 0), m and k in A, k and n in B.
+static std::optional<ProductLoops> productLoops(linalg::GenericOp generic) {
   if (!generic.hasPureBufferSemantics() || generic.getNumDpsInputs() != 2 ||
       generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 1)
-    return false;
+    return std::nullopt;
   for (OpOperand &operand : generic->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type || !type.getElementType().isF32() || !type.hasStaticShape() ||
         !isStrided(type))
-      return false;
+      return std::nullopt;
     for (AffineExpr expr :
          generic.getMatchingIndexingMap(&operand).getResults()) {
       auto constant = dyn_cast<AffineConstantExpr>(expr);
       if (!isa<AffineDimExpr>(expr) && !(constant && constant.getValue() == 0))
-        return false;
+        return std::nullopt;
     }
   }
-  return true;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  unsigned rank = maps[2].getNumResults();
+  if (rank < 2)
+    return std::nullopt;
+  ProductLoops loops;
+  loops.m = cast<AffineDimExpr>(maps[2].getResult(rank - 2)).getPosition();
+  loops.n = cast<AffineDimExpr>(maps[2].getResult(rank - 1)).getPosition();
+  for (auto [dim, iterator] : llvm::enumerate(generic.getIteratorTypesArray()))
+    if (iterator == utils::IteratorType::reduction)
+      loops.k = dim;
+  if (positionOf(maps[0], loops.m) < 0 || positionOf(maps[0], loops.k) < 0 ||
+      positionOf(maps[1], loops.k) < 0 || positionOf(maps[1], loops.n) < 0)
+    return std::nullopt;
+  return loops;
 }
 
-static LogicalResult lowerToCall(linalg::GenericOp generic, int64_t threads,
-                                 func::FuncOp gemm) {
-  if (!isPlainProduct(generic))
-    return failure();
+static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
+                        int64_t threads, func::FuncOp gemm) {
   Location loc = generic.getLoc();
   OpBuilder b(generic);
   SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
   AffineMap outMap = generic.getIndexingMapsArray()[2];
   unsigned rank = outMap.getNumResults();
-  if (rank < 2)
-    return failure();
-  unsigned m = cast<AffineDimExpr>(outMap.getResult(rank - 2)).getPosition();
-  unsigned n = cast<AffineDimExpr>(outMap.getResult(rank - 1)).getPosition();
-  unsigned k = 0;
-  for (auto [dim, iterator] : llvm::enumerate(generic.getIteratorTypesArray()))
-    if (iterator == utils::IteratorType::reduction)
-      k = dim;
+  unsigned m = loops.m, n = loops.n, k = loops.k;
   Operand a{generic.getDpsInputs()[0], generic.getIndexingMapsArray()[0]};
   Operand bOp{generic.getDpsInputs()[1], generic.getIndexingMapsArray()[1]};
   Operand c{generic.getDpsInits()[0], outMap};
-  if (positionOf(a.map, m) < 0 || positionOf(a.map, k) < 0 ||
-      positionOf(bOp.map, k) < 0 || positionOf(bOp.map, n) < 0)
-    return failure();
 
   // Packing buffers, sized as nncc_gemm.c expects (nncc/Runtime/Gemm.h).
   auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
@@ -193,25 +200,28 @@ static LogicalResult lowerToCall(linalg::GenericOp generic, int64_t threads,
   b.create<memref::DeallocOp>(loc, packABuffer);
   b.create<memref::DeallocOp>(loc, packBBuffer);
   generic.erase();
-  return success();
 }
 
 void LowerMatmulCalls::runOnOperation() {
-  func::FuncOp func = getOperation();
-  auto module = func->getParentOfType<ModuleOp>();
+  ModuleOp module = getOperation();
   int64_t threads = 1;
   if (auto attr = module->getAttrOfType<IntegerAttr>(kThreadsAttr))
     threads = std::clamp<int64_t>(attr.getInt(), 1, NNCC_MAX_THREADS);
   SmallVector<linalg::GenericOp> products;
-  func.walk([&](linalg::GenericOp generic) {
+  module.walk([&](linalg::GenericOp generic) {
     if (generic->hasAttr(kMatmulKernelAttr))
       products.push_back(generic);
   });
-  if (products.empty())
-    return;
-  func::FuncOp gemm = gemmDeclaration(module);
-  for (linalg::GenericOp generic : products)
-    // A product this pass cannot call the GEMM for stays a loop nest.
-    if (failed(lowerToCall(generic, threads, gemm)))
+  func::FuncOp gemm;
+  for (linalg::GenericOp generic : products) {
+    std::optional<ProductLoops> loops = productLoops(generic);
+    // A product the GEMM cannot compute stays a loop nest.
+    if (!loops) {
       generic->removeAttr(kMatmulKernelAttr);
+      continue;
+    }
+    if (!gemm)
+      gemm = gemmDeclaration(module);
+    lowerToCall(generic, *loops, threads, gemm);
+  }
 }

@@ -138,7 +138,7 @@ def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::func::FuncOp"> {
+def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::ModuleOp"> {
   let summary = "Call the runtime's packed GEMM for large matrix products";
   let description = [{
     Runs after bufferization, before nn-plan-memory. Every `linalg.generic`

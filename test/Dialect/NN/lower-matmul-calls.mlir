@@ -1,0 +1,104 @@
+// RUN: nncc-opt %s -split-input-file -nn-lower-matmul-calls | FileCheck %s
+
+// A marked product becomes a call of the runtime's GEMM with each operand's
+// base, offset and the strides of its two matrix dimensions: B is read
+// transposed through its strides (n then k), not copied. The packing
+// buffers are allocations that live until the call is done: A's holds one
+// block per thread (2 x 96 x 256 floats, as nn.threads = 2), B's 256 x 48.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+module attributes {nn.threads = 2 : i32} {
+// CHECK-LABEL: func.func @plain
+// CHECK-SAME: (%[[A:[a-z_0-9]+]]: memref<100x300xf32>, %[[B:[a-z_0-9]+]]: memref<40x300xf32>, %[[C:[a-z_0-9]+]]: memref<100x40xf32>)
+// CHECK: %[[PA:[a-z_0-9]+]] = memref.alloc() : memref<49152xf32>
+// CHECK: %[[PB:[a-z_0-9]+]] = memref.alloc() : memref<12288xf32>
+// CHECK: %[[ABASE:[a-z_0-9]+]], %[[AOFF:[a-z_0-9]+]], %{{.+}}:2, %[[AS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[A]]
+// CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}:2, %[[BS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[B]]
+// CHECK: %[[CBASE:[a-z_0-9]+]], %[[COFF:[a-z_0-9]+]], %{{.+}}:2, %[[CS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[C]]
+// CHECK: %[[PABASE:[a-z_0-9]+]], {{.+}} = memref.extract_strided_metadata %[[PA]]
+// CHECK: %[[PBBASE:[a-z_0-9]+]], {{.+}} = memref.extract_strided_metadata %[[PB]]
+// CHECK-DAG: %[[M:[a-z_0-9]+]] = arith.constant 100 : index
+// CHECK-DAG: %[[N:[a-z_0-9]+]] = arith.constant 40 : index
+// CHECK-DAG: %[[K:[a-z_0-9]+]] = arith.constant 300 : index
+// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %[[PABASE]], %[[PBBASE]])
+// CHECK-NOT: linalg.generic
+// CHECK: memref.dealloc %[[PA]]
+// CHECK: memref.dealloc %[[PB]]
+// CHECK: func.func private @__nncc_sgemm(index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, memref<f32>)
+func.func @plain(%a: memref<100x300xf32>, %b: memref<40x300xf32>, %c: memref<100x40xf32>) {
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<100x300xf32>, memref<40x300xf32>) outs(%c : memref<100x40xf32>) attrs = {nn.matmul} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+}
+
+// -----
+
+// A batched product is one call per matrix, in loops over C's batch
+// dimensions; each operand's offset moves by its strides of the batch
+// dimensions it has. A, broadcast over the second batch dimension (map
+// result 0), moves with the first only; it is read transposed (m is its
+// last dimension). B has a strided layout with an offset of its own.
+
+#lhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d4, d2)>
+#rhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @batched
+// CHECK: memref.alloc() : memref<576xf32>
+// CHECK: memref.alloc() : memref<512xf32>
+// CHECK: %{{.+}}, %[[AOFF:[a-z_0-9]+]], %{{.+}}:4, %[[AS:[a-z_0-9]+]]:4 = memref.extract_strided_metadata %arg0
+// CHECK: %{{.+}}, %[[BOFF:[a-z_0-9]+]], %{{.+}}:4, %[[BS:[a-z_0-9]+]]:4 = memref.extract_strided_metadata %arg1
+// CHECK: %{{.+}}, %[[COFF:[a-z_0-9]+]], %{{.+}}:4, %[[CS:[a-z_0-9]+]]:4 = memref.extract_strided_metadata %arg2
+// CHECK: scf.for %[[I:[a-z_0-9]+]] = %{{.+}} to %{{.+}} step
+// CHECK: scf.for %[[J:[a-z_0-9]+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[A0:[a-z_0-9]+]] = arith.muli %[[I]], %[[AS]]#0
+// CHECK: %[[A1:[a-z_0-9]+]] = arith.addi %[[AOFF]], %[[A0]]
+// CHECK-NOT: arith.muli %[[J]], %[[AS]]
+// CHECK: %[[B0:[a-z_0-9]+]] = arith.muli %[[I]], %[[BS]]#0
+// CHECK: %[[B1:[a-z_0-9]+]] = arith.addi %[[BOFF]], %[[B0]]
+// CHECK: %[[B2:[a-z_0-9]+]] = arith.muli %[[J]], %[[BS]]#1
+// CHECK: %[[B3:[a-z_0-9]+]] = arith.addi %[[B1]], %[[B2]]
+// CHECK: %[[C0:[a-z_0-9]+]] = arith.muli %[[I]], %[[CS]]#0
+// CHECK: %[[C1:[a-z_0-9]+]] = arith.addi %[[COFF]], %[[C0]]
+// CHECK: %[[C2:[a-z_0-9]+]] = arith.muli %[[J]], %[[CS]]#1
+// CHECK: %[[C3:[a-z_0-9]+]] = arith.addi %[[C1]], %[[C2]]
+// CHECK: func.call @__nncc_sgemm(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[A1]], %[[AS]]#3, %[[AS]]#2, %{{.+}}, %[[B3]], %[[BS]]#2, %[[BS]]#3, %{{.+}}, %[[C3]], %[[CS]]#2, %[[CS]]#3,
+func.func @batched(%a: memref<2x1x16x32xf32>, %b: memref<2x3x16x24xf32, strided<[1536, 384, 24, 1], offset: 8>>, %c: memref<2x3x32x24xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : memref<2x1x16x32xf32>, memref<2x3x16x24xf32, strided<[1536, 384, 24, 1], offset: 8>>) outs(%c : memref<2x3x32x24xf32>) attrs = {nn.matmul} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A marked product the GEMM cannot compute (here of f64) stays a loop nest,
+// without the mark; nothing is declared.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#kn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @double
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.generic
+// CHECK-NOT: nn.matmul
+// CHECK-SAME: outs(%{{.+}} : memref<32x32xf64>) {
+// CHECK-NOT: __nncc_sgemm
+func.func @double(%a: memref<32x32xf64>, %b: memref<32x32xf64>, %c: memref<32x32xf64>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<32x32xf64>, memref<32x32xf64>) outs(%c : memref<32x32xf64>) attrs = {nn.matmul} {
+  ^bb0(%x: f64, %y: f64, %acc: f64):
+    %p = arith.mulf %x, %y : f64
+    %s = arith.addf %acc, %p : f64
+    linalg.yield %s : f64
+  }
+  return
+}
