@@ -41,9 +41,13 @@ void nncc::buildBufferizationPipeline(OpPassManager &pm) {
 
 void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {
   addPipeline(pm,
-              "func.func(convert-linalg-to-loops),lower-affine,"
-              "convert-scf-to-cf,convert-math-to-libm,expand-strided-metadata,"
-              "finalize-memref-to-llvm,convert-math-to-llvm,"
+              // tanh, exp, log and erf as vectorizable polynomials; sqrt
+              // and the rest LLVM has intrinsics for as those; only what
+              // remains calls libm.
+              "func.func(convert-linalg-to-loops,nn-approximate-math),"
+              "lower-affine,convert-scf-to-cf,convert-math-to-llvm,"
+              "convert-math-to-libm,expand-strided-metadata,"
+              "finalize-memref-to-llvm,"
               "convert-arith-to-llvm,convert-index-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
               "convert-cf-to-llvm,reconcile-unrealized-casts");

@@ -156,6 +156,20 @@ def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def NNApproximateMath : Pass<"nn-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Inline polynomial approximations of float32 transcendentals";
+  let description = [{
+    Replaces float32 `math.tanh`, `math.exp`, `math.log`, `math.erf` (and
+    the other functions MLIR approximates) by branch-free polynomial and
+    rational approximations built from arithmetic, so that LLVM vectorizes
+    the loops that compute them instead of calling libm once per element.
+    Their accuracy against libm is measured by test/e2e/math_accuracy.test.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def NNExpandStridedCopies
     : Pass<"nn-expand-strided-copies", "mlir::func::FuncOp"> {
   let summary = "Turn copies between strided memrefs into linalg.copy";
