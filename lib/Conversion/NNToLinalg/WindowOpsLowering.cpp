@@ -74,21 +74,6 @@ windowFor(RankedTensorType inputType, ArrayRef<int64_t> kernel,
                        strides, pads, dilations, ceilMode);
 }
 
-/// Index arithmetic for scf loop bodies.
-struct IndexMath {
-  OpBuilder &b;
-  Location l;
-  Value constant(int64_t v) { return b.create<arith::ConstantIndexOp>(l, v); }
-  Value add(Value x, Value y) { return b.create<arith::AddIOp>(l, x, y); }
-  Value mul(Value x, int64_t c) {
-    return c == 1 ? x : b.create<arith::MulIOp>(l, x, constant(c)).getResult();
-  }
-  /// `x * a + y * c`.
-  Value affine(Value x, int64_t a, Value y, int64_t c) {
-    return add(mul(x, a), mul(y, c));
-  }
-};
-
 /// An scf.for nest over `[0, bounds)` carrying `init`.
 scf::LoopNest buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
                         ValueRange init,
@@ -105,6 +90,21 @@ scf::LoopNest buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
   }
   return scf::buildLoopNest(b, loc, lbs, ubs, steps, init, body);
 }
+
+/// Index arithmetic for scf loop bodies.
+struct IndexMath {
+  OpBuilder &b;
+  Location l;
+  Value constant(int64_t v) { return b.create<arith::ConstantIndexOp>(l, v); }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(l, x, y); }
+  Value mul(Value x, int64_t c) {
+    return c == 1 ? x : b.create<arith::MulIOp>(l, x, constant(c)).getResult();
+  }
+  /// `x * a + y * c`.
+  Value affine(Value x, int64_t a, Value y, int64_t c) {
+    return add(mul(x, a), mul(y, c));
+  }
+};
 
 //===----------------------------------------------------------------------===//
 // Convolution as matrix products
@@ -124,13 +124,15 @@ enum class WindowLayout {
   SamplesFirst,  // [N, O..., C, K...]: one N*P x C*K matrix
 };
 
-/// The windows of the padded input `xp` ([N, C, padded...]) as a tensor of
-/// `layout`: the element at (n, c, k..., o...) is xp[n, c, o * stride + k *
-/// dilation].
-Value im2col(OpBuilder &b, Location loc, Value xp, const WindowGeometry &window,
+/// The windows of the input `x` ([N, C, spatial...]) as a tensor of
+/// `layout`: the element at (n, c, k..., o...) is x[n, c, o * stride + k *
+/// dilation - padBegin], or 0 where that falls in the padding. The padding
+/// is never materialized: a window entry in it reads a clamped index and
+/// selects 0 instead.
+Value im2col(OpBuilder &b, Location loc, Value x, const WindowGeometry &window,
              WindowLayout layout) {
   MLIRContext *ctx = b.getContext();
-  RankedTensorType type = tensorType(xp);
+  RankedTensorType type = tensorType(x);
   int64_t s = window.rank(), loops = 2 + 2 * s;
   bool channelsFirst = layout == WindowLayout::ChannelsFirst;
   // Loop positions of c, of the first kernel and of the first output index.
@@ -139,25 +141,71 @@ Value im2col(OpBuilder &b, Location loc, Value xp, const WindowGeometry &window,
   SmallVector<int64_t> shape(loops);
   shape[0] = type.getDimSize(0);
   shape[c] = type.getDimSize(1);
-  SmallVector<AffineExpr> inputExprs = {getAffineDimExpr(0, ctx),
-                                        getAffineDimExpr(c, ctx)};
+  bool padded = false;
   for (int64_t i = 0; i < s; ++i) {
     shape[k0 + i] = window.kernel[i];
     shape[o0 + i] = window.output[i];
-    inputExprs.push_back(getAffineDimExpr(o0 + i, ctx) * window.strides[i] +
-                         getAffineDimExpr(k0 + i, ctx) * window.dilations[i]);
+    padded |=
+        window.padBegin[i] != 0 || window.paddedSize(i) != window.input[i];
   }
   auto colsType = RankedTensorType::get(shape, type.getElementType());
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
+  Value empty = emptyTensor(b, loc, colsType);
+  if (!padded) {
+    SmallVector<AffineExpr> inputExprs = {getAffineDimExpr(0, ctx),
+                                          getAffineDimExpr(c, ctx)};
+    for (int64_t i = 0; i < s; ++i)
+      inputExprs.push_back(getAffineDimExpr(o0 + i, ctx) * window.strides[i] +
+                           getAffineDimExpr(k0 + i, ctx) * window.dilations[i]);
+    return b
+        .create<linalg::GenericOp>(
+            loc, colsType, x, empty,
+            SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
+                                   b.getMultiDimIdentityMap(loops)},
+            iterators,
+            [](OpBuilder &nb, Location l, ValueRange args) {
+              nb.create<linalg::YieldOp>(l, args[0]);
+            })
+        .getResult(0);
+  }
   return b
       .create<linalg::GenericOp>(
-          loc, colsType, xp, emptyTensor(b, loc, colsType),
-          SmallVector<AffineMap>{AffineMap::get(loops, 0, inputExprs, ctx),
-                                 b.getMultiDimIdentityMap(loops)},
-          iterators,
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(l, args[0]);
+          loc, colsType, ValueRange(), empty,
+          SmallVector<AffineMap>{b.getMultiDimIdentityMap(loops)}, iterators,
+          [&](OpBuilder &nb, Location l, ValueRange) {
+            IndexMath m{nb, l};
+            SmallVector<Value> at = {nb.create<linalg::IndexOp>(l, 0),
+                                     nb.create<linalg::IndexOp>(l, c)};
+            Value inside;
+            for (int64_t i = 0; i < s; ++i) {
+              Value position = nb.create<arith::SubIOp>(
+                  l,
+                  m.affine(nb.create<linalg::IndexOp>(l, o0 + i),
+                           window.strides[i],
+                           nb.create<linalg::IndexOp>(l, k0 + i),
+                           window.dilations[i]),
+                  m.constant(window.padBegin[i]));
+              Value last = m.constant(window.input[i] - 1);
+              Value fits = nb.create<arith::AndIOp>(
+                  l,
+                  nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge,
+                                           position, m.constant(0)),
+                  nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle,
+                                           position, last));
+              inside =
+                  inside ? nb.create<arith::AndIOp>(l, inside, fits).getResult()
+                         : fits;
+              // Clamped, so that the load stays inside x.
+              at.push_back(nb.create<arith::MaxSIOp>(
+                  l, nb.create<arith::MinSIOp>(l, position, last),
+                  m.constant(0)));
+            }
+            Value value = nb.create<tensor::ExtractOp>(l, x, at);
+            Value zero = floatConstant(nb, l, type.getElementType(), 0.0);
+            nb.create<linalg::YieldOp>(
+                l,
+                nb.create<arith::SelectOp>(l, inside, value, zero).getResult());
           })
       .getResult(0);
 }
@@ -239,15 +287,13 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
     Type elem = type.getElementType();
     int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
     int64_t cg = weightType.getDimSize(1), fg = type.getDimSize(1) / groups;
-    Value xp = pad(rewriter, loc, op.getInput(), *window,
-                   floatConstant(rewriter, loc, elem, 0.0));
     int64_t k = product(window->kernel), p = product(window->output);
     if (convAsGemm(groups, elem, fg, cg * k, p)) {
       // y[n] (F x P) = w (F x CK) cols[n] (CK x P).
-      Value cols = collapse(
-          rewriter, loc,
-          im2col(rewriter, loc, xp, *window, WindowLayout::ChannelsFirst),
-          groupsUpTo({1, 2 + s, 2 + 2 * s}));
+      Value cols = collapse(rewriter, loc,
+                            im2col(rewriter, loc, op.getInput(), *window,
+                                   WindowLayout::ChannelsFirst),
+                            groupsUpTo({1, 2 + s, 2 + 2 * s}));
       Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
       int64_t n = type.getDimSize(0);
       Value y = buildMatmul(rewriter, loc, w, cols, false, false,
@@ -256,6 +302,8 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
           op, expandTo(rewriter, loc, y, type, groupsUpTo({1, 2, 2 + s})));
       return success();
     }
+    Value xp = pad(rewriter, loc, op.getInput(), *window,
+                   floatConstant(rewriter, loc, elem, 0.0));
     // Loops: n, g, f, o..., c, k...
     int64_t loops = 4 + 2 * s;
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -312,17 +360,15 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
     Type elem = type.getElementType();
     int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
     int64_t cg = type.getDimSize(1), fg = type.getDimSize(0) / groups;
-    Value xp = pad(rewriter, loc, op.getInput(), *window,
-                   floatConstant(rewriter, loc, elem, 0.0));
     int64_t k = product(window->kernel), p = product(window->output);
     int64_t samples = inputType.getDimSize(0);
     if (convAsGemm(groups, elem, fg, cg * k, samples * p)) {
       // dw (F x CK) = dy (F x NP) cols (NP x CK), with dy's samples moved
       // behind its channels.
-      Value cols = collapse(
-          rewriter, loc,
-          im2col(rewriter, loc, xp, *window, WindowLayout::SamplesFirst),
-          groupsUpTo({1 + s, 2 + 2 * s}));
+      Value cols = collapse(rewriter, loc,
+                            im2col(rewriter, loc, op.getInput(), *window,
+                                   WindowLayout::SamplesFirst),
+                            groupsUpTo({1 + s, 2 + 2 * s}));
       SmallVector<int64_t> permuted = {fg, samples};
       llvm::append_range(permuted, window->output);
       auto permutedType = RankedTensorType::get(permuted, elem);
@@ -351,6 +397,8 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
           op, expandTo(rewriter, loc, dw, type, groupsUpTo({1, 2 + s})));
       return success();
     }
+    Value xp = pad(rewriter, loc, op.getInput(), *window,
+                   floatConstant(rewriter, loc, elem, 0.0));
     // Loops: g, f, c, k..., then the reductions n, o...
     int64_t loops = 4 + 2 * s;
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };

@@ -92,3 +92,27 @@ func.func @grouped(%x: tensor<2x4x10x10xf32>, %w: tensor<8x2x3x3xf32>) -> tensor
   %0 = nn.conv %x, %w strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] groups 2 : tensor<2x4x10x10xf32>, tensor<8x2x3x3xf32>
   return %0 : tensor<2x8x8x8xf32>
 }
+
+// -----
+
+// With padding, the im2col copy reads the unpadded input: a window entry in
+// the padding loads a clamped index and selects 0, so no padded copy of the
+// input is made.
+
+// CHECK-LABEL: func.func @padded
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: tensor.insert_slice
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.+}} : tensor<2x3x3x3x10x10xf32>)
+// CHECK: %[[ROW:.+]] = arith.subi %{{.+}}, %c1
+// CHECK: arith.cmpi sge, %[[ROW]], %c0
+// CHECK: arith.cmpi sle, %[[ROW]], %c9
+// CHECK: arith.minsi %[[ROW]], %c9
+// CHECK: arith.maxsi
+// CHECK: %[[X:.+]] = tensor.extract %{{.+}}[
+// CHECK: arith.select %{{.+}}, %[[X]], %{{.+}} : f32
+// CHECK: attrs = {nn.matmul}
+func.func @padded(%x: tensor<2x3x10x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<2x8x10x10xf32> {
+  %0 = nn.conv %x, %w strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] groups 1 : tensor<2x3x10x10xf32>, tensor<8x3x3x3xf32>
+  return %0 : tensor<2x8x10x10xf32>
+}
