@@ -121,7 +121,13 @@ struct nncc_model {
   int64_t order_size;
   void **args;              /* the kernel argument array */
   const void **batch_ptrs;  /* nncc_train's inputs, then targets, of a batch */
-  unsigned char *backup;    /* --check-finite: parameters and state before a step */
+  /* A step reads the parameters and state above and writes the updated
+     ones here, then the two swap: the step's kernels never write memory
+     they read, which lets LLVM vectorize the updates (see
+     LibraryEmitter.cpp). Frozen parameters, which no step writes, are kept
+     equal in both. */
+  unsigned char *next_params;
+  unsigned char *next_state;
   int pooled;               /* counted among the thread pool's users */
 };
 typedef struct nncc_model nncc_model;
@@ -198,7 +204,8 @@ void nncc_destroy(nncc_model *m) {
   free(m->order);
   free(m->args);
   free(m->batch_ptrs);
-  free(m->backup);
+  free(m->next_params);
+  free(m->next_state);
   free(m);
 }
 
@@ -209,6 +216,8 @@ nncc_model *nncc_create(void) {
   m->lr = __nncc_default_lr;
   m->params = (unsigned char *)aligned_zalloc(__nncc_param_storage_bytes);
   m->state = (unsigned char *)aligned_zalloc(__nncc_state_storage_bytes);
+  m->next_params = (unsigned char *)aligned_zalloc(__nncc_param_storage_bytes);
+  m->next_state = (unsigned char *)aligned_zalloc(__nncc_state_storage_bytes);
   m->workspace = (unsigned char *)aligned_zalloc(__nncc_workspace_bytes);
   size_t staging = 0;
   for (int32_t i = 0; i < __nncc_num_inputs; ++i)
@@ -222,16 +231,15 @@ nncc_model *nncc_create(void) {
   m->args = (void **)calloc(nargs, sizeof(void *));
   m->batch_ptrs = (const void **)calloc(
       (size_t)__nncc_num_inputs + __nncc_num_targets + 1, sizeof(void *));
-  if (__nncc_check_finite)
-    m->backup = (unsigned char *)aligned_zalloc(
-        __nncc_param_storage_bytes + __nncc_state_storage_bytes);
-  if (!m->params || !m->state || !m->workspace || !m->staging || !m->args ||
-      !m->batch_ptrs || (__nncc_check_finite && !m->backup)) {
+  if (!m->params || !m->state || !m->next_params || !m->next_state ||
+      !m->workspace || !m->staging || !m->args || !m->batch_ptrs) {
     nncc_destroy(m);
     return NULL;
   }
-  if (__nncc_param_storage_bytes)
+  if (__nncc_param_storage_bytes) {
     memcpy(m->params, __nncc_param_init, __nncc_param_storage_bytes);
+    memcpy(m->next_params, __nncc_param_init, __nncc_param_storage_bytes);
+  }
   __nncc_pool_acquire();
   m->pooled = 1;
   return m;
@@ -245,6 +253,18 @@ static void *param_ptr(const nncc_model *m, int32_t i) {
 
 static void *state_ptr(const nncc_model *m, int32_t i) {
   return m->state + __nncc_state_offsets[i];
+}
+
+/* Sets the parameters and state (each NULL: unchanged) in both buffers. */
+static void store_model(nncc_model *m, const void *params, const void *state) {
+  if (params && __nncc_param_storage_bytes) {
+    memcpy(m->params, params, (size_t)__nncc_param_storage_bytes);
+    memcpy(m->next_params, params, (size_t)__nncc_param_storage_bytes);
+  }
+  if (state && __nncc_state_storage_bytes) {
+    memcpy(m->state, state, (size_t)__nncc_state_storage_bytes);
+    memcpy(m->next_state, state, (size_t)__nncc_state_storage_bytes);
+  }
 }
 
 int nncc_get_param(const nncc_model *m, int32_t i, void *dst, int64_t numel) {
@@ -266,6 +286,8 @@ int nncc_set_param(nncc_model *m, int32_t i, const void *src, int64_t numel) {
   if (numel != __nncc_params[i].numel)
     return NNCC_ERR_SIZE;
   memcpy(param_ptr(m, i), src, tensor_bytes(&__nncc_params[i]));
+  memcpy(m->next_params + __nncc_param_offsets[i], src,
+         tensor_bytes(&__nncc_params[i]));
   return NNCC_OK;
 }
 
@@ -339,26 +361,25 @@ static int all_finite(const float *values, size_t n) {
   return 1;
 }
 
-/* Whether every float parameter and state tensor is finite. */
-static int model_finite(const nncc_model *m) {
+/* Whether every float parameter and state tensor a step wrote is finite. */
+static int step_finite(const nncc_model *m) {
   for (int32_t i = 0; i < __nncc_num_params; ++i)
     if (__nncc_params[i].dtype == NNCC_FLOAT &&
-        !all_finite((const float *)param_ptr(m, i),
+        !all_finite((const float *)(m->next_params + __nncc_param_offsets[i]),
                     (size_t)__nncc_params[i].numel))
       return 0;
   for (int32_t i = 0; i < __nncc_num_states; ++i)
-    if (!all_finite((const float *)state_ptr(m, i),
+    if (!all_finite((const float *)(m->next_state + __nncc_state_offsets[i]),
                     (size_t)__nncc_states[i].numel))
       return 0;
   return 1;
 }
 
 /* One step on a batch whose first `count` samples are real. The updated
-   parameters and states are written over the old ones: the kernel reads
-   every parameter and state before it writes any (nn-build-training puts all
-   updates last, and each update reads and writes the same element).
-   With --check-finite, a step whose loss or results are not finite (a
-   non-finite gradient makes its update non-finite) is undone. */
+   parameters and states go to the other buffers, which become the model's
+   when the step is done. With --check-finite, a step whose loss or results
+   are not finite (a non-finite gradient makes its update non-finite) is
+   dropped: the model keeps the buffers it had. */
 static int train_batch(nncc_model *m, const void *const *inputs,
                        const void *const *targets, int64_t count,
                        float *loss) {
@@ -375,25 +396,27 @@ static int train_batch(nncc_model *m, const void *const *inputs,
     *a++ = param_ptr(m, i);
   for (int32_t i = 0; i < __nncc_num_states; ++i)
     *a++ = state_ptr(m, i);
-  *a++ = loss;
+  /* The kernel's arguments must not overlap: the loss goes to a local. */
+  float step_loss = 0.0f;
+  *a++ = &step_loss;
   for (int32_t i = 0; i < __nncc_num_params; ++i)
     if (__nncc_param_written[i])
-      *a++ = param_ptr(m, i);
+      *a++ = m->next_params + __nncc_param_offsets[i];
   for (int32_t i = 0; i < __nncc_num_states; ++i)
-    *a++ = state_ptr(m, i);
+    *a++ = m->next_state + __nncc_state_offsets[i];
   *a++ = m->workspace;
-  if (__nncc_check_finite) {
-    memcpy(m->backup, m->params, (size_t)__nncc_param_storage_bytes);
-    memcpy(m->backup + __nncc_param_storage_bytes, m->state,
-           (size_t)__nncc_state_storage_bytes);
-  }
   __nncc_train_step_packed(m->args);
-  if (__nncc_check_finite && (!isfinite(*loss) || !model_finite(m))) {
-    memcpy(m->params, m->backup, (size_t)__nncc_param_storage_bytes);
-    memcpy(m->state, m->backup + __nncc_param_storage_bytes,
-           (size_t)__nncc_state_storage_bytes);
+  *loss = step_loss;
+  if (__nncc_check_finite && (!isfinite(step_loss) || !step_finite(m)))
     return NNCC_ERR_NOT_FINITE;
-  }
+  unsigned char *swap = m->params;
+  m->params = m->next_params;
+  m->next_params = swap;
+  swap = m->state;
+  m->state = m->next_state;
+  m->next_state = swap;
+  /* Frozen parameters are not written by the step: the new buffer has
+     them already, and the old one keeps them for the next step. */
   m->steps += 1;
   return NNCC_OK;
 }
@@ -682,9 +705,7 @@ int nncc_load(nncc_model *m, const char *path) {
   }
   if (rc == NNCC_OK) {
     const unsigned char *p = data + sizeof header;
-    memcpy(m->params, p, (size_t)__nncc_param_storage_bytes);
-    memcpy(m->state, p + __nncc_param_storage_bytes,
-           (size_t)__nncc_state_storage_bytes);
+    store_model(m, p, p + __nncc_param_storage_bytes);
     m->steps = (int64_t)header[3];
   }
   free(data);

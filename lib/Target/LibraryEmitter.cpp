@@ -260,8 +260,13 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
 /// Renames kernel `name` and adds `__nncc_<name>_packed(void **args)`, which
 /// calls it with args[0..n). Without a kernel (an inference-only library's
 /// train_step), the wrapper does nothing: the runtime never calls it then.
+/// With `distinctArgs`, the runtime passes buffers that do not overlap (the
+/// step writes parameters and state to buffers other than those it reads,
+/// see nncc_runtime.c): the kernel's arguments are `noalias`, so that LLVM
+/// vectorizes loops that read one and write another.
 static bool addPackedWrapper(llvm::Module &module, llvm::StringRef name,
-                             size_t expectedArgs, std::string &error) {
+                             size_t expectedArgs, bool distinctArgs,
+                             std::string &error) {
   llvm::LLVMContext &ctx = module.getContext();
   llvm::PointerType *ptrType = llvm::PointerType::get(ctx, 0);
   auto *wrapperType = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
@@ -282,6 +287,9 @@ static bool addPackedWrapper(llvm::Module &module, llvm::StringRef name,
             "passes " + std::to_string(expectedArgs);
     return false;
   }
+  if (distinctArgs)
+    for (unsigned i = 0; i < kernel->arg_size(); ++i)
+      kernel->addParamAttr(i, llvm::Attribute::NoAlias);
   llvm::SmallVector<llvm::Value *> args;
   for (unsigned i = 0; i < kernel->arg_size(); ++i) {
     if (!kernel->getArg(i)->getType()->isPointerTy()) {
@@ -397,12 +405,13 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
          states = iface.states.size(),
          written = llvm::count(iface.written, true);
   // See the kernel argument order in lib/Runtime/nncc_runtime.c.
+  // The caller's inputs and outputs of nncc_forward may overlap.
   if (!addPackedWrapper(*module, "forward", inputs + params + outputs + 1,
-                        error) ||
+                        /*distinctArgs=*/false, error) ||
       !addPackedWrapper(*module, "train_step",
                         inputs + targets + 2 + params + states + 1 + written +
                             states + 1,
-                        error))
+                        /*distinctArgs=*/true, error))
     return nullptr;
   addMetadata(*module, iface);
   if (!linkRuntime(*module, error))
