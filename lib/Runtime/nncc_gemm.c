@@ -60,13 +60,14 @@ typedef struct {
   int64_t b_row, b_col;
   float *c; /* C(i, j) = c[i * c_row + j * c_col] */
   int64_t c_row, c_col;
-  float *pack_a; /* one MC x KC block per thread */
+  float *pack_a; /* per thread: one MC x KC block of A */
   int64_t pack_a_stride;
-  float *pack_b; /* one KC x NC block */
-  /* The current KC x NC block of B. */
-  int64_t jc, nc, pc, kc;
-  /* How the block's work is split into tasks. */
-  int64_t mc, ic_blocks, panels, panels_per_task, jr_tasks;
+  float *pack_b; /* per thread: one KC x NC block of B */
+  int64_t pack_b_stride;
+  /* The current NC columns of C, and how they are split into tasks: ranges
+     of MC row blocks times ranges of NR column panels. */
+  int64_t jc, nc, mc, ic_blocks, panels;
+  int64_t ic_per_task, ic_tasks, panels_per_task, jr_tasks;
 } gemm_t;
 
 /* MR x NR tile: C = (accumulate ? C : 0) + a_panel * b_panel over kc. */
@@ -110,68 +111,77 @@ static void micro_kernel(int64_t kc, const float *restrict a,
     }
 }
 
-/* Packs NR-wide panel `panel` of the current KC x NC block of B, zero
-   padded: dst[p * NR + j] = B(pc + p, j0 + j). */
-static void pack_b_panel(const gemm_t *g, int64_t panel) {
+/* Packs NR-wide panel `panel` of rows [pc, pc + kc) of the current NC
+   columns of B into `dst`, zero padded: dst[p * NR + j] = B(pc + p,
+   j0 + j). */
+static void pack_b_panel(const gemm_t *g, int64_t pc, int64_t kc, int64_t panel,
+                         float *dst) {
   int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
-  float *dst = g->pack_b + panel * g->kc * NR;
-  const float *src = g->b + g->pc * g->b_row + j0 * g->b_col;
+  const float *src = g->b + pc * g->b_row + j0 * g->b_col;
   if (g->b_col == 1 && nr == NR) {
-    for (int64_t p = 0; p < g->kc; ++p) {
+    for (int64_t p = 0; p < kc; ++p) {
       store8(dst + p * NR, load8(src + p * g->b_row));
       store8(dst + p * NR + 8, load8(src + p * g->b_row + 8));
     }
     return;
   }
   for (int64_t j = 0; j < NR; ++j)
-    for (int64_t p = 0; p < g->kc; ++p)
+    for (int64_t p = 0; p < kc; ++p)
       dst[p * NR + j] = j < nr ? src[p * g->b_row + j * g->b_col] : 0.0f;
 }
 
-/* Packs rows [i0, i0 + mc) of the current KC columns of A into MR-high
+/* Packs rows [i0, i0 + mc) and columns [pc, pc + kc) of A into MR-high
    panels, zero padded: dst[q * kc * MR + p * MR + r] = A(i0 + q MR + r,
    pc + p). */
-static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, float *dst) {
+static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, int64_t pc,
+                         int64_t kc, float *dst) {
   for (int64_t q = 0; q * MR < mc; ++q) {
-    float *panel = dst + q * g->kc * MR;
+    float *panel = dst + q * kc * MR;
     int64_t rows = min64(MR, mc - q * MR);
-    const float *src = g->a + (i0 + q * MR) * g->a_row + g->pc * g->a_col;
+    const float *src = g->a + (i0 + q * MR) * g->a_row + pc * g->a_col;
     for (int64_t r = 0; r < MR; ++r)
-      for (int64_t p = 0; p < g->kc; ++p)
+      for (int64_t p = 0; p < kc; ++p)
         panel[p * MR + r] = r < rows ? src[r * g->a_row + p * g->a_col] : 0.0f;
   }
 }
 
-static void pack_b_task(void *context, int64_t panel, int32_t thread) {
-  (void)thread;
-  pack_b_panel((const gemm_t *)context, panel);
-}
-
-/* One task: rows of one MC block of C against a range of B's panels. */
-static void compute_task(void *context, int64_t task, int32_t thread) {
+/* One task: a range of row blocks of the current NC columns of C against
+   a range of column panels, over all of K. Its packing buffers are its
+   thread's own; each element of C sums its K blocks in order, as on one
+   thread. */
+static void gemm_task(void *context, int64_t task, int32_t thread) {
   const gemm_t *g = (const gemm_t *)context;
-  int64_t ic_block = task / g->jr_tasks, jr_task = task % g->jr_tasks;
-  int64_t i0 = ic_block * g->mc, mc = min64(g->mc, g->m - i0);
+  int64_t ic_task = task / g->jr_tasks, jr_task = task % g->jr_tasks;
+  int64_t first_block = ic_task * g->ic_per_task;
+  int64_t last_block = min64(g->ic_blocks, first_block + g->ic_per_task);
+  int64_t first_panel = jr_task * g->panels_per_task;
+  int64_t last_panel = min64(g->panels, first_panel + g->panels_per_task);
   float *pack_a = g->pack_a + thread * g->pack_a_stride;
-  pack_a_block(g, i0, mc, pack_a);
-  int64_t first = jr_task * g->panels_per_task;
-  int64_t last = min64(g->panels, first + g->panels_per_task);
-  int accumulate = g->pc > 0;
-  for (int64_t panel = first; panel < last; ++panel) {
-    int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
-    const float *b = g->pack_b + panel * g->kc * NR;
-    for (int64_t q = 0; q * MR < mc; ++q) {
-      int64_t i = i0 + q * MR;
-      micro_kernel(g->kc, pack_a + q * g->kc * MR, b,
-                   g->c + i * g->c_row + j0 * g->c_col, g->c_row, g->c_col,
-                   min64(MR, mc - q * MR), nr, accumulate);
+  float *pack_b = g->pack_b + thread * g->pack_b_stride;
+  for (int64_t pc = 0; pc < g->k; pc += KC) {
+    int64_t kc = min64(KC, g->k - pc);
+    for (int64_t panel = first_panel; panel < last_panel; ++panel)
+      pack_b_panel(g, pc, kc, panel, pack_b + (panel - first_panel) * kc * NR);
+    for (int64_t block = first_block; block < last_block; ++block) {
+      int64_t i0 = block * g->mc, mc = min64(g->mc, g->m - i0);
+      pack_a_block(g, i0, mc, pc, kc, pack_a);
+      for (int64_t panel = first_panel; panel < last_panel; ++panel) {
+        int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
+        const float *b = pack_b + (panel - first_panel) * kc * NR;
+        for (int64_t q = 0; q * MR < mc; ++q) {
+          int64_t i = i0 + q * MR;
+          micro_kernel(kc, pack_a + q * kc * MR, b,
+                       g->c + i * g->c_row + j0 * g->c_col, g->c_row, g->c_col,
+                       min64(MR, mc - q * MR), nr, pc > 0);
+        }
+      }
     }
   }
 }
 
 /* C = A B with A m x k, B k x n, C m x n, of the given element offsets and
    strides. pack_a holds __nncc_max_threads() blocks of
-   round_up(min(m, MC), MR) * min(k, KC) floats, pack_b
+   round_up(min(m, MC), MR) * min(k, KC) floats, pack_b as many of
    min(k, KC) * round_up(min(n, NC), NR) floats (see Gemm.h). */
 void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
                   int64_t a_offset, int64_t a_row, int64_t a_col,
@@ -201,23 +211,23 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
               .c_col = c_col,
               .pack_a = pack_a,
               .pack_a_stride = round_up(min64(m, MC), MR) * min64(k, KC),
-              .pack_b = pack_b};
+              .pack_b = pack_b,
+              .pack_b_stride = min64(k, KC) * round_up(min64(n, NC), NR)};
   /* Blocks of M as even as MR allows: 128 rows are 2 x 66, not 96 + 32. */
   g.ic_blocks = (m + MC - 1) / MC;
   g.mc = round_up((m + g.ic_blocks - 1) / g.ic_blocks, MR);
   for (g.jc = 0; g.jc < n; g.jc += NC) {
     g.nc = min64(NC, n - g.jc);
     g.panels = (g.nc + NR - 1) / NR;
-    /* Enough tasks to keep every thread busy. */
-    g.jr_tasks = min64(g.panels, (4 * threads + g.ic_blocks - 1) / g.ic_blocks);
-    if (threads == 1)
-      g.jr_tasks = 1;
-    g.panels_per_task = (g.panels + g.jr_tasks - 1) / g.jr_tasks;
+    /* One task per thread: the column panels split when there are enough
+       of them (no A block is then packed twice per task), else the row
+       blocks, else both. */
+    int64_t jr_tasks = min64(threads, g.panels);
+    int64_t ic_tasks = min64((threads + jr_tasks - 1) / jr_tasks, g.ic_blocks);
+    g.panels_per_task = (g.panels + jr_tasks - 1) / jr_tasks;
     g.jr_tasks = (g.panels + g.panels_per_task - 1) / g.panels_per_task;
-    for (g.pc = 0; g.pc < k; g.pc += KC) {
-      g.kc = min64(KC, k - g.pc);
-      __nncc_parallel_for(g.panels, pack_b_task, &g);
-      __nncc_parallel_for(g.ic_blocks * g.jr_tasks, compute_task, &g);
-    }
+    g.ic_per_task = (g.ic_blocks + ic_tasks - 1) / ic_tasks;
+    g.ic_tasks = (g.ic_blocks + g.ic_per_task - 1) / g.ic_per_task;
+    __nncc_parallel_for(g.ic_tasks * g.jr_tasks, gemm_task, &g);
   }
 }

@@ -25,9 +25,11 @@ extern const int32_t __nncc_num_threads;
 
 typedef void (*nncc_task_fn)(void *context, int64_t task, int32_t thread);
 
-/* Spins before a worker sleeps, or the caller waits: kernels come in quick
-   succession, and waking a sleeping thread costs tens of microseconds. */
-#define SPINS 20000
+/* Spins before a worker sleeps, or the caller waits (a few milliseconds):
+   the products of a step come in quick succession, with single-threaded
+   kernels between them, and waking a sleeping thread costs tens of
+   microseconds each time. */
+#define SPINS 200000
 
 static struct {
   pthread_mutex_t lifecycle; /* serializes starting and stopping */

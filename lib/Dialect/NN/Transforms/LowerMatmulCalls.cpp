@@ -129,14 +129,15 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   Operand bOp{generic.getDpsInputs()[1], generic.getIndexingMapsArray()[1]};
   Operand c{generic.getDpsInits()[0], outMap};
 
-  // Packing buffers, sized as nncc_gemm.c expects (nncc/Runtime/Gemm.h).
+  // Packing buffers, one block of A and one of B per thread, sized as
+  // nncc_gemm.c expects (nncc/Runtime/Gemm.h).
   auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
   int64_t packA =
       threads *
       roundUp(std::min<int64_t>(ranges[m], NNCC_GEMM_MC), NNCC_GEMM_MR) *
       std::min<int64_t>(ranges[k], NNCC_GEMM_KC);
   int64_t packB =
-      std::min<int64_t>(ranges[k], NNCC_GEMM_KC) *
+      threads * std::min<int64_t>(ranges[k], NNCC_GEMM_KC) *
       roundUp(std::min<int64_t>(ranges[n], NNCC_GEMM_NC), NNCC_GEMM_NR);
   Type f32 = b.getF32Type();
   Value packABuffer =
