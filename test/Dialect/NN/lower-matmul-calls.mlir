@@ -103,3 +103,28 @@ func.func @double(%a: memref<32x32xf64>, %b: memref<32x32xf64>, %c: memref<32x32
   }
   return
 }
+
+// -----
+
+// A marked generic whose body computes more than the product (here a
+// producer's tanh fused into it) stays a loop nest.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#kn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @fused
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.generic
+// CHECK-NOT: nn.matmul
+// CHECK: math.tanh
+// CHECK-NOT: __nncc_sgemm
+func.func @fused(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %t = math.tanh %x : f32
+    %p = arith.mulf %t, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -89,6 +89,20 @@ static std::optional<ProductLoops> productLoops(linalg::GenericOp generic) {
   if (!generic.hasPureBufferSemantics() || generic.getNumDpsInputs() != 2 ||
       generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 1)
     return std::nullopt;
+  // The body multiplies the two inputs and adds the product to the
+  // accumulator (buildMatmul's firstOr form, or a plain sum): nothing else,
+  // such as a producer fused into it, may hide in it.
+  Block &body = generic.getRegion().front();
+  auto product = dyn_cast<arith::MulFOp>(body.front());
+  if (!product ||
+      !llvm::is_contained(product->getOperands(), body.getArgument(0)) ||
+      !llvm::is_contained(product->getOperands(), body.getArgument(1)))
+    return std::nullopt;
+  for (Operation &op : body.without_terminator())
+    if (!isa<arith::MulFOp, arith::AddFOp, arith::SelectOp, arith::CmpIOp,
+             arith::AndIOp, arith::ConstantOp, linalg::IndexOp>(op) ||
+        (isa<arith::MulFOp>(op) && &op != product))
+      return std::nullopt;
   for (OpOperand &operand : generic->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type || !type.getElementType().isF32() || !type.hasStaticShape() ||
