@@ -60,6 +60,10 @@ typedef struct {
   int64_t b_row, b_col;
   float *c; /* C(i, j) = c[i * c_row + j * c_col] */
   int64_t c_row, c_col;
+  /* The epilogue, applied to each tile after its last block of K. */
+  int64_t epilogue;  /* NNCC_GEMM_PLAIN, _BIAS or _BIAS_RELU */
+  const float *bias; /* bias(i, j) = bias[i * bias_row + j * bias_col] */
+  int64_t bias_row, bias_col;
   float *pack_a; /* per thread: one MC x KC block of A */
   int64_t pack_a_stride;
   float *pack_b; /* per thread: one KC x NC block of B */
@@ -109,6 +113,23 @@ static void micro_kernel(int64_t kc, const float *restrict a,
       float *out = c + r * c_row + j * c_col;
       *out = accumulate ? *out + tile[r][j] : tile[r][j];
     }
+}
+
+/* C = C + bias, then relu (NaN stays NaN, as the nn.relu it replaces), on
+   the mr x nr tile of C at (i, j), while it is still in L1. */
+static void apply_epilogue(const gemm_t *g, int64_t i, int64_t j, int64_t mr,
+                           int64_t nr) {
+  for (int64_t r = 0; r < mr; ++r) {
+    float *restrict c = g->c + (i + r) * g->c_row + j * g->c_col;
+    const float *restrict bias =
+        g->bias + (i + r) * g->bias_row + j * g->bias_col;
+    for (int64_t q = 0; q < nr; ++q) {
+      float x = c[q * g->c_col] + bias[q * g->bias_col];
+      if (g->epilogue == NNCC_GEMM_BIAS_RELU)
+        x = x > 0.0f || x != x ? x : 0.0f;
+      c[q * g->c_col] = x;
+    }
+  }
 }
 
 /* Packs NR-wide panel `panel` of rows [pc, pc + kc) of the current NC
@@ -170,9 +191,12 @@ static void gemm_task(void *context, int64_t task, int32_t thread) {
         const float *b = pack_b + (panel - first_panel) * kc * NR;
         for (int64_t q = 0; q * MR < mc; ++q) {
           int64_t i = i0 + q * MR;
+          int64_t mr = min64(MR, mc - q * MR);
           micro_kernel(kc, pack_a + q * kc * MR, b,
                        g->c + i * g->c_row + j0 * g->c_col, g->c_row, g->c_col,
-                       min64(MR, mc - q * MR), nr, pc > 0);
+                       mr, nr, pc > 0);
+          if (g->epilogue != NNCC_GEMM_PLAIN && pc + kc == g->k)
+            apply_epilogue(g, i, j0, mr, nr);
         }
       }
     }
@@ -180,22 +204,20 @@ static void gemm_task(void *context, int64_t task, int32_t thread) {
 }
 
 /* C = A B with A m x k, B k x n, C m x n, of the given element offsets and
-   strides. pack_a holds __nncc_max_threads() blocks of
-   round_up(min(m, MC), MR) * min(k, KC) floats, pack_b as many of
-   min(k, KC) * round_up(min(n, NC), NR) floats (see Gemm.h). */
+   strides, then with `epilogue` the bias (of its offset and strides, a
+   stride 0 where it broadcasts) added and relu applied. pack_a holds
+   __nncc_max_threads() blocks of round_up(min(m, MC), MR) * min(k, KC) floats,
+   pack_b as many of min(k, KC) * round_up(min(n, NC), NR) floats (see Gemm.h).
+ */
 void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
                   int64_t a_offset, int64_t a_row, int64_t a_col,
                   const float *b, int64_t b_offset, int64_t b_row,
                   int64_t b_col, float *c, int64_t c_offset, int64_t c_row,
-                  int64_t c_col, float *pack_a, float *pack_b) {
+                  int64_t c_col, const float *bias, int64_t bias_offset,
+                  int64_t bias_row, int64_t bias_col, int64_t epilogue,
+                  float *pack_a, float *pack_b) {
   if (m <= 0 || n <= 0)
     return;
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        c[c_offset + i * c_row + j * c_col] = 0.0f;
-    return;
-  }
   int32_t threads = __nncc_max_threads();
   gemm_t g = {.m = m,
               .n = n,
@@ -209,10 +231,22 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
               .c = c + c_offset,
               .c_row = c_row,
               .c_col = c_col,
+              .epilogue = epilogue,
+              .bias = bias + bias_offset,
+              .bias_row = bias_row,
+              .bias_col = bias_col,
               .pack_a = pack_a,
               .pack_a_stride = round_up(min64(m, MC), MR) * min64(k, KC),
               .pack_b = pack_b,
               .pack_b_stride = min64(k, KC) * round_up(min64(n, NC), NR)};
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[c_offset + i * c_row + j * c_col] = 0.0f;
+    if (epilogue != NNCC_GEMM_PLAIN)
+      apply_epilogue(&g, 0, 0, m, n);
+    return;
+  }
   /* Blocks of M as even as MR allows: 128 rows are 2 x 66, not 96 + 32. */
   g.ic_blocks = (m + MC - 1) / MC;
   g.mc = round_up((m + g.ic_blocks - 1) / g.ic_blocks, MR);

@@ -18,6 +18,11 @@
 #define NNCC_GEMM_MC 96
 #define NNCC_GEMM_NC 1024
 
+/* What the GEMM applies to C after the product (its `epilogue` argument). */
+#define NNCC_GEMM_PLAIN 0
+#define NNCC_GEMM_BIAS 1
+#define NNCC_GEMM_BIAS_RELU 2
+
 /* Threads never split K, so a product is bit-identical on any number of
    threads. */
 #define NNCC_MAX_THREADS 64

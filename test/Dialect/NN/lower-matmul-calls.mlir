@@ -2,7 +2,8 @@
 
 // A marked product becomes a call of the runtime's GEMM with each operand's
 // base, offset and the strides of its two matrix dimensions: B is read
-// transposed through its strides (n then k), not copied. The packing
+// transposed through its strides (n then k), not copied. Without an
+// epilogue, the bias arguments are unused (C's base, zeros). The packing
 // buffers are allocations that live until the call is done, with one block
 // per thread (nn.threads = 2) each: A's 2 x 96 x 256 floats, B's
 // 2 x 256 x 48.
@@ -23,11 +24,11 @@ module attributes {nn.threads = 2 : i32} {
 // CHECK-DAG: %[[M:[a-z_0-9]+]] = arith.constant 100 : index
 // CHECK-DAG: %[[N:[a-z_0-9]+]] = arith.constant 40 : index
 // CHECK-DAG: %[[K:[a-z_0-9]+]] = arith.constant 300 : index
-// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %[[PABASE]], %[[PBBASE]])
+// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[PABASE]], %[[PBBASE]])
 // CHECK-NOT: linalg.generic
 // CHECK: memref.dealloc %[[PA]]
 // CHECK: memref.dealloc %[[PB]]
-// CHECK: func.func private @__nncc_sgemm(index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, memref<f32>)
+// CHECK: func.func private @__nncc_sgemm(index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, index, memref<f32>, memref<f32>)
 func.func @plain(%a: memref<100x300xf32>, %b: memref<40x300xf32>, %c: memref<100x40xf32>) {
   linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<100x300xf32>, memref<40x300xf32>) outs(%c : memref<100x40xf32>) attrs = {nn.matmul} {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -126,5 +127,82 @@ func.func @fused(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32x
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// A bias add and relu that alone read the product become its epilogue: the
+// GEMM writes their output (whose allocation moves up to the call), with the
+// bias broadcast over rows (row stride 0) and epilogue 2 (bias and relu);
+// the product's own buffer and the elementwise loop are gone.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @bias_relu
+// CHECK-SAME: %[[BIAS:[a-z_0-9]+]]: memref<32xf32>
+// CHECK: %[[D:[a-z_0-9]+]] = memref.alloc() : memref<16x32xf32>
+// CHECK-NOT: memref.alloc() : memref<16x32xf32>
+// CHECK: %[[DBASE:[a-z_0-9]+]], %[[DOFF:[a-z_0-9]+]], %{{.+}}:2, %[[DS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[D]]
+// CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}, %[[BS:[a-z_0-9]+]] = memref.extract_strided_metadata %[[BIAS]]
+// CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
+// CHECK-DAG: %[[RELU:[a-z_0-9]+]] = arith.constant 2 : index
+// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %[[DOFF]], %[[DS]]#0, %[[DS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[RELU]],
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy %[[D]]
+func.func @bias_relu(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %out: memref<16x32xf32>) {
+  %c = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<16x64xf32>, memref<32x64xf32>) outs(%c : memref<16x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %d = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %b : memref<16x32xf32>, memref<32xf32>) outs(%d : memref<16x32xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %zero = arith.constant 0.000000e+00 : f32
+    %t = arith.addf %v, %bias : f32
+    %k = arith.cmpf ugt, %t, %zero : f32
+    %r = arith.select %k, %t, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %c : memref<16x32xf32>
+  memref.copy %d, %out : memref<16x32xf32> to memref<16x32xf32>
+  return
+}
+
+// -----
+
+// When another op reads the product too (here a copy of it), the bias add
+// stays a loop and the GEMM computes the plain product (epilogue 0).
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @product_read_twice
+// (MLIR names index constants by value: %c0... is a 0.)
+// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: linalg.generic
+// CHECK: arith.addf
+func.func @product_read_twice(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %out: memref<16x32xf32>, %raw: memref<16x32xf32>) {
+  %c = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<16x64xf32>, memref<32x64xf32>) outs(%c : memref<16x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %b : memref<16x32xf32>, memref<32xf32>) outs(%out : memref<16x32xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %t = arith.addf %v, %bias : f32
+    linalg.yield %t : f32
+  }
+  memref.copy %c, %raw : memref<16x32xf32> to memref<16x32xf32>
   return
 }

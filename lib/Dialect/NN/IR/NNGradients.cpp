@@ -23,8 +23,8 @@ Value nncc::nn::createScalarConstant(OpBuilder &builder, Location loc,
                                      Type elementType, double value) {
   auto type = RankedTensorType::get({}, elementType);
   return builder.create<ConstantOp>(
-      loc, DenseElementsAttr::get(type, builder.getFloatAttr(elementType,
-                                                              value)));
+      loc,
+      DenseElementsAttr::get(type, builder.getFloatAttr(elementType, value)));
 }
 
 Value nncc::nn::createZeroConstant(OpBuilder &builder, Location loc,
@@ -44,8 +44,8 @@ Value nncc::nn::reduceGradientToType(OpBuilder &builder, Location loc,
   int64_t lead = gradType.getRank() - type.getRank();
   SmallVector<int64_t> axes;
   for (int64_t i = 0; i < gradType.getRank(); ++i) {
-    if (i < lead || (type.getDimSize(i - lead) == 1 &&
-                     gradType.getDimSize(i) != 1))
+    if (i < lead ||
+        (type.getDimSize(i - lead) == 1 && gradType.getDimSize(i) != 1))
       axes.push_back(i);
   }
   Value sum = grad;
@@ -148,8 +148,8 @@ LogicalResult AbsOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   // dx = dy * sign(x): 0 at 0, as PyTorch.
   Location loc = getLoc();
-  grads.push_back(b.create<MulOp>(loc, resultGrads[0],
-                                  b.create<SignOp>(loc, getInput())));
+  grads.push_back(
+      b.create<MulOp>(loc, resultGrads[0], b.create<SignOp>(loc, getInput())));
   return success();
 }
 
@@ -158,7 +158,8 @@ LogicalResult ReciprocalOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   // y = 1/x: dx = -dy * y^2.
   Location loc = getLoc();
   Value y = getResult();
-  Value scaled = b.create<MulOp>(loc, resultGrads[0], b.create<MulOp>(loc, y, y));
+  Value scaled =
+      b.create<MulOp>(loc, resultGrads[0], b.create<MulOp>(loc, y, y));
   grads.push_back(b.create<NegOp>(loc, scaled));
   return success();
 }
@@ -214,15 +215,18 @@ LogicalResult LeakyReluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult EluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
-  grads.push_back(b.create<ActivationGradOp>(
-      getLoc(), getInput(), resultGrads[0], b.getStringAttr("elu"),
-      getAlphaAttr()));
+  grads.push_back(
+      b.create<ActivationGradOp>(getLoc(), getInput(), resultGrads[0],
+                                 b.getStringAttr("elu"), getAlphaAttr()));
   return success();
 }
 
 LogicalResult ReluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &grads) {
-  grads.push_back(b.create<ReluGradOp>(getLoc(), getInput(), resultGrads[0]));
+  // From the output, as PyTorch's threshold_backward: relu(x) > 0 exactly
+  // where x > 0, and the input is then dead after the forward relu, so a
+  // fused bias and relu stores one tensor, not two.
+  grads.push_back(b.create<ReluGradOp>(getLoc(), getResult(), resultGrads[0]));
   return success();
 }
 
@@ -288,8 +292,7 @@ LogicalResult TransposeOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-LogicalResult BroadcastToOp::buildGradient(OpBuilder &b,
-                                           ValueRange resultGrads,
+LogicalResult BroadcastToOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                            SmallVectorImpl<Value> &grads) {
   grads.push_back(reduceGradientToType(b, getLoc(), resultGrads[0],
                                        tensorType(getInput())));
@@ -323,8 +326,9 @@ LogicalResult CrossEntropyLossOp::buildGradient(OpBuilder &b,
   return success();
 }
 
-LogicalResult BCEWithLogitsLossOp::buildGradient(
-    OpBuilder &b, ValueRange resultGrads, SmallVectorImpl<Value> &grads) {
+LogicalResult
+BCEWithLogitsLossOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
   grads.push_back(b.create<BCEWithLogitsLossGradOp>(
       getLoc(), getInput(), getTarget(), getCount(), resultGrads[0]));
   grads.push_back(Value()); // Targets are data.
@@ -342,7 +346,8 @@ LogicalResult PowOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   Location loc = getLoc();
   Value dy = resultGrads[0], l = getLhs(), r = getRhs();
   Type elem = tensorType(l).getElementType();
-  Value rMinusOne = b.create<SubOp>(loc, r, createScalarConstant(b, loc, elem, 1.0));
+  Value rMinusOne =
+      b.create<SubOp>(loc, r, createScalarConstant(b, loc, elem, 1.0));
   Value dl = b.create<MulOp>(
       loc, dy, b.create<MulOp>(loc, r, b.create<PowOp>(loc, l, rMinusOne)));
   Value dr = b.create<MulOp>(loc, b.create<MulOp>(loc, dy, getResult()),
@@ -357,9 +362,10 @@ LogicalResult SoftmaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   // dx = y * (dy - sum(dy * y)) along the axis.
   Location loc = getLoc();
   Value y = getResult(), dy = resultGrads[0];
-  Value dot = b.create<ReduceSumOp>(loc, b.create<MulOp>(loc, dy, y),
-                                    ArrayRef<int64_t>{static_cast<int64_t>(getAxis())},
-                                    /*keep_dims=*/true);
+  Value dot =
+      b.create<ReduceSumOp>(loc, b.create<MulOp>(loc, dy, y),
+                            ArrayRef<int64_t>{static_cast<int64_t>(getAxis())},
+                            /*keep_dims=*/true);
   grads.push_back(b.create<MulOp>(loc, y, b.create<SubOp>(loc, dy, dot)));
   return success();
 }
@@ -369,11 +375,11 @@ LogicalResult LogSoftmaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   // dx = dy - exp(y) * sum(dy) along the axis.
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  Value sum = b.create<ReduceSumOp>(loc, dy, ArrayRef<int64_t>{static_cast<int64_t>(getAxis())},
-                                    /*keep_dims=*/true);
+  Value sum = b.create<ReduceSumOp>(
+      loc, dy, ArrayRef<int64_t>{static_cast<int64_t>(getAxis())},
+      /*keep_dims=*/true);
   Value softmax = b.create<ExpOp>(loc, getResult());
-  grads.push_back(
-      b.create<SubOp>(loc, dy, b.create<MulOp>(loc, softmax, sum)));
+  grads.push_back(b.create<SubOp>(loc, dy, b.create<MulOp>(loc, softmax, sum)));
   return success();
 }
 
@@ -388,8 +394,7 @@ LogicalResult ReduceMaxOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   Value isMax = b.create<EqualOp>(loc, getInput(), y);
   Value mask = b.create<CastOp>(loc, inputType, isMax);
   Value ties = b.create<ReduceSumOp>(loc, mask, getAxes(), /*keep_dims=*/true);
-  grads.push_back(
-      b.create<MulOp>(loc, mask, b.create<DivOp>(loc, dy, ties)));
+  grads.push_back(b.create<MulOp>(loc, mask, b.create<DivOp>(loc, dy, ties)));
   return success();
 }
 
@@ -442,9 +447,9 @@ LogicalResult ReverseOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
 LogicalResult GatherOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                       SmallVectorImpl<Value> &grads) {
   // Scatter-add: a row read several times sums its gradients.
-  grads.push_back(b.create<GatherGradOp>(
-      getLoc(), resultGrads[0], getIndices(),
-      tensorType(getInput()).getShape(), getAxis()));
+  grads.push_back(b.create<GatherGradOp>(getLoc(), resultGrads[0], getIndices(),
+                                         tensorType(getInput()).getShape(),
+                                         getAxis()));
   grads.push_back(Value()); // Indices are integers.
   return success();
 }
@@ -453,8 +458,8 @@ LogicalResult SelectOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                       SmallVectorImpl<Value> &grads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  Value zero = createScalarConstant(b, loc, tensorType(dy).getElementType(),
-                                    0.0);
+  Value zero =
+      createScalarConstant(b, loc, tensorType(dy).getElementType(), 0.0);
   Value dt = b.create<SelectOp>(loc, getCondition(), dy, zero);
   Value df = b.create<SelectOp>(loc, getCondition(), zero, dy);
   grads.push_back(Value()); // No gradient to the condition.
@@ -470,7 +475,8 @@ LogicalResult CastOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   RankedTensorType inputType = tensorType(getInput());
   if (isa<FloatType>(inputType.getElementType()) &&
       isa<FloatType>(getType().getElementType()))
-    grads.push_back(b.createOrFold<CastOp>(getLoc(), inputType, resultGrads[0]));
+    grads.push_back(
+        b.createOrFold<CastOp>(getLoc(), inputType, resultGrads[0]));
   else
     grads.push_back(Value());
   return success();
@@ -502,9 +508,9 @@ LogicalResult ConvOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult PoolOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &grads) {
-  grads.push_back(b.create<PoolGradOp>(
-      getLoc(), getKind(), getInput(), resultGrads[0], getKernel(),
-      getStrides(), getPads(), getDilations(), getCeilMode(),
-      getCountIncludePad()));
+  grads.push_back(b.create<PoolGradOp>(getLoc(), getKind(), getInput(),
+                                       resultGrads[0], getKernel(),
+                                       getStrides(), getPads(), getDilations(),
+                                       getCeilMode(), getCountIncludePad()));
   return success();
 }

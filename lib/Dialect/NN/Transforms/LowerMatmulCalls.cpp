@@ -64,12 +64,12 @@ static func::FuncOp gemmDeclaration(ModuleOp module) {
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Type index = b.getIndexType();
   Type pointer = MemRefType::get({}, b.getF32Type());
-  // m, n, k; then A, B and C as (base, offset, row stride, column stride);
-  // then the packing buffers of A and of B.
+  // m, n, k; then A, B, C and the bias as (base, offset, row stride,
+  // column stride); the epilogue; the packing buffers of A and of B.
   SmallVector<Type> inputs = {index, index, index};
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 4; ++i)
     inputs.append({pointer, index, index, index});
-  inputs.append({pointer, pointer});
+  inputs.append({index, pointer, pointer});
   auto func = b.create<func::FuncOp>(module.getLoc(), kGemmFunction,
                                      b.getFunctionType(inputs, {}));
   func.setPrivate();
@@ -131,6 +131,125 @@ static std::optional<ProductLoops> productLoops(linalg::GenericOp generic) {
   return loops;
 }
 
+/// An elementwise generic that the GEMM computes as its epilogue: D = C +
+/// bias, or relu(C + bias), where C is the product's output and nothing
+/// else reads it.
+struct Epilogue {
+  linalg::GenericOp op;
+  Operand bias;
+  Value output;
+  int64_t kind; // NNCC_GEMM_BIAS or NNCC_GEMM_BIAS_RELU
+};
+
+/// Whether `value` is the float constant 0.
+static bool isZero(Value value) {
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  auto attr = constant ? dyn_cast<FloatAttr>(constant.getValue()) : nullptr;
+  return attr && attr.getValue().isPosZero();
+}
+
+/// The epilogue of `product` (see Epilogue), if its output buffer is an
+/// allocation read only by one all-parallel generic of the form that
+/// convert-nn-to-linalg and nn-fuse-kernels make of a bias add and a relu
+/// (relu as `select(x > 0 unordered, x, 0)`), whose bias and output exist
+/// already at the product and are not touched between the two.
+static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
+  Value c = product.getDpsInits()[0];
+  if (!c.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
+  linalg::GenericOp consumer;
+  for (Operation *user : c.getUsers()) {
+    if (user == product || isa<memref::DeallocOp>(user))
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || consumer)
+      return std::nullopt;
+    consumer = generic;
+  }
+  if (!consumer || consumer->getBlock() != product->getBlock() ||
+      !product->isBeforeInBlock(consumer) ||
+      !consumer.hasPureBufferSemantics() || consumer.getNumDpsInputs() != 2 ||
+      consumer.getNumDpsInits() != 1 ||
+      consumer.getNumParallelLoops() != consumer.getNumLoops())
+    return std::nullopt;
+  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
+  unsigned cIndex = consumer.getDpsInputs()[0] == c ? 0 : 1;
+  if (consumer.getDpsInputs()[cIndex] != c || !maps[cIndex].isIdentity() ||
+      !maps[2].isIdentity())
+    return std::nullopt;
+  Value bias = consumer.getDpsInputs()[1 - cIndex];
+  Value output = consumer.getDpsInits()[0];
+  auto biasType = dyn_cast<MemRefType>(bias.getType());
+  auto outputType = dyn_cast<MemRefType>(output.getType());
+  if (!biasType || !outputType || !biasType.getElementType().isF32() ||
+      !isStrided(biasType) || !isStrided(outputType) ||
+      outputType.getShape() != cast<MemRefType>(c.getType()).getShape())
+    return std::nullopt;
+  for (AffineExpr expr : maps[1 - cIndex].getResults()) {
+    auto constant = dyn_cast<AffineConstantExpr>(expr);
+    if (!isa<AffineDimExpr>(expr) && !(constant && constant.getValue() == 0))
+      return std::nullopt;
+  }
+  // The body: x = c + bias, then maybe relu(x).
+  Block &body = consumer.getRegion().front();
+  auto ops = body.without_terminator();
+  arith::AddFOp sum;
+  for (Operation &op : ops)
+    if (!isa<arith::ConstantOp>(op)) {
+      sum = dyn_cast<arith::AddFOp>(op);
+      break;
+    }
+  if (!sum || !llvm::is_contained(sum->getOperands(), body.getArgument(0)) ||
+      !llvm::is_contained(sum->getOperands(), body.getArgument(1)))
+    return std::nullopt;
+  Value yielded = body.getTerminator()->getOperand(0);
+  int64_t kind = NNCC_GEMM_BIAS;
+  llvm::SmallPtrSet<Operation *, 4> expected = {sum};
+  if (yielded != sum.getResult()) {
+    auto select = yielded.getDefiningOp<arith::SelectOp>();
+    auto compare =
+        select ? select.getCondition().getDefiningOp<arith::CmpFOp>() : nullptr;
+    if (!compare || compare.getPredicate() != arith::CmpFPredicate::UGT ||
+        compare.getLhs() != sum.getResult() || !isZero(compare.getRhs()) ||
+        select.getTrueValue() != sum.getResult() ||
+        !isZero(select.getFalseValue()))
+      return std::nullopt;
+    kind = NNCC_GEMM_BIAS_RELU;
+    expected.insert({select, compare});
+  }
+  for (Operation &op : ops)
+    if (!expected.contains(&op) && !isa<arith::ConstantOp>(op))
+      return std::nullopt;
+  // The GEMM writes the output and reads the bias where the product was:
+  // both must exist there, and nothing in between may use them.
+  auto availableAt = [&](Value value) {
+    Operation *def = value.getDefiningOp();
+    return !def || (def->getBlock() == product->getBlock() &&
+                    def->isBeforeInBlock(product));
+  };
+  // An output allocated between the two (as bufferization does, right
+  // before the op that writes it) can be allocated before the product.
+  auto movableAlloc = [&](Value value) {
+    auto alloc = value.getDefiningOp<memref::AllocOp>();
+    return alloc && alloc->getNumOperands() == 0 &&
+           alloc->getBlock() == product->getBlock() &&
+           product->isBeforeInBlock(alloc);
+  };
+  if (!availableAt(bias) || (!availableAt(output) && !movableAlloc(output)))
+    return std::nullopt;
+  for (Operation *op = product->getNextNode(); op != consumer;
+       op = op->getNextNode()) {
+    bool touches = false;
+    op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        touches |= operand == bias || operand == output;
+    });
+    if (touches)
+      return std::nullopt;
+  }
+  return Epilogue{consumer, {bias, maps[1 - cIndex]}, output, kind};
+}
+
 static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                         int64_t threads, func::FuncOp gemm) {
   Location loc = generic.getLoc();
@@ -142,6 +261,16 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   Operand a{generic.getDpsInputs()[0], generic.getIndexingMapsArray()[0]};
   Operand bOp{generic.getDpsInputs()[1], generic.getIndexingMapsArray()[1]};
   Operand c{generic.getDpsInits()[0], outMap};
+  // With an epilogue, the GEMM writes its output instead of C, which is
+  // then never written.
+  std::optional<Epilogue> epilogue = findEpilogue(generic);
+  Value product = c.memref;
+  if (epilogue) {
+    c.memref = epilogue->output;
+    if (Operation *def = c.memref.getDefiningOp();
+        def && generic->isBeforeInBlock(def))
+      def->moveBefore(generic);
+  }
 
   // Packing buffers, one block of A and one of B per thread, sized as
   // nncc_gemm.c expects (nncc/Runtime/Gemm.h).
@@ -164,6 +293,7 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   };
   auto aMeta = metadata(a.memref), bMeta = metadata(bOp.memref),
        cMeta = metadata(c.memref);
+  auto biasMeta = epilogue ? metadata(epilogue->bias.memref) : cMeta;
   Value packABase = metadata(packABuffer).getBaseBuffer();
   Value packBBase = metadata(packBBuffer).getBaseBuffer();
 
@@ -194,8 +324,13 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
     return offset;
   };
   auto strideOf = [&](const Operand &operand,
-                      memref::ExtractStridedMetadataOp meta, unsigned dim) {
-    return meta.getStrides()[positionOf(operand.map, dim)];
+                      memref::ExtractStridedMetadataOp meta,
+                      unsigned dim) -> Value {
+    int64_t position = positionOf(operand.map, dim);
+    // A dimension the operand does not have: it broadcasts along it.
+    if (position < 0)
+      return b.create<arith::ConstantIndexOp>(loc, 0);
+    return meta.getStrides()[position];
   };
   auto size = [&](unsigned dim) {
     return b.create<arith::ConstantIndexOp>(loc, ranges[dim]).getResult();
@@ -207,6 +342,18 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n)});
   args.append({cMeta.getBaseBuffer(), offsetOf(c, cMeta), strideOf(c, cMeta, m),
                strideOf(c, cMeta, n)});
+  if (epilogue) {
+    // The epilogue's loops are C's dimensions: its map of the bias, in
+    // C's terms, is the bias operand's map composed with C's.
+    Operand bias{epilogue->bias.memref, epilogue->bias.map.compose(outMap)};
+    args.append({biasMeta.getBaseBuffer(), offsetOf(bias, biasMeta),
+                 strideOf(bias, biasMeta, m), strideOf(bias, biasMeta, n),
+                 b.create<arith::ConstantIndexOp>(loc, epilogue->kind)});
+  } else {
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    args.append({cMeta.getBaseBuffer(), zero, zero, zero,
+                 b.create<arith::ConstantIndexOp>(loc, NNCC_GEMM_PLAIN)});
+  }
   args.append({packABase, packBBase});
   b.create<func::CallOp>(loc, gemm, args);
 
@@ -215,6 +362,14 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   b.create<memref::DeallocOp>(loc, packABuffer);
   b.create<memref::DeallocOp>(loc, packBBuffer);
   generic.erase();
+  if (!epilogue)
+    return;
+  epilogue->op.erase();
+  // C is now only allocated and freed.
+  Operation *alloc = product.getDefiningOp();
+  for (Operation *user : llvm::make_early_inc_range(product.getUsers()))
+    user->erase();
+  alloc->erase();
 }
 
 void LowerMatmulCalls::runOnOperation() {

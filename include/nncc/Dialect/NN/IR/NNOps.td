@@ -335,7 +335,9 @@ def NN_ReluGradOp : NN_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
   let summary = "Gradient of relu: `grad` where `input > 0`, else 0";
   let description = [{
     The vector-Jacobian product of `nn.relu`, as PyTorch defines it: the
-    gradient at 0 is 0.
+    gradient at 0 is 0. `input` may be relu's input or its output (positive
+    at the same elements); nn-build-training passes the output, as
+    PyTorch's `threshold_backward` does.
 
     ```mlir
     %dx = nn.relu_grad %x, %dy : tensor<4x3xf32>

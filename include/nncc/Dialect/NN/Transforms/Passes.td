@@ -145,10 +145,13 @@ def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::ModuleOp"> {
     marked `nn.matmul` (a matrix product, possibly batched, with operands of
     any strides) becomes a call of `__nncc_sgemm`, the runtime's cache-blocked,
     register-tiled GEMM, one per matrix of the batch; transposed and
-    broadcast operands are passed by their strides, not copied. The call's
-    packing buffers are new allocations, sized for the module's `nn.threads`,
-    which nn-plan-memory places in the arena like every other buffer. A
-    marked generic of another form stays a loop nest.
+    broadcast operands are passed by their strides, not copied. When the
+    product's buffer is read only by a bias add (and relu) right after it,
+    that loop becomes the GEMM's epilogue: the GEMM writes the add's output
+    and the product's own buffer disappears. The call's packing buffers are
+    new allocations, sized for the module's `nn.threads`, which
+    nn-plan-memory places in the arena like every other buffer. A marked
+    generic of another form stays a loop nest.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
