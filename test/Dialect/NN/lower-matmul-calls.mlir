@@ -206,3 +206,33 @@ func.func @product_read_twice(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: 
   memref.copy %c, %raw : memref<16x32xf32> to memref<16x32xf32>
   return
 }
+
+// -----
+
+// C + C is no bias add: the product stays the GEMM's plain output.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @doubled
+// CHECK: memref.alloc() : memref<16x32xf32>
+// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: linalg.generic
+// CHECK: arith.addf
+func.func @doubled(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %out: memref<16x32xf32>) {
+  %c = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<16x64xf32>, memref<32x64xf32>) outs(%c : memref<16x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %c : memref<16x32xf32>, memref<16x32xf32>) outs(%out : memref<16x32xf32>) {
+  ^bb0(%v: f32, %u: f32, %o: f32):
+    %t = arith.addf %v, %u : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %c : memref<16x32xf32>
+  return
+}

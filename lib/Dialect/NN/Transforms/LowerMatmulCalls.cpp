@@ -22,6 +22,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 namespace nncc::nn {
 #define GEN_PASS_DEF_NNLOWERMATMULCALLS
@@ -181,14 +182,23 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
   Value output = consumer.getDpsInits()[0];
   auto biasType = dyn_cast<MemRefType>(bias.getType());
   auto outputType = dyn_cast<MemRefType>(output.getType());
-  if (!biasType || !outputType || !biasType.getElementType().isF32() ||
-      !isStrided(biasType) || !isStrided(outputType) ||
+  // The bias is another buffer (not C + C), read through a projection:
+  // each loop at most once (its stride is then the GEMM's bias stride), or
+  // broadcast (constant 0).
+  if (bias == c || !biasType || !outputType ||
+      !biasType.getElementType().isF32() || !isStrided(biasType) ||
+      !isStrided(outputType) ||
       outputType.getShape() != cast<MemRefType>(c.getType()).getShape())
     return std::nullopt;
+  llvm::SmallBitVector seen(consumer.getNumLoops());
   for (AffineExpr expr : maps[1 - cIndex].getResults()) {
     auto constant = dyn_cast<AffineConstantExpr>(expr);
-    if (!isa<AffineDimExpr>(expr) && !(constant && constant.getValue() == 0))
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!(dim && !seen.test(dim.getPosition())) &&
+        !(constant && constant.getValue() == 0))
       return std::nullopt;
+    if (dim)
+      seen.set(dim.getPosition());
   }
   // The body: x = c + bias, then maybe relu(x).
   Block &body = consumer.getRegion().front();
