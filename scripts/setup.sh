@@ -6,8 +6,9 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build ccache g++ pkg-config
-  # LLVM / MLIR 19, lit, FileCheck, clang for the runtime bitcode, lld as a library
-  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 liblld-19-dev lld-19
+  # LLVM / MLIR 19, lit, FileCheck, clang and llvm-link for the runtime
+  # bitcode, lld as a library
+  llvm-19 llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 liblld-19-dev lld-19
   # sanitizer and libFuzzer runtimes
   libclang-rt-19-dev
   # ONNX

@@ -8,7 +8,6 @@
 
 #include "nncc/Pipeline/Compiler.h"
 
-#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Pipeline/Pipelines.h"
 #include "nncc/Pipeline/Stats.h"

@@ -205,9 +205,9 @@ static void gemm_task(void *context, int64_t task, int32_t thread) {
 
 /* C = A B with A m x k, B k x n, C m x n, of the given element offsets and
    strides, then with `epilogue` the bias (of its offset and strides, a
-   stride 0 where it broadcasts) added and relu applied. pack_a holds
-   __nncc_max_threads() blocks of round_up(min(m, MC), MR) * min(k, KC) floats,
-   pack_b as many of min(k, KC) * round_up(min(n, NC), NR) floats (see Gemm.h).
+   stride 0 where it broadcasts) added and relu applied. pack_a and pack_b hold
+   __nncc_max_threads() blocks of NNCC_GEMM_PACK_A_FLOATS(m, k) and
+   NNCC_GEMM_PACK_B_FLOATS(k, n) floats (Gemm.h).
  */
 void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
                   int64_t a_offset, int64_t a_row, int64_t a_col,
@@ -236,9 +236,9 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
               .bias_row = bias_row,
               .bias_col = bias_col,
               .pack_a = pack_a,
-              .pack_a_stride = round_up(min64(m, MC), MR) * min64(k, KC),
+              .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
               .pack_b = pack_b,
-              .pack_b_stride = min64(k, KC) * round_up(min64(n, NC), NR)};
+              .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n)};
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)

@@ -192,6 +192,18 @@ const char *nncc_strerror(int code) {
 
 /*===----------------------------- lifecycle ----------------------------===*/
 
+/* Sets the parameters and state (each NULL: unchanged) in both buffers. */
+static void store_model(nncc_model *m, const void *params, const void *state) {
+  if (params && __nncc_param_storage_bytes) {
+    memcpy(m->params, params, (size_t)__nncc_param_storage_bytes);
+    memcpy(m->next_params, params, (size_t)__nncc_param_storage_bytes);
+  }
+  if (state && __nncc_state_storage_bytes) {
+    memcpy(m->state, state, (size_t)__nncc_state_storage_bytes);
+    memcpy(m->next_state, state, (size_t)__nncc_state_storage_bytes);
+  }
+}
+
 void nncc_destroy(nncc_model *m) {
   if (!m)
     return;
@@ -236,10 +248,7 @@ nncc_model *nncc_create(void) {
     nncc_destroy(m);
     return NULL;
   }
-  if (__nncc_param_storage_bytes) {
-    memcpy(m->params, __nncc_param_init, __nncc_param_storage_bytes);
-    memcpy(m->next_params, __nncc_param_init, __nncc_param_storage_bytes);
-  }
+  store_model(m, __nncc_param_init, NULL);
   __nncc_pool_acquire();
   m->pooled = 1;
   return m;
@@ -253,18 +262,6 @@ static void *param_ptr(const nncc_model *m, int32_t i) {
 
 static void *state_ptr(const nncc_model *m, int32_t i) {
   return m->state + __nncc_state_offsets[i];
-}
-
-/* Sets the parameters and state (each NULL: unchanged) in both buffers. */
-static void store_model(nncc_model *m, const void *params, const void *state) {
-  if (params && __nncc_param_storage_bytes) {
-    memcpy(m->params, params, (size_t)__nncc_param_storage_bytes);
-    memcpy(m->next_params, params, (size_t)__nncc_param_storage_bytes);
-  }
-  if (state && __nncc_state_storage_bytes) {
-    memcpy(m->state, state, (size_t)__nncc_state_storage_bytes);
-    memcpy(m->next_state, state, (size_t)__nncc_state_storage_bytes);
-  }
 }
 
 int nncc_get_param(const nncc_model *m, int32_t i, void *dst, int64_t numel) {

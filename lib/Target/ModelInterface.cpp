@@ -3,7 +3,6 @@
 #include "nncc/Target/ModelInterface.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
-#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -18,6 +18,18 @@
 #define NNCC_GEMM_MC 96
 #define NNCC_GEMM_NC 1024
 
+/* The floats of the packing buffers of one thread, for an m x k by k x n
+   product: a block of A (MC rows rounded up to MR, KC columns) and a block
+   of B (KC rows, NC columns rounded up to NR). */
+#define NNCC_GEMM_ROUND_UP(x, to) (((x) + (to)-1) / (to) * (to))
+#define NNCC_GEMM_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NNCC_GEMM_PACK_A_FLOATS(m, k)                                          \
+  (NNCC_GEMM_ROUND_UP(NNCC_GEMM_MIN(m, NNCC_GEMM_MC), NNCC_GEMM_MR) *          \
+   NNCC_GEMM_MIN(k, NNCC_GEMM_KC))
+#define NNCC_GEMM_PACK_B_FLOATS(k, n)                                          \
+  (NNCC_GEMM_MIN(k, NNCC_GEMM_KC) *                                            \
+   NNCC_GEMM_ROUND_UP(NNCC_GEMM_MIN(n, NNCC_GEMM_NC), NNCC_GEMM_NR))
+
 /* What the GEMM applies to C after the product (its `epilogue` argument). */
 #define NNCC_GEMM_PLAIN 0
 #define NNCC_GEMM_BIAS 1

@@ -71,6 +71,12 @@ inline Value buildElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// Whether an m x k by k x n product is large enough for the runtime's
+/// packed GEMM to beat the loop nest LLVM makes of the generic: float32, at
+/// least 4096 multiply-adds, and columns enough to fill most of its 16-wide
+/// register tiles.
+bool useGemm(Type elementType, int64_t m, int64_t n, int64_t k);
+
 /// The product of `lhs` and `rhs` (each transposed in its last two
 /// dimensions when asked), with numpy broadcasting of the batch dimensions,
 /// as one linalg.generic of `type`. Products large enough are marked for

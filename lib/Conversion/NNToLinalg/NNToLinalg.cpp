@@ -96,10 +96,8 @@ static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
 // Matrix products
 //===----------------------------------------------------------------------===//
 
-/// Whether a product is large enough for the runtime's packed GEMM to beat
-/// the loop nest LLVM makes of the generic: at least 4096 multiply-adds, and
-/// columns enough to fill most of its 16-wide register tiles.
-static bool useGemm(Type elementType, int64_t m, int64_t n, int64_t k) {
+bool nncc::lowering::useGemm(Type elementType, int64_t m, int64_t n,
+                             int64_t k) {
   return elementType.isF32() && n >= 8 && m * n * k >= 4096;
 }
 

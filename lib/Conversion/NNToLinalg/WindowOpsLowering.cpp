@@ -15,6 +15,7 @@
 #include "nncc/Dialect/NN/IR/NN.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 
 using namespace mlir;
 using namespace nncc::nn;
@@ -116,6 +117,8 @@ struct IndexMath {
 // input are copied into a [.., C*K, ..] matrix, and the runtime's GEMM does
 // the rest. The copy costs as much as one pass over the windows; the
 // product then runs at the GEMM's speed instead of a 7-deep loop nest's.
+// Only a product the GEMM will run (useGemm) is worth the copy; grouped and
+// smaller convolutions stay direct loop nests.
 
 /// Where the window loops go in an im2col copy: the copy's loops are its
 /// result's dimensions, n and c and the kernel and output positions.
@@ -250,22 +253,6 @@ Value expandTo(OpBuilder &b, Location loc, Value value, RankedTensorType type,
   return b.create<tensor::ExpandShapeOp>(loc, type, value, groups);
 }
 
-/// Whether a convolution with F filters, C*K window entries and P output
-/// positions per sample runs as GEMMs: ungrouped, float32, and a product
-/// big enough.
-bool convAsGemm(int64_t groups, Type elementType, int64_t f, int64_t ck,
-                int64_t p) {
-  return groups == 1 && elementType.isF32() && f * ck * p >= 4096 &&
-         std::max(f, p) >= 8;
-}
-
-int64_t product(ArrayRef<int64_t> values) {
-  int64_t result = 1;
-  for (int64_t v : values)
-    result *= v;
-  return result;
-}
-
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
@@ -287,8 +274,9 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
     Type elem = type.getElementType();
     int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
     int64_t cg = weightType.getDimSize(1), fg = type.getDimSize(1) / groups;
-    int64_t k = product(window->kernel), p = product(window->output);
-    if (convAsGemm(groups, elem, fg, cg * k, p)) {
+    int64_t k = computeProduct(window->kernel),
+            p = computeProduct(window->output);
+    if (groups == 1 && useGemm(elem, fg, p, cg * k)) {
       // y[n] (F x P) = w (F x CK) cols[n] (CK x P).
       Value cols = collapse(rewriter, loc,
                             im2col(rewriter, loc, op.getInput(), *window,
@@ -360,9 +348,10 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
     Type elem = type.getElementType();
     int64_t s = window->rank(), groups = static_cast<int64_t>(op.getGroups());
     int64_t cg = type.getDimSize(1), fg = type.getDimSize(0) / groups;
-    int64_t k = product(window->kernel), p = product(window->output);
+    int64_t k = computeProduct(window->kernel),
+            p = computeProduct(window->output);
     int64_t samples = inputType.getDimSize(0);
-    if (convAsGemm(groups, elem, fg, cg * k, samples * p)) {
+    if (groups == 1 && useGemm(elem, fg, cg * k, samples * p)) {
       // dw (F x CK) = dy (F x NP) cols (NP x CK), with dy's samples moved
       // behind its channels.
       Value cols = collapse(rewriter, loc,
@@ -459,8 +448,9 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
     auto paddedType = RankedTensorType::get(paddedShape(type, *window),
                                             type.getElementType());
     Type elem = type.getElementType();
-    int64_t k = product(window->kernel), p = product(window->output);
-    if (convAsGemm(groups, elem, cg * k, fg, p)) {
+    int64_t k = computeProduct(window->kernel),
+            p = computeProduct(window->output);
+    if (groups == 1 && useGemm(elem, cg * k, p, fg)) {
       // dcols[n] (CK x P) = w^T (CK x F) dy[n] (F x P), then every window
       // entry is added back where it was read from (col2im).
       int64_t n = type.getDimSize(0);

@@ -21,22 +21,19 @@ static double ulp(float reference) {
 
 typedef double (*reference_fn)(double);
 
-/* Sweeps `n` points from lo to hi (geometrically when `geometric`) and
-   returns the largest error in ulps; special cases must match exactly. */
-static double worst_ulps(int column, reference_fn reference, float lo, float hi,
-                         int geometric, float *worst_at) {
-  int64_t n = nncc_batch_size() * COLUMNS;
+/* The elements of one batch: every input and output has this many. */
+static int64_t elements(void) { return nncc_batch_size() * COLUMNS; }
+
+/* nncc_forward with input `column` set to `values` and every other input
+   0.5 (valid for every function); returns that column's output (to free). */
+static float *forward(int column, const float *values) {
+  int64_t n = elements();
   float *in[4], *out[4];
   for (int i = 0; i < 4; ++i) {
-    in[i] = calloc((size_t)n, sizeof(float));
-    out[i] = calloc((size_t)n, sizeof(float));
+    in[i] = malloc((size_t)n * sizeof(float));
+    out[i] = malloc((size_t)n * sizeof(float));
     for (int64_t k = 0; k < n; ++k)
-      in[i][k] = 0.5f; /* valid for every function */
-  }
-  for (int64_t k = 0; k < n; ++k) {
-    double t = (double)k / (double)(n - 1);
-    in[column][k] =
-        geometric ? (float)(lo * pow(hi / lo, t)) : (float)(lo + (hi - lo) * t);
+      in[i][k] = i == column ? values[k] : 0.5f;
   }
   nncc_model *m = nncc_create();
   const void *inputs[4] = {in[0], in[1], in[2], in[3]};
@@ -45,51 +42,58 @@ static double worst_ulps(int column, reference_fn reference, float lo, float hi,
     printf("forward failed\n");
     exit(1);
   }
-  double worst = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    float x = in[column][k], y = out[column][k];
-    float expected = (float)reference((double)x);
-    double error =
-        isinf(expected) || isinf(y)
-            ? (expected == y ? 0 : INFINITY)
-            : fabs((double)y - (double)reference((double)x)) / ulp(expected);
-    if (error > worst) {
-      worst = error;
-      *worst_at = x;
-    }
-  }
   nncc_destroy(m);
   for (int i = 0; i < 4; ++i) {
     free(in[i]);
-    free(out[i]);
+    if (i != column)
+      free(out[i]);
   }
+  return out[column];
+}
+
+/* Sweeps the batch's points from lo to hi (geometrically when `geometric`)
+   and returns the largest error in ulps; infinities must match exactly. */
+static double worst_ulps(int column, reference_fn reference, float lo, float hi,
+                         int geometric, float *worst_at) {
+  int64_t n = elements();
+  float *x = malloc((size_t)n * sizeof(float));
+  for (int64_t k = 0; k < n; ++k) {
+    double t = (double)k / (double)(n - 1);
+    x[k] =
+        geometric ? (float)(lo * pow(hi / lo, t)) : (float)(lo + (hi - lo) * t);
+  }
+  float *y = forward(column, x);
+  double worst = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    float expected = (float)reference((double)x[k]);
+    double error =
+        isinf(expected) || isinf(y[k])
+            ? (expected == y[k] ? 0 : INFINITY)
+            : fabs((double)y[k] - reference((double)x[k])) / ulp(expected);
+    if (error > worst) {
+      worst = error;
+      *worst_at = x[k];
+    }
+  }
+  free(x);
+  free(y);
   return worst;
 }
 
-/* f(x) of one special input. */
-static float at(int column, float x) {
-  int64_t n = nncc_batch_size() * COLUMNS;
-  float *in[4], *out[4];
-  for (int i = 0; i < 4; ++i) {
-    in[i] = calloc((size_t)n, sizeof(float));
-    out[i] = calloc((size_t)n, sizeof(float));
-    for (int64_t k = 0; k < n; ++k)
-      in[i][k] = i == column ? x : 0.5f;
-  }
-  nncc_model *m = nncc_create();
-  const void *inputs[4] = {in[0], in[1], in[2], in[3]};
-  void *outputs[4] = {out[0], out[1], out[2], out[3]};
-  nncc_forward(m, inputs, outputs);
-  /* Every element, vector lanes and scalar tail alike, gives the same. */
-  float first = out[column][0];
+/* f(x) of one special input, given to every element: every element, vector
+   lanes and scalar tail alike, must give the same (else -12345). */
+static float at(int column, float value) {
+  int64_t n = elements();
+  float *x = malloc((size_t)n * sizeof(float));
+  for (int64_t k = 0; k < n; ++k)
+    x[k] = value;
+  float *y = forward(column, x);
+  float first = y[0];
   for (int64_t k = 1; k < n; ++k)
-    if (!(out[column][k] == first || (isnan(first) && isnan(out[column][k]))))
+    if (!(y[k] == first || (isnan(first) && isnan(y[k]))))
       first = -12345.0f;
-  nncc_destroy(m);
-  for (int i = 0; i < 4; ++i) {
-    free(in[i]);
-    free(out[i]);
-  }
+  free(x);
+  free(y);
   return first;
 }
 

@@ -23,41 +23,27 @@ static void fill(float *data, int64_t n, uint64_t seed) {
   }
 }
 
-/* All parameters of a model after STEPS steps, concatenated. */
-static float *train_one(void) {
-  const void *in[] = {inputs}, *tg[] = {targets};
-  one_model *m = one_create();
-  float loss;
-  for (int i = 0; i < STEPS; ++i)
-    if (!m || one_train_step(m, in, tg, &loss) != ONE_OK)
-      exit(1);
-  int64_t total = 0;
-  for (int32_t p = 0; p < one_num_params(); ++p)
-    total += one_param_info(p)->numel;
-  float *params = malloc((size_t)total * sizeof(float)), *at = params;
-  for (int32_t p = 0; p < one_num_params(); ++p) {
-    one_get_param(m, p, at, one_param_info(p)->numel);
-    at += one_param_info(p)->numel;
+/* train_one and train_two: train a model of library "one" or "two" for
+   STEPS steps and write all its parameters, concatenated, to `result` (a
+   pthread start routine). */
+#define DEFINE_TRAIN(prefix, ok)                                               \
+  static void *train_##prefix(void *result) {                                  \
+    const void *in[] = {inputs}, *tg[] = {targets};                            \
+    prefix##_model *m = prefix##_create();                                     \
+    float loss;                                                                \
+    for (int i = 0; i < STEPS; ++i)                                            \
+      if (!m || prefix##_train_step(m, in, tg, &loss) != ok)                   \
+        exit(1);                                                               \
+    float *at = result;                                                        \
+    for (int32_t p = 0; p < prefix##_num_params(); ++p) {                      \
+      prefix##_get_param(m, p, at, prefix##_param_info(p)->numel);             \
+      at += prefix##_param_info(p)->numel;                                     \
+    }                                                                          \
+    prefix##_destroy(m);                                                       \
+    return NULL;                                                               \
   }
-  one_destroy(m);
-  return params;
-}
-
-static void *train_two(void *result) {
-  const void *in[] = {inputs}, *tg[] = {targets};
-  two_model *m = two_create();
-  float loss;
-  for (int i = 0; i < STEPS; ++i)
-    if (!m || two_train_step(m, in, tg, &loss) != TWO_OK)
-      exit(1);
-  float *at = result;
-  for (int32_t p = 0; p < two_num_params(); ++p) {
-    two_get_param(m, p, at, two_param_info(p)->numel);
-    at += two_param_info(p)->numel;
-  }
-  two_destroy(m);
-  return NULL;
-}
+DEFINE_TRAIN(one, ONE_OK)
+DEFINE_TRAIN(two, TWO_OK)
 
 int main(void) {
   int64_t total = 0;
@@ -69,8 +55,9 @@ int main(void) {
   fill(inputs, one_input_info(0)->numel, 1);
   fill(targets, one_target_info(0)->numel, 2);
 
-  float *reference = train_one();
-  float *alone = malloc(bytes), *first = malloc(bytes), *second = malloc(bytes);
+  float *reference = malloc(bytes), *alone = malloc(bytes),
+        *first = malloc(bytes), *second = malloc(bytes);
+  train_one(reference);
   train_two(alone);
   printf("params: %lld\n", (long long)total);
   printf("two threads identical to one: %s\n",

@@ -13,6 +13,7 @@
 #include "nncc/Dialect/NN/Transforms/Passes.h"
 
 #include "nncc/Dialect/NN/Transforms/Fusion.h"
+#include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Runtime/Gemm.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -282,16 +283,10 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
       def->moveBefore(generic);
   }
 
-  // Packing buffers, one block of A and one of B per thread, sized as
-  // nncc_gemm.c expects (nncc/Runtime/Gemm.h).
-  auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
-  int64_t packA =
-      threads *
-      roundUp(std::min<int64_t>(ranges[m], NNCC_GEMM_MC), NNCC_GEMM_MR) *
-      std::min<int64_t>(ranges[k], NNCC_GEMM_KC);
-  int64_t packB =
-      threads * std::min<int64_t>(ranges[k], NNCC_GEMM_KC) *
-      roundUp(std::min<int64_t>(ranges[n], NNCC_GEMM_NC), NNCC_GEMM_NR);
+  // Packing buffers, one block of A and one of B per thread, of the sizes
+  // nncc_gemm.c expects.
+  int64_t packA = threads * NNCC_GEMM_PACK_A_FLOATS(ranges[m], ranges[k]);
+  int64_t packB = threads * NNCC_GEMM_PACK_B_FLOATS(ranges[k], ranges[n]);
   Type f32 = b.getF32Type();
   Value packABuffer =
       b.create<memref::AllocOp>(loc, MemRefType::get({packA}, f32));

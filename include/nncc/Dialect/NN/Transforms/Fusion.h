@@ -20,10 +20,6 @@ constexpr llvm::StringLiteral kFusionGroupAttr = "nn.fusion_group";
 /// products large enough to gain from it).
 constexpr llvm::StringLiteral kMatmulKernelAttr = "nn.matmul";
 
-/// The number of threads the library's kernels use (--threads), on the
-/// module; 1 when absent.
-constexpr llvm::StringLiteral kThreadsAttr = "nn.threads";
-
 /// Whether `op` is an nn op computed element by element (with numpy
 /// broadcasting of its operands), so that it lowers to one parallel loop.
 bool isElementwise(mlir::Operation *op);

@@ -29,6 +29,9 @@ constexpr llvm::StringLiteral kForwardFunc = "forward";
 /// The module attribute holding the batch size the model was bound to: the
 /// size of dimension 0 of every data input, target and output.
 constexpr llvm::StringLiteral kBatchSizeAttr = "nn.batch_size";
+/// The number of threads the library's kernels use (--threads), on the
+/// module; 1 when absent.
+constexpr llvm::StringLiteral kThreadsAttr = "nn.threads";
 
 constexpr llvm::StringLiteral kTrainStepFunc = "train_step";
 
