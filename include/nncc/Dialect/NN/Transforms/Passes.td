@@ -131,8 +131,11 @@ def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
     passed as a new last argument `memref<Nxi8>`; `memref.dealloc`s of those
     buffers are erased. Offsets are aligned to 64 bytes for vector loads. Two
     buffers share bytes only when their live ranges (from the allocation to the
-    last use of the buffer or of any view of it) do not overlap. The arena's
-    size is recorded in the function's `nn.workspace_bytes` attribute.
+    last use of the buffer or of any view of it) do not overlap, or when an
+    elementwise `linalg.generic` writes its output in place of an input that
+    dies in it (identity indexing maps, every loop parallel, the output's old
+    value unread and the input reached through that operand only). The
+    arena's size is recorded in the function's `nn.workspace_bytes` attribute.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
