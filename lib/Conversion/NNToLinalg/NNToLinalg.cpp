@@ -635,11 +635,20 @@ struct ONNXAdamLowering : public OpRewritePattern<ONNXAdamOp> {
 // Classification losses
 //===----------------------------------------------------------------------===//
 
-/// Per-position statistics of logits `x` with classes on the last axis:
-/// the maximum and the sum of exp(x - max) (and optionally the sum of x),
-/// each of the shape of `x` without its last axis.
-static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
-                                          bool withSum) {
+/// Per-position statistics of logits `x` with classes on the last axis,
+/// each of the shape of `x` without its last axis, in one pass over `x`.
+struct ClassStatistics {
+  Value max;    // max over the classes
+  Value sumExp; // sum of exp(x - max)
+  Value sumX;   // sum of x, when asked for (label smoothing needs it)
+};
+
+/// Computes ClassStatistics as one online reduction: the running sum of
+/// exponentials is rescaled whenever the running maximum grows, so each
+/// element costs one exponential, exp(-|x - max|), and the result is as
+/// stable as max first, then the sum.
+static ClassStatistics classStatistics(OpBuilder &b, Location loc, Value x,
+                                       bool withSumX) {
   RankedTensorType type = tensorType(x);
   int64_t rank = type.getRank();
   Type elem = type.getElementType();
@@ -654,40 +663,44 @@ static SmallVector<Value> classStatistics(OpBuilder &b, Location loc, Value x,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
 
-  Value max =
-      b.create<linalg::GenericOp>(
-           loc, leadType, x, emptyTensor(b, loc, leadType),
-           ArrayRef<AffineMap>{full, leadMap}, iterators,
-           [&](OpBuilder &nb, Location l, ValueRange args) {
-             nb.create<linalg::YieldOp>(
-                 l, firstOr(nb, l, iterators, args[0],
-                            nb.create<arith::MaximumFOp>(l, args[1], args[0])));
-           })
-          .getResult(0);
-  SmallVector<Value> inits = {emptyTensor(b, loc, leadType)};
-  SmallVector<Type> types = {leadType};
-  SmallVector<AffineMap> maps = {full, leadMap, leadMap};
-  if (withSum) {
+  int64_t outputs = withSumX ? 3 : 2;
+  SmallVector<Value> inits;
+  for (int64_t i = 0; i < outputs; ++i)
     inits.push_back(emptyTensor(b, loc, leadType));
-    types.push_back(leadType);
-    maps.push_back(leadMap);
-  }
-  auto sums = b.create<linalg::GenericOp>(
-      loc, types, ValueRange{x, max}, inits, maps, iterators,
+  SmallVector<AffineMap> maps = {full};
+  maps.append(outputs, leadMap);
+  auto stats = b.create<linalg::GenericOp>(
+      loc, SmallVector<Type>(outputs, leadType), x, inits, maps, iterators,
       [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value v = args[0], max = args[1], sum = args[2];
+        Value one = floatConstant(nb, l, elem, 1.0);
+        // exp(-|v - max|), 1 when both are the same infinity.
         Value e = nb.create<math::ExpOp>(
-            l, nb.create<arith::SubFOp>(l, args[0], args[1]));
-        SmallVector<Value> results = {firstOr(
-            nb, l, iterators, e, nb.create<arith::AddFOp>(l, args[2], e))};
-        if (withSum)
-          results.push_back(
-              firstOr(nb, l, iterators, args[0],
-                      nb.create<arith::AddFOp>(l, args[3], args[0])));
+            l, nb.create<arith::NegFOp>(
+                   l, nb.create<math::AbsFOp>(
+                          l, nb.create<arith::SubFOp>(l, v, max))));
+        e = nb.create<arith::SelectOp>(
+            l,
+            nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, max),
+            one, e);
+        Value grows =
+            nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, max);
+        Value newMax = nb.create<arith::SelectOp>(l, grows, v, max);
+        Value newSum = nb.create<arith::SelectOp>(
+            l, grows,
+            nb.create<arith::AddFOp>(
+                l, nb.create<arith::MulFOp>(l, sum, e), one),
+            nb.create<arith::AddFOp>(l, sum, e));
+        SmallVector<Value> results = {
+            firstOr(nb, l, iterators, v, newMax),
+            firstOr(nb, l, iterators, one, newSum)};
+        if (withSumX)
+          results.push_back(firstOr(nb, l, iterators, v,
+                                    nb.create<arith::AddFOp>(l, args[3], v)));
         nb.create<linalg::YieldOp>(l, results);
       });
-  SmallVector<Value> result = {max};
-  llvm::append_range(result, sums.getResults());
-  return result;
+  return {stats.getResult(0), stats.getResult(1),
+          withSumX ? stats.getResult(2) : Value()};
 }
 
 /// Whether the position of the current iteration counts in a classification
@@ -720,6 +733,114 @@ static Value clampedClass(OpBuilder &b, Location loc, Value target,
   return b.create<arith::IndexCastOp>(loc, b.getIndexType(), clamped);
 }
 
+/// The gradient of `loss` computed later in its block, if any: an
+/// nn.cross_entropy_loss_grad of the same operands and attributes.
+static CrossEntropyLossGradOp laterGradient(CrossEntropyLossOp loss) {
+  for (Operation *user : loss.getInput().getUsers()) {
+    auto grad = dyn_cast<CrossEntropyLossGradOp>(user);
+    if (grad && grad->getBlock() == loss->getBlock() &&
+        loss->isBeforeInBlock(grad) && grad.getInput() == loss.getInput() &&
+        grad.getTarget() == loss.getTarget() &&
+        grad.getCount() == loss.getCount() &&
+        grad.getIgnoreIndex() == loss.getIgnoreIndex() &&
+        grad.getLabelSmoothing() == loss.getLabelSmoothing())
+      return grad;
+  }
+  return {};
+}
+
+/// The number of positions that count in a classification loss over
+/// `target`, as a float scalar tensor, in one reduction.
+static Value countedPositions(OpBuilder &b, Location loc, Value target,
+                              Value count, int64_t ignore, int64_t classes,
+                              Type elem) {
+  auto scalarType = RankedTensorType::get({}, elem);
+  int64_t leadRank = tensorType(target).getRank();
+  SmallVector<utils::IteratorType> iterators(leadRank,
+                                             utils::IteratorType::reduction);
+  return b
+      .create<linalg::GenericOp>(
+          loc, scalarType, target, emptyTensor(b, loc, scalarType),
+          ArrayRef<AffineMap>{
+              b.getMultiDimIdentityMap(leadRank),
+              AffineMap::get(leadRank, 0, {}, b.getContext())},
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value counts =
+                countsInLoss(nb, l, count, args[0], ignore, classes);
+            Value add = nb.create<arith::SelectOp>(
+                l, counts, floatConstant(nb, l, elem, 1.0),
+                floatConstant(nb, l, elem, 0.0));
+            nb.create<linalg::YieldOp>(
+                l, firstOr(nb, l, iterators, add,
+                           nb.create<arith::AddFOp>(l, args[1], add)));
+          })
+      .getResult(0);
+}
+
+/// The gradient of a cross-entropy loss from the statistics of its logits
+/// and the number `counted` of positions that count (a float scalar
+/// tensor), in one elementwise kernel.
+static Value crossEntropyGradient(OpBuilder &b, CrossEntropyLossGradOp op,
+                                  Value count, const ClassStatistics &stats,
+                                  Value counted) {
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  RankedTensorType type = tensorType(x);
+  Type elem = type.getElementType();
+  int64_t classes = type.getShape().back();
+  int64_t rank = type.getRank();
+  int64_t leadRank = rank - 1;
+  double smoothing = op.getLabelSmoothing().convertToDouble();
+  int64_t ignore = op.getIgnoreIndex();
+  MLIRContext *ctx = op.getContext();
+  Value n = b.create<tensor::ExtractOp>(loc, counted, ValueRange());
+  Value grad = b.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
+  Value scale = b.create<arith::DivFOp>(loc, grad, n);
+
+  SmallVector<AffineExpr> lead;
+  for (int64_t i = 0; i < leadRank; ++i)
+    lead.push_back(getAffineDimExpr(i, ctx));
+  AffineMap leadMap = AffineMap::get(rank, 0, lead, ctx);
+  AffineMap full = b.getMultiDimIdentityMap(rank);
+  return b
+      .create<linalg::GenericOp>(
+          loc, type, ValueRange{x, op.getTarget(), stats.max, stats.sumExp},
+          emptyTensor(b, loc, type),
+          ArrayRef<AffineMap>{full, leadMap, leadMap, leadMap, full},
+          SmallVector<utils::IteratorType>(rank,
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value t = args[1];
+            Value softmax = nb.create<arith::DivFOp>(
+                l,
+                nb.create<math::ExpOp>(
+                    l, nb.create<arith::SubFOp>(l, args[0], args[2])),
+                args[3]);
+            Value c = nb.create<arith::IndexCastOp>(
+                l, nb.getI64Type(), nb.create<linalg::IndexOp>(l, leadRank));
+            Value isTarget =
+                nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, t);
+            Value hit = nb.create<arith::SelectOp>(
+                l, isTarget, floatConstant(nb, l, elem, 1.0 - smoothing),
+                floatConstant(nb, l, elem, 0.0));
+            Value value = nb.create<arith::SubFOp>(
+                l, nb.create<arith::SubFOp>(l, softmax, hit),
+                floatConstant(nb, l, elem, smoothing / classes));
+            Value counts = countsInLoss(nb, l, count, t, ignore, classes);
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::SelectOp>(
+                       l, counts, nb.create<arith::MulFOp>(l, value, scale),
+                       floatConstant(nb, l, elem, 0.0))});
+          })
+      .getResult(0);
+}
+
+/// Lowers a cross-entropy loss to the statistics of its logits (one online
+/// pass) and one reduction over the positions, which also counts those that
+/// count. When the function differentiates the loss later, its gradient
+/// reuses both (no second pass for the maximum and the sum, no second count),
+/// so the loss and its gradient take three kernels.
 struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CrossEntropyLossOp op,
@@ -734,7 +855,7 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
     int64_t ignore = op.getIgnoreIndex();
     Value count =
         rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
-    SmallVector<Value> stats = classStatistics(rewriter, loc, x, true);
+    ClassStatistics stats = classStatistics(rewriter, loc, x, smoothing != 0.0);
 
     // Sum the loss of each position that counts, and count them.
     auto scalarType = RankedTensorType::get({}, elem);
@@ -742,13 +863,16 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
     AffineMap scalar = AffineMap::get(leadRank, 0, {}, op.getContext());
     SmallVector<utils::IteratorType> iterators(leadRank,
                                                utils::IteratorType::reduction);
+    SmallVector<Value> inputs = {op.getTarget(), stats.max, stats.sumExp};
+    if (stats.sumX)
+      inputs.push_back(stats.sumX);
+    SmallVector<AffineMap> maps(inputs.size(), id);
+    maps.append({scalar, scalar});
     auto sums = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{scalarType, scalarType},
-        ValueRange{op.getTarget(), stats[0], stats[1], stats[2]},
+        loc, TypeRange{scalarType, scalarType}, inputs,
         ValueRange{emptyTensor(rewriter, loc, scalarType),
                    emptyTensor(rewriter, loc, scalarType)},
-        ArrayRef<AffineMap>{id, id, id, id, scalar, scalar}, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
+        maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value t = args[0];
           Value lse = b.create<arith::AddFOp>(
               l, args[1], b.create<math::LogOp>(l, args[2]));
@@ -757,41 +881,55 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
             indices.push_back(b.create<linalg::IndexOp>(l, i));
           indices.push_back(clampedClass(b, l, t, classes));
           Value xt = b.create<tensor::ExtractOp>(l, x, indices);
-          // -log_softmax(x)[t] and -sum(log_softmax(x)).
-          Value nll = b.create<arith::SubFOp>(l, lse, xt);
-          Value smooth = b.create<arith::SubFOp>(
-              l,
-              b.create<arith::MulFOp>(l, floatConstant(b, l, elem, classes),
-                                      lse),
-              args[3]);
-          Value loss = b.create<arith::AddFOp>(
-              l,
-              b.create<arith::MulFOp>(
-                  l, floatConstant(b, l, elem, 1.0 - smoothing), nll),
-              b.create<arith::MulFOp>(
-                  l, floatConstant(b, l, elem, smoothing / classes), smooth));
+          // -log_softmax(x)[t], and with smoothing -sum(log_softmax(x)).
+          Value loss = b.create<arith::SubFOp>(l, lse, xt);
+          if (stats.sumX) {
+            Value smooth = b.create<arith::SubFOp>(
+                l,
+                b.create<arith::MulFOp>(l, floatConstant(b, l, elem, classes),
+                                        lse),
+                args[3]);
+            loss = b.create<arith::AddFOp>(
+                l,
+                b.create<arith::MulFOp>(
+                    l, floatConstant(b, l, elem, 1.0 - smoothing), loss),
+                b.create<arith::MulFOp>(
+                    l, floatConstant(b, l, elem, smoothing / classes),
+                    smooth));
+          }
           Value counts = countsInLoss(b, l, count, t, ignore, classes);
           Value zero = floatConstant(b, l, elem, 0.0);
           Value one = floatConstant(b, l, elem, 1.0);
           Value lossTerm = b.create<arith::SelectOp>(l, counts, loss, zero);
           Value countTerm = b.create<arith::SelectOp>(l, counts, one, zero);
+          Value lossSum = args[args.size() - 2], countSum = args.back();
           b.create<linalg::YieldOp>(
               l, ValueRange{
                      firstOr(b, l, iterators, lossTerm,
-                             b.create<arith::AddFOp>(l, args[4], lossTerm)),
+                             b.create<arith::AddFOp>(l, lossSum, lossTerm)),
                      firstOr(b, l, iterators, countTerm,
-                             b.create<arith::AddFOp>(l, args[5], countTerm))});
+                             b.create<arith::AddFOp>(l, countSum, countTerm))});
         });
     Value mean =
         buildElementwise(rewriter, loc, scalarType, sums.getResults(),
                          [](OpBuilder &b, Location l, ValueRange args) {
                            return b.create<arith::DivFOp>(l, args[0], args[1]);
                          });
+    if (CrossEntropyLossGradOp grad = laterGradient(op)) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(grad);
+      Value gradCount = rewriter.create<tensor::ExtractOp>(
+          grad.getLoc(), grad.getCount(), ValueRange());
+      rewriter.replaceOp(grad, crossEntropyGradient(rewriter, grad, gradCount,
+                                                    stats, sums.getResult(1)));
+    }
     rewriter.replaceOp(op, mean);
     return success();
   }
 };
 
+/// A cross-entropy gradient whose loss the function does not compute before
+/// it (the loss's lowering handles the other case).
 struct CrossEntropyLossGradLowering
     : public OpRewritePattern<CrossEntropyLossGradOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -801,73 +939,14 @@ struct CrossEntropyLossGradLowering
     Value x = op.getInput();
     RankedTensorType type = tensorType(x);
     Type elem = type.getElementType();
-    int64_t classes = type.getShape().back();
-    int64_t rank = type.getRank();
-    int64_t leadRank = rank - 1;
-    double smoothing = op.getLabelSmoothing().convertToDouble();
-    int64_t ignore = op.getIgnoreIndex();
-    MLIRContext *ctx = op.getContext();
     Value count =
         rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
-    SmallVector<Value> stats = classStatistics(rewriter, loc, x, false);
-
-    // The number of positions that count.
-    auto scalarType = RankedTensorType::get({}, elem);
-    AffineMap leadId = rewriter.getMultiDimIdentityMap(leadRank);
-    SmallVector<utils::IteratorType> iterators(leadRank,
-                                               utils::IteratorType::reduction);
-    auto counted = rewriter.create<linalg::GenericOp>(
-        loc, scalarType, op.getTarget(), emptyTensor(rewriter, loc, scalarType),
-        ArrayRef<AffineMap>{leadId, AffineMap::get(leadRank, 0, {}, ctx)},
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value counts = countsInLoss(b, l, count, args[0], ignore, classes);
-          Value add = b.create<arith::SelectOp>(l, counts,
-                                                floatConstant(b, l, elem, 1.0),
-                                                floatConstant(b, l, elem, 0.0));
-          b.create<linalg::YieldOp>(
-              l, firstOr(b, l, iterators, add,
-                         b.create<arith::AddFOp>(l, args[1], add)));
-        });
-    Value n = rewriter.create<tensor::ExtractOp>(loc, counted.getResult(0),
-                                                 ValueRange());
-    Value grad =
-        rewriter.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
-    Value scale = rewriter.create<arith::DivFOp>(loc, grad, n);
-
-    SmallVector<AffineExpr> lead;
-    for (int64_t i = 0; i < leadRank; ++i)
-      lead.push_back(getAffineDimExpr(i, ctx));
-    AffineMap leadMap = AffineMap::get(rank, 0, lead, ctx);
-    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{x, op.getTarget(), stats[0], stats[1]},
-        emptyTensor(rewriter, loc, type),
-        ArrayRef<AffineMap>{full, leadMap, leadMap, leadMap, full},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value t = args[1];
-          Value softmax = b.create<arith::DivFOp>(
-              l,
-              b.create<math::ExpOp>(
-                  l, b.create<arith::SubFOp>(l, args[0], args[2])),
-              args[3]);
-          Value c = b.create<arith::IndexCastOp>(
-              l, b.getI64Type(), b.create<linalg::IndexOp>(l, leadRank));
-          Value isTarget =
-              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, t);
-          Value hit = b.create<arith::SelectOp>(
-              l, isTarget, floatConstant(b, l, elem, 1.0 - smoothing),
-              floatConstant(b, l, elem, 0.0));
-          Value value = b.create<arith::SubFOp>(
-              l, b.create<arith::SubFOp>(l, softmax, hit),
-              floatConstant(b, l, elem, smoothing / classes));
-          Value counts = countsInLoss(b, l, count, t, ignore, classes);
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::SelectOp>(
-                     l, counts, b.create<arith::MulFOp>(l, value, scale),
-                     floatConstant(b, l, elem, 0.0))});
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    ClassStatistics stats = classStatistics(rewriter, loc, x, false);
+    Value counted =
+        countedPositions(rewriter, loc, op.getTarget(), count,
+                         op.getIgnoreIndex(), type.getShape().back(), elem);
+    rewriter.replaceOp(
+        op, crossEntropyGradient(rewriter, op, count, stats, counted));
     return success();
   }
 };

@@ -105,17 +105,68 @@ func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %s: tensor<4xf32>, %h: ten
 
 // -----
 
-// Cross-entropy: per-position maximum and sum of exponentials, then the
-// loss of each counted position, reading the target's logit.
+// Cross-entropy: the per-position maximum and sum of exponentials in one
+// online pass (one exponential per element, of -|x - max|), then the loss of
+// each counted position, reading the target's logit, and their count.
 
 // CHECK-LABEL: func.func @cross_entropy
-// CHECK: arith.maximumf
+// CHECK: %[[STATS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>)
+// CHECK: arith.subf
+// CHECK: math.absf
+// CHECK: arith.negf
 // CHECK: math.exp
-// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK: arith.cmpf ogt
+// CHECK: %[[SUMS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK-SAME: ins(%{{.+}}, %[[STATS]]#0, %[[STATS]]#1 : tensor<4xi64>, tensor<4xf32>, tensor<4xf32>)
 // CHECK: math.log
 // CHECK: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<4x3xf32>
 // CHECK: arith.divf
+// CHECK-NOT: linalg.generic
 func.func @cross_entropy(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>) -> tensor<f32> {
   %0 = nn.cross_entropy_loss %x, %t, %n : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
   return %0 : tensor<f32>
+}
+
+// -----
+
+// A loss and, later, its gradient: the gradient reuses the loss's
+// statistics and count, so the two take three kernels (and the scalar
+// mean). Label smoothing adds the sum of the logits to the statistics.
+
+// CHECK-LABEL: func.func @cross_entropy_and_gradient
+// CHECK: %[[STATS:.+]]:3 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[SUMS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK-SAME: ins(%{{.+}}, %[[STATS]]#0, %[[STATS]]#1, %[[STATS]]#2 :
+// CHECK: %[[MEAN:.+]] = linalg.generic
+// CHECK: %[[N:.+]] = tensor.extract %[[SUMS]]#1[]
+// CHECK: %[[DL:.+]] = tensor.extract
+// CHECK: %[[SCALE:.+]] = arith.divf %[[DL]], %[[N]]
+// CHECK: %[[GRAD:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %[[STATS]]#0, %[[STATS]]#1 :
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[MEAN]], %[[GRAD]]
+func.func @cross_entropy_and_gradient(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>, %dl: tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>) {
+  %0 = nn.cross_entropy_loss %x, %t, %n {label_smoothing = 0.1 : f64} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+  %1 = nn.cross_entropy_loss_grad %x, %t, %n, %dl {label_smoothing = 0.1 : f64} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>, tensor<f32>
+  return %0, %1 : tensor<f32>, tensor<4x3xf32>
+}
+
+// -----
+
+// A gradient alone, or of a loss with other attributes, computes its own
+// statistics and count.
+
+// CHECK-LABEL: func.func @cross_entropy_gradient_alone
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = []
+// CHECK: %[[STATS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %[[STATS]]#0, %[[STATS]]#1 :
+func.func @cross_entropy_gradient_alone(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>, %dl: tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>) {
+  %0 = nn.cross_entropy_loss %x, %t, %n {ignore_index = 1 : i64} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+  %1 = nn.cross_entropy_loss_grad %x, %t, %n, %dl : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>, tensor<f32>
+  return %0, %1 : tensor<f32>, tensor<4x3xf32>
 }
