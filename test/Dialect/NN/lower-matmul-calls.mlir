@@ -236,3 +236,89 @@ func.func @doubled(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %out: memref<16
   memref.dealloc %c : memref<16x32xf32>
   return
 }
+
+// -----
+
+// A convolution's product [N, F, H*W] read as [N, F, H, W] (expand_shape)
+// by its bias add and relu, with the [F] bias reshaped to [F, 1, 1] after
+// the product: the reshape moves up, the GEMM writes the output seen as
+// [N, F, H*W] (collapse_shape), the bias's row stride is its F stride and
+// its column stride 0.
+
+#w = affine_map<(n, f, p, k) -> (f, k)>
+#cols = affine_map<(n, f, p, k) -> (n, k, p)>
+#out = affine_map<(n, f, p, k) -> (n, f, p)>
+#id = affine_map<(n, f, h, w) -> (n, f, h, w)>
+#chan = affine_map<(n, f, h, w) -> (f, 0, 0)>
+// CHECK-LABEL: func.func @conv_bias_relu
+// CHECK-SAME: %[[BIAS:[a-z_0-9]+]]: memref<8xf32>
+// CHECK: %[[B3:.+]] = memref.expand_shape %[[BIAS]] {{\[\[}}0, 1, 2]] output_shape [8, 1, 1]
+// CHECK: %[[D:[a-z_0-9]+]] = memref.alloc() : memref<2x8x4x4xf32>
+// CHECK: %[[DC:.+]] = memref.collapse_shape %[[D]] {{\[\[}}0], [1], [2, 3]] : memref<2x8x4x4xf32> into memref<2x8x16xf32>
+// CHECK-NOT: memref.alloc() : memref<2x8x16xf32>
+// CHECK: %[[DBASE:[a-z_0-9]+]], %{{.+}}, %{{.+}}:3, %[[DS:[a-z_0-9]+]]:3 = memref.extract_strided_metadata %[[DC]]
+// CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}:3, %[[BS:[a-z_0-9]+]]:3 = memref.extract_strided_metadata %[[B3]]
+// CHECK: scf.for
+// CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
+// CHECK-DAG: %[[RELU:[a-z_0-9]+]] = arith.constant 2 : index
+// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %{{.+}}, %[[DS]]#1, %[[DS]]#2, %[[BBASE]], %[[BOFF]], %[[BS]]#0, %[[ZERO]], %[[RELU]],
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: memref.expand_shape
+// CHECK: memref.copy %[[D]]
+func.func @conv_bias_relu(%wt: memref<8x27xf32>, %x: memref<2x27x16xf32>, %b: memref<8xf32>, %out: memref<2x8x4x4xf32>) {
+  %c = memref.alloc() : memref<2x8x16xf32>
+  linalg.generic {indexing_maps = [#w, #cols, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%wt, %x : memref<8x27xf32>, memref<2x27x16xf32>) outs(%c : memref<2x8x16xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %image = memref.expand_shape %c [[0], [1], [2, 3]] output_shape [2, 8, 4, 4] : memref<2x8x16xf32> into memref<2x8x4x4xf32>
+  %b3 = memref.expand_shape %b [[0, 1, 2]] output_shape [8, 1, 1] : memref<8xf32> into memref<8x1x1xf32>
+  %d = memref.alloc() : memref<2x8x4x4xf32>
+  linalg.generic {indexing_maps = [#id, #chan, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%image, %b3 : memref<2x8x4x4xf32>, memref<8x1x1xf32>) outs(%d : memref<2x8x4x4xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %zero = arith.constant 0.000000e+00 : f32
+    %t = arith.addf %v, %bias : f32
+    %k = arith.cmpf ugt, %t, %zero : f32
+    %r = arith.select %k, %t, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %c : memref<2x8x16xf32>
+  memref.copy %d, %out : memref<2x8x4x4xf32> to memref<2x8x4x4xf32>
+  return
+}
+
+// -----
+
+// Through the view, a bias read along H, one of the dimensions that H*W was
+// split into, has no stride in the GEMM's columns: no epilogue.
+
+#w = affine_map<(n, f, p, k) -> (f, k)>
+#cols = affine_map<(n, f, p, k) -> (n, k, p)>
+#out = affine_map<(n, f, p, k) -> (n, f, p)>
+#id = affine_map<(n, f, h, w) -> (n, f, h, w)>
+#row = affine_map<(n, f, h, w) -> (h)>
+// CHECK-LABEL: func.func @bias_along_split_dimension
+// CHECK: memref.alloc() : memref<2x8x16xf32>
+// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: memref.expand_shape
+// CHECK: linalg.generic
+// CHECK: arith.addf
+func.func @bias_along_split_dimension(%wt: memref<8x27xf32>, %x: memref<2x27x16xf32>, %b: memref<4xf32>, %out: memref<2x8x4x4xf32>) {
+  %c = memref.alloc() : memref<2x8x16xf32>
+  linalg.generic {indexing_maps = [#w, #cols, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%wt, %x : memref<8x27xf32>, memref<2x27x16xf32>) outs(%c : memref<2x8x16xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %image = memref.expand_shape %c [[0], [1], [2, 3]] output_shape [2, 8, 4, 4] : memref<2x8x16xf32> into memref<2x8x4x4xf32>
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%image, %b : memref<2x8x4x4xf32>, memref<4xf32>) outs(%out : memref<2x8x4x4xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %t = arith.addf %v, %bias : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %c : memref<2x8x16xf32>
+  return
+}

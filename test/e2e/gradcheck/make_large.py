@@ -91,3 +91,21 @@ g (float[N, 64] x) => (float[N, 16] y)
 """ % (tensor("w1", (48, 64), 0.2), tensor("b1", (48,), 0.2),
        tensor("w2", (16, 48), 0.2), tensor("b2", (16,), 0.2)), step="1e-3")
 
+
+write("conv_epilogue.onnxtxt", """\
+# Convolutions large enough for im2col and GEMM, whose bias (and ReLU) the
+# GEMM applies as its epilogue, through the view of its [N, F, H*W] product
+# as [N, F, H, W] (nn-lower-matmul-calls): Conv + bias + Relu, then Conv +
+# bias. A small step (1e-3) keeps the finite differences off ReLU's kink.
+""", 2, 4, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, 3, 8, 8] x) => (float[N, 4, 6, 6] y)
+  <%s,
+   %s,
+   %s,
+   %s> {
+  c = Conv <pads = [1, 1, 1, 1]> (x, w, b)
+  r = Relu (c)
+  y = Conv (r, w2, b2)
+}
+""" % (tensor("w", (8, 3, 3, 3), 0.4), tensor("b", (8,), 0.2),
+       tensor("w2", (4, 8, 3, 3), 0.2), tensor("b2", (4,), 0.2)), step="1e-3")

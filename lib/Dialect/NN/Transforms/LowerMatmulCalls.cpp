@@ -135,11 +135,16 @@ static std::optional<ProductLoops> productLoops(linalg::GenericOp generic) {
 
 /// An elementwise generic that the GEMM computes as its epilogue: D = C +
 /// bias, or relu(C + bias), where C is the product's output and nothing
-/// else reads it.
+/// else reads it, directly or through one reshaping view (a convolution's
+/// `[N, F, H*W]` product read as `[N, F, H, W]`).
 struct Epilogue {
   linalg::GenericOp op;
+  /// The bias, with its map from C's dimensions.
   Operand bias;
+  /// The epilogue's output, and the view that gives it C's shape (null
+  /// when it has it).
   Value output;
+  Operation *view;
   int64_t kind; // NNCC_GEMM_BIAS or NNCC_GEMM_BIAS_RELU
 };
 
@@ -150,19 +155,50 @@ static bool isZero(Value value) {
   return attr && attr.getValue().isPosZero();
 }
 
+/// For each dimension of `view`'s result, the dimension of its source that
+/// it is (a reassociation group of one), or -1 (a dimension split from, or
+/// merged with, others). Without a view, the identity of `rank` dimensions.
+static SmallVector<int64_t> sourceDims(Operation *view, unsigned rank) {
+  SmallVector<int64_t> result;
+  if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(view)) {
+    result.assign(expand.getResultType().getRank(), -1);
+    for (auto [source, group] :
+         llvm::enumerate(expand.getReassociationIndices()))
+      if (group.size() == 1)
+        result[group[0]] = source;
+  } else if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(view)) {
+    for (ReassociationIndices group : collapse.getReassociationIndices())
+      result.push_back(group.size() == 1 ? group[0] : -1);
+  } else {
+    for (unsigned i = 0; i < rank; ++i)
+      result.push_back(i);
+  }
+  return result;
+}
+
 /// The epilogue of `product` (see Epilogue), if its output buffer is an
 /// allocation read only by one all-parallel generic of the form that
 /// convert-nn-to-linalg and nn-fuse-kernels make of a bias add and a relu
 /// (relu as `select(x > 0 unordered, x, 0)`), whose bias and output exist
-/// already at the product and are not touched between the two.
+/// already at the product (or are an allocation, or a view of such values,
+/// that can move there) and are not touched between the two.
 static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
   Value c = product.getDpsInits()[0];
   if (!c.getDefiningOp<memref::AllocOp>())
     return std::nullopt;
+  // C's one reader, and the reshaping view it reads C through, if any.
   linalg::GenericOp consumer;
+  Operation *view = nullptr;
+  Value read = c;
   for (Operation *user : c.getUsers()) {
     if (user == product || isa<memref::DeallocOp>(user))
       continue;
+    if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(user) && !view &&
+        !consumer && user->getResult(0).hasOneUse()) {
+      view = user;
+      read = user->getResult(0);
+      user = *read.getUsers().begin();
+    }
     auto generic = dyn_cast<linalg::GenericOp>(user);
     if (!generic || consumer)
       return std::nullopt;
@@ -175,8 +211,8 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
       consumer.getNumParallelLoops() != consumer.getNumLoops())
     return std::nullopt;
   SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
-  unsigned cIndex = consumer.getDpsInputs()[0] == c ? 0 : 1;
-  if (consumer.getDpsInputs()[cIndex] != c || !maps[cIndex].isIdentity() ||
+  unsigned cIndex = consumer.getDpsInputs()[0] == read ? 0 : 1;
+  if (consumer.getDpsInputs()[cIndex] != read || !maps[cIndex].isIdentity() ||
       !maps[2].isIdentity())
     return std::nullopt;
   Value bias = consumer.getDpsInputs()[1 - cIndex];
@@ -185,22 +221,33 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
   auto outputType = dyn_cast<MemRefType>(output.getType());
   // The bias is another buffer (not C + C), read through a projection:
   // each loop at most once (its stride is then the GEMM's bias stride), or
-  // broadcast (constant 0).
-  if (bias == c || !biasType || !outputType ||
+  // broadcast (constant 0); each loop it reads is one of C's dimensions.
+  // Through a view, the output must be contiguous to take C's shape.
+  if (bias == c || bias == read || !biasType || !outputType ||
       !biasType.getElementType().isF32() || !isStrided(biasType) ||
       !isStrided(outputType) ||
-      outputType.getShape() != cast<MemRefType>(c.getType()).getShape())
+      (view && !outputType.getLayout().isIdentity()) ||
+      outputType.getShape() != cast<MemRefType>(read.getType()).getShape())
     return std::nullopt;
+  unsigned cRank = cast<MemRefType>(c.getType()).getRank();
+  SmallVector<int64_t> toC = sourceDims(view, cRank);
   llvm::SmallBitVector seen(consumer.getNumLoops());
+  SmallVector<AffineExpr> biasExprs;
   for (AffineExpr expr : maps[1 - cIndex].getResults()) {
     auto constant = dyn_cast<AffineConstantExpr>(expr);
     auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (!(dim && !seen.test(dim.getPosition())) &&
-        !(constant && constant.getValue() == 0))
+    if (constant && constant.getValue() == 0) {
+      biasExprs.push_back(expr);
+      continue;
+    }
+    if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
       return std::nullopt;
-    if (dim)
-      seen.set(dim.getPosition());
+    seen.set(dim.getPosition());
+    biasExprs.push_back(
+        getAffineDimExpr(toC[dim.getPosition()], product.getContext()));
   }
+  AffineMap biasMap =
+      AffineMap::get(cRank, 0, biasExprs, product.getContext());
   // The body: x = c + bias, then maybe relu(x).
   Block &body = consumer.getRegion().front();
   auto ops = body.without_terminator();
@@ -239,17 +286,25 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
                     def->isBeforeInBlock(product));
   };
   // An output allocated between the two (as bufferization does, right
-  // before the op that writes it) can be allocated before the product.
-  auto movableAlloc = [&](Value value) {
-    auto alloc = value.getDefiningOp<memref::AllocOp>();
-    return alloc && alloc->getNumOperands() == 0 &&
-           alloc->getBlock() == product->getBlock() &&
-           product->isBeforeInBlock(alloc);
+  // before the op that writes it) can be allocated before the product; a
+  // bias reshaped there (a convolution's [F] bias as [F, 1, 1]) can be
+  // reshaped before it.
+  auto movable = [&](Value value) {
+    Operation *def = value.getDefiningOp();
+    return def && def->getBlock() == product->getBlock() &&
+           product->isBeforeInBlock(def) &&
+           ((isa<memref::AllocOp>(def) && def->getNumOperands() == 0) ||
+            (isa<memref::ReshapeOp, memref::ExpandShapeOp,
+                 memref::CollapseShapeOp, memref::CastOp>(def) &&
+             llvm::all_of(def->getOperands(), availableAt)));
   };
-  if (!availableAt(bias) || (!availableAt(output) && !movableAlloc(output)))
+  if ((!availableAt(bias) && !movable(bias)) ||
+      (!availableAt(output) && !movable(output)))
     return std::nullopt;
   for (Operation *op = product->getNextNode(); op != consumer;
        op = op->getNextNode()) {
+    if (op == bias.getDefiningOp() || op == output.getDefiningOp())
+      continue;
     bool touches = false;
     op->walk([&](Operation *nested) {
       for (Value operand : nested->getOperands())
@@ -258,7 +313,7 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
     if (touches)
       return std::nullopt;
   }
-  return Epilogue{consumer, {bias, maps[1 - cIndex]}, output, kind};
+  return Epilogue{consumer, {bias, biasMap}, output, view, kind};
 }
 
 static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
@@ -277,10 +332,20 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   std::optional<Epilogue> epilogue = findEpilogue(generic);
   Value product = c.memref;
   if (epilogue) {
+    for (Value moved : {epilogue->bias.memref, epilogue->output})
+      if (Operation *def = moved.getDefiningOp();
+          def && generic->isBeforeInBlock(def))
+        def->moveBefore(generic);
+    // The output, seen in C's shape: the view's inverse.
     c.memref = epilogue->output;
-    if (Operation *def = c.memref.getDefiningOp();
-        def && generic->isBeforeInBlock(def))
-      def->moveBefore(generic);
+    if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(epilogue->view))
+      c.memref = b.create<memref::CollapseShapeOp>(
+          loc, c.memref, expand.getReassociationIndices());
+    else if (auto collapse =
+                 dyn_cast_or_null<memref::CollapseShapeOp>(epilogue->view))
+      c.memref = b.create<memref::ExpandShapeOp>(
+          loc, collapse.getSrcType().getShape(), c.memref,
+          collapse.getReassociationIndices());
   }
 
   // Packing buffers, one block of A and one of B per thread, of the sizes
@@ -348,8 +413,8 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   args.append({cMeta.getBaseBuffer(), offsetOf(c, cMeta), strideOf(c, cMeta, m),
                strideOf(c, cMeta, n)});
   if (epilogue) {
-    // The epilogue's loops are C's dimensions: its map of the bias, in
-    // C's terms, is the bias operand's map composed with C's.
+    // The bias's map from C's dimensions, composed with C's map, is its
+    // map from the product's loops.
     Operand bias{epilogue->bias.memref, epilogue->bias.map.compose(outMap)};
     args.append({biasMeta.getBaseBuffer(), offsetOf(bias, biasMeta),
                  strideOf(bias, biasMeta, m), strideOf(bias, biasMeta, n),
@@ -370,6 +435,8 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   if (!epilogue)
     return;
   epilogue->op.erase();
+  if (epilogue->view)
+    epilogue->view->erase();
   // C is now only allocated and freed.
   Operation *alloc = product.getDefiningOp();
   for (Operation *user : llvm::make_early_inc_range(product.getUsers()))
