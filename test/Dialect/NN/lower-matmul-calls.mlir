@@ -322,3 +322,43 @@ func.func @bias_along_split_dimension(%wt: memref<8x27xf32>, %x: memref<2x27x16x
   memref.dealloc %c : memref<2x8x16xf32>
   return
 }
+
+// -----
+
+// A linear layer on a batch of sequences: the product [32, 24] reshaped
+// (memref.reshape) to [2, 16, 24] for the bias add. The GEMM writes the
+// add's output seen as [32, 24] (collapse_shape); the bias's column stride
+// is its own.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#last = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-LABEL: func.func @reshaped_bias
+// CHECK-SAME: %[[BIAS:[a-z_0-9]+]]: memref<24xf32>, %[[OUT:[a-z_0-9]+]]: memref<2x16x24xf32>
+// CHECK: %[[DC:.+]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1], [2]] : memref<2x16x24xf32> into memref<32x24xf32>
+// CHECK: %[[DBASE:[a-z_0-9]+]], %{{.+}}, %{{.+}}:2, %[[DS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[DC]]
+// CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}, %[[BS:[a-z_0-9]+]] = memref.extract_strided_metadata %[[BIAS]]
+// CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
+// CHECK-DAG: %[[ADD:[a-z_0-9]+]] = arith.constant 1 : index
+// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %{{.+}}, %[[DS]]#0, %[[DS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[ADD]],
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: memref.reshape
+func.func @reshaped_bias(%x: memref<32x64xf32>, %w: memref<24x64xf32>, %shape: memref<3xi64>, %b: memref<24xf32>, %out: memref<2x16x24xf32>) {
+  %c = memref.alloc() : memref<32x24xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x64xf32>, memref<24x64xf32>) outs(%c : memref<32x24xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %seq = memref.reshape %c(%shape) : (memref<32x24xf32>, memref<3xi64>) -> memref<2x16x24xf32>
+  linalg.generic {indexing_maps = [#last, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%b, %seq : memref<24xf32>, memref<2x16x24xf32>) outs(%out : memref<2x16x24xf32>) {
+  ^bb0(%bias: f32, %v: f32, %o: f32):
+    %t = arith.addf %bias, %v : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %c : memref<32x24xf32>
+  return
+}

@@ -109,3 +109,20 @@ g (float[N, 3, 8, 8] x) => (float[N, 4, 6, 6] y)
 }
 """ % (tensor("w", (8, 3, 3, 3), 0.4), tensor("b", (8,), 0.2),
        tensor("w2", (4, 8, 3, 3), 0.2), tensor("b2", (4,), 0.2)), step="1e-3")
+
+write("linear_seq_epilogue.onnxtxt", """\
+# A linear layer on sequences, as PyTorch exports it (MatMul then Add): the
+# product [N*16, 24] is reshaped to [N, 16, 24] for the bias add, which the
+# GEMM applies as its epilogue through that reshape (nn-lower-matmul-calls).
+""", 2, 3, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, 16, 64] x) => (float[N, 16, 8] y)
+  <%s,
+   %s,
+   %s> {
+  h = MatMul (x, w)
+  c = Add (h, b)
+  t = Tanh (c)
+  y = MatMul (t, w2)
+}
+""" % (tensor("w", (64, 24), 0.2), tensor("b", (24,), 0.2),
+       tensor("w2", (24, 8), 0.3)))

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallBitVector.h"
@@ -141,12 +142,39 @@ struct Epilogue {
   linalg::GenericOp op;
   /// The bias, with its map from C's dimensions.
   Operand bias;
-  /// The epilogue's output, and the view that gives it C's shape (null
-  /// when it has it).
   Value output;
+  /// The view C is read through, if any, as groups of dimensions: C's
+  /// dimension i is the view's group i (`expands`), or the view's dimension
+  /// i is C's group i.
   Operation *view;
+  SmallVector<ReassociationIndices> groups;
+  bool expands;
   int64_t kind; // NNCC_GEMM_BIAS or NNCC_GEMM_BIAS_RELU
 };
+
+/// The groups of dimensions of a view that only reshapes a contiguous
+/// buffer (expand_shape, collapse_shape, or a static reshape), and whether
+/// it expands, or nothing.
+static std::optional<std::pair<SmallVector<ReassociationIndices>, bool>>
+reshapeGroups(Operation *view) {
+  if (auto expand = dyn_cast<memref::ExpandShapeOp>(view))
+    return std::make_pair(expand.getReassociationIndices(), true);
+  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(view))
+    return std::make_pair(collapse.getReassociationIndices(), false);
+  auto reshape = dyn_cast<memref::ReshapeOp>(view);
+  if (!reshape)
+    return std::nullopt;
+  auto source = dyn_cast<MemRefType>(reshape.getSource().getType());
+  auto result = dyn_cast<MemRefType>(reshape.getResult().getType());
+  if (!source || !result || !source.hasStaticShape() || !result.hasStaticShape() ||
+      !source.getLayout().isIdentity() || !result.getLayout().isIdentity() ||
+      source.getRank() == result.getRank())
+    return std::nullopt;
+  auto groups = getReassociationIndicesForReshape(source, result);
+  if (!groups)
+    return std::nullopt;
+  return std::make_pair(*groups, result.getRank() > source.getRank());
+}
 
 /// Whether `value` is the float constant 0.
 static bool isZero(Value value) {
@@ -155,23 +183,24 @@ static bool isZero(Value value) {
   return attr && attr.getValue().isPosZero();
 }
 
-/// For each dimension of `view`'s result, the dimension of its source that
-/// it is (a reassociation group of one), or -1 (a dimension split from, or
-/// merged with, others). Without a view, the identity of `rank` dimensions.
-static SmallVector<int64_t> sourceDims(Operation *view, unsigned rank) {
+/// For each dimension of a view's result, the dimension of its source that
+/// it is (a group of one), or -1 (a dimension split from, or merged with,
+/// others); `groups` and `expands` as in Epilogue. Without groups, the
+/// identity of `rank` dimensions.
+static SmallVector<int64_t> sourceDims(ArrayRef<ReassociationIndices> groups,
+                                       bool expands, unsigned rank) {
   SmallVector<int64_t> result;
-  if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(view)) {
-    result.assign(expand.getResultType().getRank(), -1);
-    for (auto [source, group] :
-         llvm::enumerate(expand.getReassociationIndices()))
-      if (group.size() == 1)
-        result[group[0]] = source;
-  } else if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(view)) {
-    for (ReassociationIndices group : collapse.getReassociationIndices())
-      result.push_back(group.size() == 1 ? group[0] : -1);
-  } else {
+  if (groups.empty()) {
     for (unsigned i = 0; i < rank; ++i)
       result.push_back(i);
+  } else if (expands) {
+    result.assign(groups.back().back() + 1, -1);
+    for (auto [source, group] : llvm::enumerate(groups))
+      if (group.size() == 1)
+        result[group[0]] = source;
+  } else {
+    for (const ReassociationIndices &group : groups)
+      result.push_back(group.size() == 1 ? group[0] : -1);
   }
   return result;
 }
@@ -189,13 +218,16 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
   // C's one reader, and the reshaping view it reads C through, if any.
   linalg::GenericOp consumer;
   Operation *view = nullptr;
+  SmallVector<ReassociationIndices> groups;
+  bool expands = false;
   Value read = c;
   for (Operation *user : c.getUsers()) {
     if (user == product || isa<memref::DeallocOp>(user))
       continue;
-    if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(user) && !view &&
-        !consumer && user->getResult(0).hasOneUse()) {
+    if (auto reshape = reshapeGroups(user);
+        reshape && !view && !consumer && user->getResult(0).hasOneUse()) {
       view = user;
+      std::tie(groups, expands) = *reshape;
       read = user->getResult(0);
       user = *read.getUsers().begin();
     }
@@ -230,7 +262,7 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
       outputType.getShape() != cast<MemRefType>(read.getType()).getShape())
     return std::nullopt;
   unsigned cRank = cast<MemRefType>(c.getType()).getRank();
-  SmallVector<int64_t> toC = sourceDims(view, cRank);
+  SmallVector<int64_t> toC = sourceDims(groups, expands, cRank);
   llvm::SmallBitVector seen(consumer.getNumLoops());
   SmallVector<AffineExpr> biasExprs;
   for (AffineExpr expr : maps[1 - cIndex].getResults()) {
@@ -313,7 +345,8 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
     if (touches)
       return std::nullopt;
   }
-  return Epilogue{consumer, {bias, biasMap}, output, view, kind};
+  return Epilogue{consumer, {bias, biasMap}, output, view, groups, expands,
+                  kind};
 }
 
 static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
@@ -338,14 +371,13 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
         def->moveBefore(generic);
     // The output, seen in C's shape: the view's inverse.
     c.memref = epilogue->output;
-    if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(epilogue->view))
-      c.memref = b.create<memref::CollapseShapeOp>(
-          loc, c.memref, expand.getReassociationIndices());
-    else if (auto collapse =
-                 dyn_cast_or_null<memref::CollapseShapeOp>(epilogue->view))
+    if (epilogue->view && epilogue->expands)
+      c.memref = b.create<memref::CollapseShapeOp>(loc, c.memref,
+                                                   epilogue->groups);
+    else if (epilogue->view)
       c.memref = b.create<memref::ExpandShapeOp>(
-          loc, collapse.getSrcType().getShape(), c.memref,
-          collapse.getReassociationIndices());
+          loc, cast<MemRefType>(product.getType()).getShape(), c.memref,
+          epilogue->groups);
   }
 
   // Packing buffers, one block of A and one of B per thread, of the sizes
