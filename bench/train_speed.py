@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Speed benchmark: milliseconds per training step of nncc and of PyTorch on
 the same models, the same batch and the same optimizer, side by side, one
-thread each (and nncc with --threads=2 on the MLP); the GFLOP/s of nncc's
+thread each (and nncc with --threads=2 against --threads=1 on every model
+but XOR); the GFLOP/s of nncc's
 512x512x512 matmul against the peak an FMA micro-benchmark measures; and the
 compile time of each model.
 
@@ -249,7 +250,7 @@ def main():
         "torch loss"))
     with tempfile.TemporaryDirectory() as work:
         for name in args.models.split(","):
-            threads = [1, 2] if name == "mlp" and os.environ.get("X2") else [1]
+            threads = [1] if name == "xor" else [1, 2]
             results, torch_ms, torch_loss = measure(name, args.nncc, work,
                                                     threads)
             seconds, ms, loss = results[1]

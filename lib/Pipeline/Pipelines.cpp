@@ -44,13 +44,18 @@ void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {
               // tanh, exp, log and erf as vectorizable polynomials; sqrt
               // and the rest LLVM has intrinsics for as those; only what
               // remains calls libm.
-              "func.func(convert-linalg-to-loops,nn-approximate-math),"
+              "func.func(convert-linalg-to-parallel-loops,"
+              "nn-approximate-math),"
+              // With --threads, large nests move to functions that the
+              // pool runs on ranges of their first dimension.
+              "nn-outline-parallel-loops,"
               "lower-affine,convert-scf-to-cf,convert-math-to-llvm,"
               "convert-math-to-libm,expand-strided-metadata,"
               "finalize-memref-to-llvm,"
               "convert-arith-to-llvm,convert-index-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-              "convert-cf-to-llvm,reconcile-unrealized-casts");
+              "convert-cf-to-llvm,reconcile-unrealized-casts,"
+              "nn-lower-parallel-dispatch");
 }
 
 void nncc::registerPipelines() {

@@ -1,7 +1,8 @@
 /*===- nncc_threads.c - The generated library's thread pool -----------===*
  *
  * A library compiled with --threads=N runs its large kernels (the matrix
- * products) on N threads: the calling thread and N - 1 workers of a pool
+ * products, and the loop nests nn-outline-parallel-loops moved into
+ * functions over ranges) on N threads: the calling thread and N - 1 workers of a pool
  * that the library starts with its first model and stops with its last.
  * Work is split only where the result does not depend on the split, so a
  * step computes bit for bit the same on any number of threads.
@@ -172,4 +173,39 @@ void __nncc_parallel_for(int64_t count, nncc_task_fn fn, void *context) {
     pthread_mutex_unlock(&pool.lock);
   }
   atomic_store(&pool.busy, 0);
+}
+
+/* A loop over [0, count) that nn-outline-parallel-loops moved into
+   fn(context, begin, end): one contiguous range per thread. Iterations are
+   independent, so the split does not change the result. */
+typedef void (*nncc_range_fn)(void *context, int64_t begin, int64_t end);
+
+struct range_loop {
+  nncc_range_fn fn;
+  void *context;
+  int64_t count;
+  int64_t tasks;
+};
+
+static void run_range(void *context, int64_t task, int32_t thread) {
+  (void)thread;
+  const struct range_loop *loop = context;
+  int64_t begin = loop->count * task / loop->tasks;
+  int64_t end = loop->count * (task + 1) / loop->tasks;
+  if (begin < end)
+    loop->fn(loop->context, begin, end);
+}
+
+void __nncc_parallel_range(int64_t count, nncc_range_fn fn, void *context) {
+  if (count <= 0)
+    return;
+  int64_t tasks = __nncc_max_threads();
+  if (tasks > count)
+    tasks = count;
+  if (tasks <= 1) {
+    fn(context, 0, count);
+    return;
+  }
+  struct range_loop loop = {fn, context, count, tasks};
+  __nncc_parallel_for(tasks, run_range, &loop);
 }

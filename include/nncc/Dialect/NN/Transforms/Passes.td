@@ -123,6 +123,42 @@ def NNPrepareBufferization
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def NNOutlineParallelLoops
+    : Pass<"nn-outline-parallel-loops", "mlir::ModuleOp"> {
+  let summary = "Run large parallel loop nests on the library's threads";
+  let description = [{
+    Runs on loops (after convert-linalg-to-parallel-loops), when the module's
+    `nn.threads` is above 1. Each `scf.parallel` in a function's entry block
+    whose first dimension runs from 0 by 1 and whose nest does enough work
+    moves into a function of its own, `<function>_par<N>(values...,
+    begin, end)`, that runs the nest for the first dimension in
+    [begin, end). The values it reads from outside are passed to it:
+    statically shaped memrefs of identity layout and scalars; constants and
+    views (of the arena, reshapes) are recomputed inside. The loop is
+    replaced by a call of `<function>_par<N>_dispatch(values..., count)`,
+    a declaration that nn-lower-parallel-dispatch defines once the module is
+    in the LLVM dialect. Iterations of a parallel dimension are independent,
+    so any split gives the same result bit for bit.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def NNLowerParallelDispatch
+    : Pass<"nn-lower-parallel-dispatch", "mlir::ModuleOp"> {
+  let summary = "Define the dispatchers of outlined parallel loops";
+  let description = [{
+    Runs on the LLVM dialect, after nn-outline-parallel-loops and the
+    conversion to LLVM. Each dispatcher declaration (`nn.parallel_body`
+    names its loop's function) gets a body that stores its arguments in a
+    stack record and calls the runtime's `__nncc_parallel_range(count,
+    trampoline, record)`, which runs `trampoline(record, begin, end)` on
+    one range of the loop per thread; the trampoline loads the arguments and
+    calls the loop's function.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate buffer in one statically sized arena";
   let description = [{

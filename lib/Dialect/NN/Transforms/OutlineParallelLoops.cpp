@@ -1,0 +1,308 @@
+//===- OutlineParallelLoops.cpp - Loop nests on the library's threads -----===//
+//
+// Implements nn-outline-parallel-loops and nn-lower-parallel-dispatch. With
+// --threads=N, the elementwise kernels, the reductions that keep a parallel
+// dimension (a bias gradient, a row's statistics) and the optimizer
+// updates run on the same pool as the GEMM: each large scf.parallel nest
+// becomes a function over a range of its first dimension, called through
+// the runtime's __nncc_parallel_range (lib/Runtime/nncc_threads.c).
+//
+// The first pass works on loops, where the nest and what it reads are plain
+// to see; the record that carries those values to the pool's threads is
+// built by the second, on the LLVM dialect, where a memref is a pointer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Dialect/NN/Transforms/Passes.h"
+
+#include "nncc/Dialect/NN/Transforms/Training.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace nncc::nn {
+#define GEN_PASS_DEF_NNOUTLINEPARALLELLOOPS
+#define GEN_PASS_DEF_NNLOWERPARALLELDISPATCH
+#include "nncc/Dialect/NN/Transforms/Passes.h.inc"
+} // namespace nncc::nn
+
+using namespace mlir;
+using namespace nncc::nn;
+
+/// The attribute of a dispatcher declaration naming its loop's function.
+static constexpr llvm::StringLiteral kParallelBodyAttr = "nn.parallel_body";
+static constexpr llvm::StringLiteral kParallelRange = "__nncc_parallel_range";
+
+/// Loop nests doing fewer innermost iterations than this stay on the
+/// calling thread: waking the pool costs about a microsecond.
+static constexpr int64_t kMinParallelWork = 1 << 15;
+
+namespace {
+struct OutlineParallelLoops
+    : public nncc::nn::impl::NNOutlineParallelLoopsBase<OutlineParallelLoops> {
+  void runOnOperation() override;
+};
+struct LowerParallelDispatch
+    : public nncc::nn::impl::NNLowerParallelDispatchBase<
+          LowerParallelDispatch> {
+  void runOnOperation() override;
+};
+} // namespace
+
+/// The trip count of a loop dimension with constant bounds.
+static std::optional<int64_t> tripCount(Value lb, Value ub, Value step) {
+  std::optional<int64_t> l = getConstantIntValue(lb),
+                         u = getConstantIntValue(ub),
+                         s = getConstantIntValue(step);
+  if (!l || !u || !s || *s <= 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, llvm::divideCeil(*u - *l, *s));
+}
+
+/// The innermost iterations that `op` runs: 1 for an op without regions,
+/// a loop's trip count times its body's (the sum of its ops'); std::nullopt
+/// when a loop's trip count is not constant.
+static std::optional<int64_t> workOf(Operation &op) {
+  int64_t trips = 1;
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    std::optional<int64_t> t = tripCount(
+        loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
+    if (!t)
+      return std::nullopt;
+    trips = *t;
+  } else if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+    for (auto [lb, ub, step] : llvm::zip(
+             loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+      std::optional<int64_t> t = tripCount(lb, ub, step);
+      if (!t)
+        return std::nullopt;
+      trips *= *t;
+    }
+  }
+  int64_t inner = 1;
+  for (Region &region : op.getRegions()) {
+    int64_t sum = 0;
+    for (Operation &nested : region.getOps()) {
+      std::optional<int64_t> w = workOf(nested);
+      if (!w)
+        return std::nullopt;
+      sum += *w;
+    }
+    inner = std::max(inner, sum);
+  }
+  return trips * inner;
+}
+
+/// Whether `value` can be passed to an outlined function: a scalar, or a
+/// statically shaped memref of identity layout (a bare pointer in the
+/// library's calling convention).
+static bool passable(Value value) {
+  Type type = value.getType();
+  if (type.isIntOrIndexOrFloat())
+    return true;
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.hasStaticShape() &&
+         memref.getLayout().isIdentity() && !memref.getMemorySpace();
+}
+
+/// Whether `op`, defined outside a loop nest, is recomputed inside the
+/// outlined function rather than passed to it: a constant, a view, index
+/// arithmetic; anything without memory effects or regions.
+static bool recomputable(Operation *op) {
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
+         op->getNumResults() == 1;
+}
+
+/// Moves `loop` into a function of its own over a range of its first
+/// dimension, and calls that function's dispatcher in its place. Returns
+/// false, changing nothing, when a value the nest reads cannot be passed.
+static bool outline(scf::ParallelOp loop, func::FuncOp parent,
+                    unsigned index) {
+  // The values the nest reads from outside: those computed without memory
+  // effects are recomputed inside, from what they read in turn.
+  llvm::SetVector<Value> outside;
+  getUsedValuesDefinedAbove(loop->getRegions(), outside);
+  for (Value bound : loop->getOperands())
+    outside.insert(bound);
+  llvm::SetVector<Operation *> recomputed;
+  llvm::SetVector<Value> passed;
+  SmallVector<Value> worklist(outside.begin(), outside.end());
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    Operation *def = value.getDefiningOp();
+    if (def && recomputable(def)) {
+      if (recomputed.insert(def))
+        llvm::append_range(worklist, def->getOperands());
+      continue;
+    }
+    if (!passable(value))
+      return false;
+    passed.insert(value);
+  }
+
+  // Arguments first, in their order, then values in the order they are
+  // computed: the outlined function's signature reads like the parent's.
+  SmallVector<Value> ordered(passed.begin(), passed.end());
+  llvm::sort(ordered, [](Value x, Value y) {
+    auto xa = dyn_cast<BlockArgument>(x), ya = dyn_cast<BlockArgument>(y);
+    if (xa || ya)
+      return xa && (!ya || xa.getArgNumber() < ya.getArgNumber());
+    return x.getDefiningOp()->isBeforeInBlock(y.getDefiningOp());
+  });
+  passed = llvm::SetVector<Value>(ordered.begin(), ordered.end());
+
+  MLIRContext *ctx = loop.getContext();
+  OpBuilder b(parent);
+  b.setInsertionPointAfter(parent);
+  Location loc = loop.getLoc();
+  SmallVector<Type> types;
+  for (Value value : passed)
+    types.push_back(value.getType());
+  SmallVector<Type> bodyTypes = types;
+  bodyTypes.append({b.getIndexType(), b.getIndexType()});
+  std::string name = (parent.getName() + "_par" + Twine(index)).str();
+  auto body = b.create<func::FuncOp>(loc, name,
+                                     FunctionType::get(ctx, bodyTypes, {}));
+  body.setPrivate();
+  SmallVector<Type> dispatchTypes = types;
+  dispatchTypes.push_back(b.getIndexType());
+  auto dispatch = b.create<func::FuncOp>(
+      loc, name + "_dispatch", FunctionType::get(ctx, dispatchTypes, {}));
+  dispatch.setPrivate();
+  dispatch->setAttr(kParallelBodyAttr, FlatSymbolRefAttr::get(body));
+
+  // The body: the recomputed values in their original order, then the
+  // nest, its first dimension bounded by [begin, end).
+  Block *entry = body.addEntryBlock();
+  IRMapping mapping;
+  for (auto [value, argument] : llvm::zip(passed, entry->getArguments()))
+    mapping.map(value, argument);
+  OpBuilder inside = OpBuilder::atBlockBegin(entry);
+  SmallVector<Operation *> ops(recomputed.begin(), recomputed.end());
+  llvm::sort(ops,
+             [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+  for (Operation *op : ops)
+    inside.clone(*op, mapping);
+  auto clone = cast<scf::ParallelOp>(inside.clone(*loop, mapping));
+  unsigned args = entry->getNumArguments();
+  clone.getLowerBoundMutable()[0].assign(entry->getArgument(args - 2));
+  clone.getUpperBoundMutable()[0].assign(entry->getArgument(args - 1));
+  inside.create<func::ReturnOp>(loc);
+
+  OpBuilder call(loop);
+  SmallVector<Value> operands(passed.begin(), passed.end());
+  operands.push_back(loop.getUpperBound()[0]);
+  call.create<func::CallOp>(loc, dispatch, operands);
+  loop.erase();
+  return true;
+}
+
+void OutlineParallelLoops::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto threads = module->getAttrOfType<IntegerAttr>(kThreadsAttr);
+  if (!threads || threads.getInt() <= 1)
+    return;
+  SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
+  for (func::FuncOp func : functions) {
+    if (func.isExternal())
+      continue;
+    SmallVector<scf::ParallelOp> loops(
+        func.getBody().front().getOps<scf::ParallelOp>());
+    unsigned index = 0;
+    for (scf::ParallelOp loop : loops) {
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()[0]);
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound()[0]);
+      std::optional<int64_t> step = getConstantIntValue(loop.getStep()[0]);
+      std::optional<int64_t> work = workOf(*loop);
+      if (lb != 0 || step != 1 || !ub || *ub < 2 || !work ||
+          *work < kMinParallelWork)
+        continue;
+      if (outline(loop, func, index))
+        ++index;
+    }
+  }
+}
+
+void LowerParallelDispatch::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *ctx = module.getContext();
+  SmallVector<LLVM::LLVMFuncOp> dispatchers;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+    if (func->hasAttr(kParallelBodyAttr))
+      dispatchers.push_back(func);
+  if (dispatchers.empty())
+    return;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+  auto range = module.lookupSymbol<LLVM::LLVMFuncOp>(kParallelRange);
+  if (!range)
+    range = b.create<LLVM::LLVMFuncOp>(
+        module.getLoc(), kParallelRange,
+        LLVM::LLVMFunctionType::get(voidType, {i64, ptr, ptr}));
+
+  for (LLVM::LLVMFuncOp dispatch : dispatchers) {
+    Location loc = dispatch.getLoc();
+    auto bodyName =
+        dispatch->getAttrOfType<FlatSymbolRefAttr>(kParallelBodyAttr);
+    auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(bodyName);
+    if (!body) {
+      dispatch.emitError("no loop function '") << bodyName.getValue() << "'";
+      return signalPassFailure();
+    }
+    dispatch->removeAttr(kParallelBodyAttr);
+    dispatch.setLinkage(LLVM::Linkage::Internal);
+    body.setLinkage(LLVM::Linkage::Internal);
+    // The record: the dispatcher's arguments but the count.
+    ArrayRef<Type> fields =
+        dispatch.getFunctionType().getParams().drop_back();
+    auto record = LLVM::LLVMStructType::getLiteral(ctx, fields);
+
+    // trampoline(record, begin, end) = body(record's fields..., begin, end).
+    b.setInsertionPointAfter(dispatch);
+    auto trampoline = b.create<LLVM::LLVMFuncOp>(
+        loc, (dispatch.getName() + "_trampoline").str(),
+        LLVM::LLVMFunctionType::get(voidType, {ptr, i64, i64}),
+        LLVM::Linkage::Internal);
+    {
+      Block *entry = trampoline.addEntryBlock(b);
+      OpBuilder t = OpBuilder::atBlockBegin(entry);
+      SmallVector<Value> operands;
+      for (auto [i, field] : llvm::enumerate(fields)) {
+        Value address = t.create<LLVM::GEPOp>(
+            loc, ptr, record, entry->getArgument(0),
+            ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+        operands.push_back(t.create<LLVM::LoadOp>(loc, field, address));
+      }
+      operands.append({entry->getArgument(1), entry->getArgument(2)});
+      t.create<LLVM::CallOp>(loc, body, operands);
+      t.create<LLVM::ReturnOp>(loc, ValueRange());
+    }
+
+    // dispatch(values..., count): the record on the stack, then the pool.
+    Block *entry = dispatch.addEntryBlock(b);
+    OpBuilder d = OpBuilder::atBlockBegin(entry);
+    Value one = d.create<LLVM::ConstantOp>(loc, i64, d.getI64IntegerAttr(1));
+    Value slot = d.create<LLVM::AllocaOp>(loc, ptr, record, one);
+    for (auto [i, field] : llvm::enumerate(fields)) {
+      Value address = d.create<LLVM::GEPOp>(
+          loc, ptr, record, slot,
+          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+      d.create<LLVM::StoreOp>(loc, entry->getArgument(i), address);
+    }
+    Value fn = d.create<LLVM::AddressOfOp>(loc, ptr, trampoline.getName());
+    d.create<LLVM::CallOp>(loc, range,
+                           ValueRange{entry->getArguments().back(), fn, slot});
+    d.create<LLVM::ReturnOp>(loc, ValueRange());
+  }
+}

@@ -1,0 +1,128 @@
+// RUN: nncc-opt %s -split-input-file -nn-outline-parallel-loops | FileCheck %s
+
+// A large parallel nest moves into @f_par0(values..., begin, end), which
+// runs its first dimension over [begin, end); it reads the arena and a
+// scalar loaded before it, passed as arguments, while the constants and the
+// arena's view are recomputed inside. In its place, the dispatcher is called
+// with the first dimension's trip count. A small nest stays.
+
+// CHECK-LABEL: func.func @f
+// CHECK-SAME: (%[[IN:.+]]: memref<256x256xf32>, %[[S:.+]]: memref<f32>, %[[ARENA:.+]]: memref<262144xi8>)
+// CHECK: %[[SCALE:.+]] = memref.load %[[S]][]
+// CHECK: %[[N:.+]] = arith.constant 256 : index
+// CHECK: call @f_par0_dispatch(%[[IN]], %[[ARENA]], %[[SCALE]], %[[N]])
+// CHECK-NEXT: scf.parallel
+// CHECK: return
+
+// CHECK: func.func private @f_par0(%[[A0:.+]]: memref<256x256xf32>, %[[A1:.+]]: memref<262144xi8>, %[[A2:.+]]: f32, %[[BEGIN:.+]]: index, %[[END:.+]]: index)
+// CHECK: %[[VIEW:.+]] = memref.view %[[A1]]
+// CHECK: scf.parallel (%[[I:.+]], %[[J:.+]]) = (%[[BEGIN]], %{{.+}}) to (%[[END]], %{{.+}})
+// CHECK: memref.load %[[A0]][%[[I]], %[[J]]]
+// CHECK: arith.mulf %{{.+}}, %[[A2]]
+// CHECK: memref.store %{{.+}}, %[[VIEW]][%[[I]], %[[J]]]
+// CHECK: func.func private @f_par0_dispatch(memref<256x256xf32>, memref<262144xi8>, f32, index) attributes {nn.parallel_body = @f_par0}
+module attributes {nn.threads = 2 : i32} {
+  func.func @f(%in: memref<256x256xf32>, %s: memref<f32>, %arena: memref<262144xi8>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %scale = memref.load %s[] : memref<f32>
+    %n = arith.constant 256 : index
+    %out = memref.view %arena[%c0][] : memref<262144xi8> to memref<256x256xf32>
+    scf.parallel (%i, %j) = (%c0, %c0) to (%n, %n) step (%c1, %c1) {
+      %v = memref.load %in[%i, %j] : memref<256x256xf32>
+      %w = arith.mulf %v, %scale : f32
+      memref.store %w, %out[%i, %j] : memref<256x256xf32>
+      scf.reduce
+    }
+    scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+      %v = memref.load %in[%i, %i] : memref<256x256xf32>
+      memref.store %v, %out[%i, %i] : memref<256x256xf32>
+      scf.reduce
+    }
+    return
+  }
+}
+
+// -----
+
+// The reductions inside a parallel dimension count toward its work: rows
+// of 1024 summed into 64 outputs move out. A nest whose first dimension
+// does not start at 0, and any nest of a module without nn.threads above 1
+// (the next case), stay.
+
+// CHECK-LABEL: func.func @rows
+// CHECK: call @rows_par0_dispatch
+// CHECK: scf.parallel
+// CHECK-NOT: call
+// CHECK: return
+module attributes {nn.threads = 4 : i32} {
+  func.func @rows(%in: memref<64x1024xf32>, %out: memref<64xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c64 = arith.constant 64 : index
+    %c1024 = arith.constant 1024 : index
+    %zero = arith.constant 0.0 : f32
+    scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+      %sum = scf.for %k = %c0 to %c1024 step %c1 iter_args(%acc = %zero) -> f32 {
+        %v = memref.load %in[%i, %k] : memref<64x1024xf32>
+        %a = arith.addf %acc, %v : f32
+        scf.yield %a : f32
+      }
+      memref.store %sum, %out[%i] : memref<64xf32>
+      scf.reduce
+    }
+    scf.parallel (%i) = (%c2) to (%c64) step (%c1) {
+      %sum = scf.for %k = %c0 to %c1024 step %c1 iter_args(%acc = %zero) -> f32 {
+        %v = memref.load %in[%i, %k] : memref<64x1024xf32>
+        %a = arith.addf %acc, %v : f32
+        scf.yield %a : f32
+      }
+      memref.store %sum, %out[%i] : memref<64xf32>
+      scf.reduce
+    }
+    return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: func.func @one_thread
+// CHECK-NOT: call
+// CHECK: scf.parallel
+module attributes {nn.threads = 1 : i32} {
+  func.func @one_thread(%in: memref<256x256xf32>, %out: memref<256x256xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %n = arith.constant 256 : index
+    scf.parallel (%i, %j) = (%c0, %c0) to (%n, %n) step (%c1, %c1) {
+      %v = memref.load %in[%i, %j] : memref<256x256xf32>
+      memref.store %v, %out[%i, %j] : memref<256x256xf32>
+      scf.reduce
+    }
+    return
+  }
+}
+
+// -----
+
+// A value that cannot be passed (a memref of strided layout) keeps the nest
+// on the calling thread.
+
+// CHECK-LABEL: func.func @strided
+// CHECK-NOT: call
+// CHECK: scf.parallel
+module attributes {nn.threads = 2 : i32} {
+  func.func @strided(%in: memref<256x256xf32, strided<[512, 1]>>, %out: memref<256x256xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %n = arith.constant 256 : index
+    scf.parallel (%i, %j) = (%c0, %c0) to (%n, %n) step (%c1, %c1) {
+      %v = memref.load %in[%i, %j] : memref<256x256xf32, strided<[512, 1]>>
+      memref.store %v, %out[%i, %j] : memref<256x256xf32>
+      scf.reduce
+    }
+    return
+  }
+}
