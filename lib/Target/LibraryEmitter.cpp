@@ -414,6 +414,11 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
                         /*distinctArgs=*/true, error))
     return nullptr;
   addMetadata(*module, iface);
+  int vectorFloats = options.gemmVectorFloats;
+  if (vectorFloats == 0)
+    vectorFloats =
+        target.getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;
+  MetadataBuilder(*module).addInt32("__nncc_gemm_vector_floats", vectorFloats);
   if (!linkRuntime(*module, error))
     return nullptr;
   setSymbolVisibility(*module, options.prefix);

@@ -106,6 +106,11 @@ static cl::opt<std::string>
 static cl::opt<std::string> targetCPU("target-cpu",
                                       cl::desc("native or an LLVM CPU name"),
                                       cl::init("native"), cl::cat(category));
+static cl::opt<int> gemmVectorFloats(
+    "gemm-vector-floats",
+    cl::desc("Floats per vector of the GEMM micro-kernel: 8, 16, or 0 for "
+             "the target's (tests)"),
+    cl::init(0), cl::Hidden, cl::cat(category));
 static cl::opt<uint64_t>
     maxModelBytes("max-model-bytes",
                   cl::desc("Largest model file read (default 2 GiB)"),
@@ -255,6 +260,13 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   options.threads = threadCount;
   options.codegen.prefix = prefix;
   options.codegen.targetCPU = targetCPU;
+  if (gemmVectorFloats != 0 && gemmVectorFloats != 8 &&
+      gemmVectorFloats != 16) {
+    error("invalid --gemm-vector-floats '" + Twine(gemmVectorFloats) +
+          "' (expected 8 or 16)");
+    return false;
+  }
+  options.codegen.gemmVectorFloats = gemmVectorFloats;
   if (maxRank <= 0 || maxElements <= 0 || maxModelBytes == 0) {
     error("the limits --max-rank, --max-elements and --max-model-bytes must "
           "be positive");

@@ -9,9 +9,10 @@
 #ifndef NNCC_RUNTIME_GEMM_H
 #define NNCC_RUNTIME_GEMM_H
 
-/* The micro-kernel computes an MR x NR tile of C in registers. */
+/* The micro-kernel computes an MR x NR tile of C in registers: NR is 16
+   with 8-float vectors (AVX2), 32 with 16-float ones (AVX-512). */
 #define NNCC_GEMM_MR 6
-#define NNCC_GEMM_NR 16
+#define NNCC_GEMM_NR_MAX 32
 /* Cache blocks: a KC x NR panel of B stays in L1, an MC x KC block of A in
    L2, a KC x NC block of B in L3. MC is a multiple of MR, NC of NR. */
 #define NNCC_GEMM_KC 256
@@ -20,7 +21,7 @@
 
 /* The floats of the packing buffers of one thread, for an m x k by k x n
    product: a block of A (MC rows rounded up to MR, KC columns) and a block
-   of B (KC rows, NC columns rounded up to NR). */
+   of B (KC rows, NC columns rounded up to the widest NR). */
 #define NNCC_GEMM_ROUND_UP(x, to) (((x) + (to)-1) / (to) * (to))
 #define NNCC_GEMM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define NNCC_GEMM_PACK_A_FLOATS(m, k)                                          \
@@ -28,7 +29,7 @@
    NNCC_GEMM_MIN(k, NNCC_GEMM_KC))
 #define NNCC_GEMM_PACK_B_FLOATS(k, n)                                          \
   (NNCC_GEMM_MIN(k, NNCC_GEMM_KC) *                                            \
-   NNCC_GEMM_ROUND_UP(NNCC_GEMM_MIN(n, NNCC_GEMM_NC), NNCC_GEMM_NR))
+   NNCC_GEMM_ROUND_UP(NNCC_GEMM_MIN(n, NNCC_GEMM_NC), NNCC_GEMM_NR_MAX))
 
 /* What the GEMM applies to C after the product (its `epilogue` argument). */
 #define NNCC_GEMM_PLAIN 0

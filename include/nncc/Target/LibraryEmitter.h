@@ -35,6 +35,10 @@ struct CodegenOptions {
   unsigned optLevel = 3;
   /// "native" for the host CPU, or an LLVM CPU name.
   std::string targetCPU = "native";
+  /// The floats per vector of the runtime's GEMM micro-kernel: 8 or 16, or
+  /// 0 to choose from the target (16 with AVX-512). Tests force 16 to run
+  /// the AVX-512 kernel's code, split into 8-float halves, on AVX2 CPUs.
+  int gemmVectorFloats = 0;
 };
 
 /// The target machine for the host's triple and `options.targetCPU`, or null

@@ -6,7 +6,7 @@
 // epilogue, the bias arguments are unused (C's base, zeros). The packing
 // buffers are allocations that live until the call is done, with one block
 // per thread (nn.threads = 2) each: A's 2 x 96 x 256 floats, B's
-// 2 x 256 x 48.
+// 2 x 256 x 64 (40 columns rounded up to the widest tile's 32).
 
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -15,7 +15,7 @@ module attributes {nn.threads = 2 : i32} {
 // CHECK-LABEL: func.func @plain
 // CHECK-SAME: (%[[A:[a-z_0-9]+]]: memref<100x300xf32>, %[[B:[a-z_0-9]+]]: memref<40x300xf32>, %[[C:[a-z_0-9]+]]: memref<100x40xf32>)
 // CHECK: %[[PA:[a-z_0-9]+]] = memref.alloc() : memref<49152xf32>
-// CHECK: %[[PB:[a-z_0-9]+]] = memref.alloc() : memref<24576xf32>
+// CHECK: %[[PB:[a-z_0-9]+]] = memref.alloc() : memref<32768xf32>
 // CHECK: %[[ABASE:[a-z_0-9]+]], %[[AOFF:[a-z_0-9]+]], %{{.+}}:2, %[[AS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[A]]
 // CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}:2, %[[BS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[B]]
 // CHECK: %[[CBASE:[a-z_0-9]+]], %[[COFF:[a-z_0-9]+]], %{{.+}}:2, %[[CS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[C]]

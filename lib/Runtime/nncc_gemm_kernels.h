@@ -1,0 +1,155 @@
+/*===- nncc_gemm_kernels.h - GEMM code for one vector width ----*- C -*-===*
+ *
+ * Included by nncc_gemm.c once per vector width, with VW defined as the
+ * floats of one vector: 8 (AVX2's 256-bit registers) or 16 (AVX-512's
+ * 512-bit ones). A micro-tile is MR rows by NR = 2 VW columns, held in
+ * 2 MR vector accumulators. Defines gemm_run_<VW>(g); everything else is
+ * static and suffixed by the width.
+ *
+ *===------------------------------------------------------------------===*/
+
+#define NNCC_CAT_(a, b) a##b
+#define NNCC_CAT(a, b) NNCC_CAT_(a, b)
+#define W(name) NNCC_CAT(name, VW)
+#define NR (2 * VW)
+
+typedef float W(vf) __attribute__((vector_size(VW * sizeof(float))));
+
+static inline W(vf) W(load)(const float *p) {
+  W(vf) v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline void W(store)(float *p, W(vf) v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
+
+static inline W(vf) W(splat)(float x) {
+  W(vf) v;
+  for (int i = 0; i < VW; ++i)
+    v[i] = x;
+  return v;
+}
+
+/* MR x NR tile: C = (accumulate ? C : 0) + a_panel * b_panel over kc. */
+static void W(micro_kernel)(int64_t kc, const float *restrict a,
+                            const float *restrict b, float *restrict c,
+                            int64_t c_row, int64_t c_col, int64_t mr,
+                            int64_t nr, int accumulate) {
+  W(vf) acc[MR][2];
+  for (int r = 0; r < MR; ++r)
+    acc[r][0] = acc[r][1] = W(splat)(0.0f);
+  for (int64_t p = 0; p < kc; ++p) {
+    W(vf) b0 = W(load)(b + p * NR), b1 = W(load)(b + p * NR + VW);
+    for (int r = 0; r < MR; ++r) {
+      W(vf) ar = W(splat)(a[p * MR + r]);
+      acc[r][0] = __builtin_elementwise_fma(ar, b0, acc[r][0]);
+      acc[r][1] = __builtin_elementwise_fma(ar, b1, acc[r][1]);
+    }
+  }
+  if (mr == MR && nr == NR && c_col == 1) {
+    for (int r = 0; r < MR; ++r) {
+      float *row = c + r * c_row;
+      if (accumulate) {
+        W(store)(row, W(load)(row) + acc[r][0]);
+        W(store)(row + VW, W(load)(row + VW) + acc[r][1]);
+      } else {
+        W(store)(row, acc[r][0]);
+        W(store)(row + VW, acc[r][1]);
+      }
+    }
+    return;
+  }
+  float tile[MR][NR];
+  for (int r = 0; r < MR; ++r) {
+    W(store)(tile[r], acc[r][0]);
+    W(store)(tile[r] + VW, acc[r][1]);
+  }
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nr; ++j) {
+      float *out = c + r * c_row + j * c_col;
+      *out = accumulate ? *out + tile[r][j] : tile[r][j];
+    }
+}
+
+/* Packs NR-wide panel `panel` of rows [pc, pc + kc) of the current NC
+   columns of B into `dst`, zero padded: dst[p * NR + j] = B(pc + p,
+   j0 + j). */
+static void W(pack_b_panel)(const gemm_t *g, int64_t pc, int64_t kc,
+                            int64_t panel, float *dst) {
+  int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
+  const float *src = g->b + pc * g->b_row + j0 * g->b_col;
+  if (g->b_col == 1 && nr == NR) {
+    for (int64_t p = 0; p < kc; ++p) {
+      W(store)(dst + p * NR, W(load)(src + p * g->b_row));
+      W(store)(dst + p * NR + VW, W(load)(src + p * g->b_row + VW));
+    }
+    return;
+  }
+  for (int64_t j = 0; j < NR; ++j)
+    for (int64_t p = 0; p < kc; ++p)
+      dst[p * NR + j] = j < nr ? src[p * g->b_row + j * g->b_col] : 0.0f;
+}
+
+/* One task: a range of row blocks of the current NC columns of C against
+   a range of column panels, over all of K. Its packing buffers are its
+   thread's own; each element of C sums its K blocks in order, as on one
+   thread. */
+static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
+  const gemm_t *g = (const gemm_t *)context;
+  int64_t ic_task = task / g->jr_tasks, jr_task = task % g->jr_tasks;
+  int64_t first_block = ic_task * g->ic_per_task;
+  int64_t last_block = min64(g->ic_blocks, first_block + g->ic_per_task);
+  int64_t first_panel = jr_task * g->panels_per_task;
+  int64_t last_panel = min64(g->panels, first_panel + g->panels_per_task);
+  float *pack_a = g->pack_a + thread * g->pack_a_stride;
+  float *pack_b = g->pack_b + thread * g->pack_b_stride;
+  for (int64_t pc = 0; pc < g->k; pc += KC) {
+    int64_t kc = min64(KC, g->k - pc);
+    for (int64_t panel = first_panel; panel < last_panel; ++panel)
+      W(pack_b_panel)(g, pc, kc, panel,
+                      pack_b + (panel - first_panel) * kc * NR);
+    for (int64_t block = first_block; block < last_block; ++block) {
+      int64_t i0 = block * g->mc, mc = min64(g->mc, g->m - i0);
+      pack_a_block(g, i0, mc, pc, kc, pack_a);
+      for (int64_t panel = first_panel; panel < last_panel; ++panel) {
+        int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
+        const float *b = pack_b + (panel - first_panel) * kc * NR;
+        for (int64_t q = 0; q * MR < mc; ++q) {
+          int64_t i = i0 + q * MR;
+          int64_t mr = min64(MR, mc - q * MR);
+          W(micro_kernel)(kc, pack_a + q * kc * MR, b,
+                          g->c + i * g->c_row + j0 * g->c_col, g->c_row,
+                          g->c_col, mr, nr, pc > 0);
+          if (g->epilogue != NNCC_GEMM_PLAIN && pc + kc == g->k)
+            apply_epilogue(g, i, j0, mr, nr);
+        }
+      }
+    }
+  }
+}
+
+/* The product of `g` (k > 0), NC columns at a time, each split into one
+   task per thread: the column panels split when there are enough of them
+   (no A block is then packed twice per task), else the row blocks, else
+   both. */
+static void W(gemm_run)(gemm_t *g, int32_t threads) {
+  for (g->jc = 0; g->jc < g->n; g->jc += NC) {
+    g->nc = min64(NC, g->n - g->jc);
+    g->panels = (g->nc + NR - 1) / NR;
+    int64_t jr_tasks = min64(threads, g->panels);
+    int64_t ic_tasks =
+        min64((threads + jr_tasks - 1) / jr_tasks, g->ic_blocks);
+    g->panels_per_task = (g->panels + jr_tasks - 1) / jr_tasks;
+    g->jr_tasks = (g->panels + g->panels_per_task - 1) / g->panels_per_task;
+    g->ic_per_task = (g->ic_blocks + ic_tasks - 1) / ic_tasks;
+    g->ic_tasks = (g->ic_blocks + g->ic_per_task - 1) / g->ic_per_task;
+    __nncc_parallel_for(g->ic_tasks * g->jr_tasks, W(gemm_task), g);
+  }
+}
+
+#undef NR
+#undef W
+#undef NNCC_CAT
+#undef NNCC_CAT_
