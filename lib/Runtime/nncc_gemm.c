@@ -51,9 +51,11 @@ typedef struct {
   float *c; /* C(i, j) = c[i * c_row + j * c_col] */
   int64_t c_row, c_col;
   /* The epilogue, applied to each tile after its last block of K. */
-  int64_t epilogue;  /* NNCC_GEMM_PLAIN, _BIAS or _BIAS_RELU */
+  int64_t epilogue;  /* NNCC_GEMM_PLAIN or flags: _BIAS, _RESIDUAL, _RELU */
   const float *bias; /* bias(i, j) = bias[i * bias_row + j * bias_col] */
   int64_t bias_row, bias_col;
+  const float *residual; /* likewise */
+  int64_t residual_row, residual_col;
   float *pack_a; /* per thread: one MC x KC block of A */
   int64_t pack_a_stride;
   float *pack_b; /* per thread: one KC x NC block of B */
@@ -64,17 +66,24 @@ typedef struct {
   int64_t ic_per_task, ic_tasks, panels_per_task, jr_tasks;
 } gemm_t;
 
-/* C = C + bias, then relu (NaN stays NaN, as the nn.relu it replaces), on
-   the mr x nr tile of C at (i, j), while it is still in L1. */
+/* C = C + bias, + residual, then relu (NaN stays NaN, as the nn.relu it
+   replaces), each step as its flag asks, on the mr x nr tile of C at
+   (i, j), while it is still in L1. */
 static void apply_epilogue(const gemm_t *g, int64_t i, int64_t j, int64_t mr,
                            int64_t nr) {
   for (int64_t r = 0; r < mr; ++r) {
     float *restrict c = g->c + (i + r) * g->c_row + j * g->c_col;
     const float *restrict bias =
         g->bias + (i + r) * g->bias_row + j * g->bias_col;
+    const float *restrict residual =
+        g->residual + (i + r) * g->residual_row + j * g->residual_col;
     for (int64_t q = 0; q < nr; ++q) {
-      float x = c[q * g->c_col] + bias[q * g->bias_col];
-      if (g->epilogue == NNCC_GEMM_BIAS_RELU)
+      float x = c[q * g->c_col];
+      if (g->epilogue & NNCC_GEMM_BIAS)
+        x = x + bias[q * g->bias_col];
+      if (g->epilogue & NNCC_GEMM_RESIDUAL)
+        x = x + residual[q * g->residual_col];
+      if (g->epilogue & NNCC_GEMM_RELU)
         x = x > 0.0f || x != x ? x : 0.0f;
       c[q * g->c_col] = x;
     }
@@ -104,8 +113,9 @@ static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, int64_t pc,
 #undef VW
 
 /* C = A B with A m x k, B k x n, C m x n, of the given element offsets and
-   strides, then with `epilogue` the bias (of its offset and strides, a
-   stride 0 where it broadcasts) added and relu applied. pack_a and pack_b hold
+   strides, then, as `epilogue` asks, the bias and the residual (each of
+   its offset and strides, a stride 0 where it broadcasts) added and relu
+   applied. pack_a and pack_b hold
    __nncc_max_threads() blocks of NNCC_GEMM_PACK_A_FLOATS(m, k) and
    NNCC_GEMM_PACK_B_FLOATS(k, n) floats (Gemm.h).
  */
@@ -114,7 +124,9 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
                   const float *b, int64_t b_offset, int64_t b_row,
                   int64_t b_col, float *c, int64_t c_offset, int64_t c_row,
                   int64_t c_col, const float *bias, int64_t bias_offset,
-                  int64_t bias_row, int64_t bias_col, int64_t epilogue,
+                  int64_t bias_row, int64_t bias_col, const float *residual,
+                  int64_t residual_offset, int64_t residual_row,
+                  int64_t residual_col, int64_t epilogue,
                   float *pack_a, float *pack_b) {
   if (m <= 0 || n <= 0)
     return;
@@ -135,6 +147,9 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
               .bias = bias + bias_offset,
               .bias_row = bias_row,
               .bias_col = bias_col,
+              .residual = residual + residual_offset,
+              .residual_row = residual_row,
+              .residual_col = residual_col,
               .pack_a = pack_a,
               .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
               .pack_b = pack_b,

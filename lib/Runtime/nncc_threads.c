@@ -2,8 +2,9 @@
  *
  * A library compiled with --threads=N runs its large kernels (the matrix
  * products, and the loop nests nn-outline-parallel-loops moved into
- * functions over ranges) on N threads: the calling thread and N - 1 workers of a pool
- * that the library starts with its first model and stops with its last.
+ * functions over ranges) on N threads: the calling thread and N - 1
+ * workers of a pool that the library starts with its first model and stops
+ * with its last.
  * Work is split only where the result does not depend on the split, so a
  * step computes bit for bit the same on any number of threads.
  *

@@ -31,10 +31,12 @@
   (NNCC_GEMM_MIN(k, NNCC_GEMM_KC) *                                            \
    NNCC_GEMM_ROUND_UP(NNCC_GEMM_MIN(n, NNCC_GEMM_NC), NNCC_GEMM_NR_MAX))
 
-/* What the GEMM applies to C after the product (its `epilogue` argument). */
+/* What the GEMM applies to C after the product (its `epilogue` argument,
+   a combination of flags), in this order: C + bias, + residual, relu. */
 #define NNCC_GEMM_PLAIN 0
 #define NNCC_GEMM_BIAS 1
-#define NNCC_GEMM_BIAS_RELU 2
+#define NNCC_GEMM_RELU 2
+#define NNCC_GEMM_RESIDUAL 4
 
 /* Threads never split K, so a product is bit-identical on any number of
    threads. */

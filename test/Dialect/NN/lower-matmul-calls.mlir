@@ -24,11 +24,11 @@ module attributes {nn.threads = 2 : i32} {
 // CHECK-DAG: %[[M:[a-z_0-9]+]] = arith.constant 100 : index
 // CHECK-DAG: %[[N:[a-z_0-9]+]] = arith.constant 40 : index
 // CHECK-DAG: %[[K:[a-z_0-9]+]] = arith.constant 300 : index
-// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[PABASE]], %[[PBBASE]])
+// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[PABASE]], %[[PBBASE]])
 // CHECK-NOT: linalg.generic
 // CHECK: memref.dealloc %[[PA]]
 // CHECK: memref.dealloc %[[PB]]
-// CHECK: func.func private @__nncc_sgemm(index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, index, memref<f32>, memref<f32>)
+// CHECK: func.func private @__nncc_sgemm(index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, memref<f32>, index, index, index, index, memref<f32>, memref<f32>)
 func.func @plain(%a: memref<100x300xf32>, %b: memref<40x300xf32>, %c: memref<100x40xf32>) {
   linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<100x300xf32>, memref<40x300xf32>) outs(%c : memref<100x40xf32>) attrs = {nn.matmul} {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -134,7 +134,7 @@ func.func @fused(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32x
 
 // A bias add and relu that alone read the product become its epilogue: the
 // GEMM writes their output (whose allocation moves up to the call), with the
-// bias broadcast over rows (row stride 0) and epilogue 2 (bias and relu);
+// bias broadcast over rows (row stride 0) and epilogue 3 (bias and relu);
 // the product's own buffer and the elementwise loop are gone.
 
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
@@ -149,8 +149,8 @@ func.func @fused(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32x
 // CHECK: %[[DBASE:[a-z_0-9]+]], %[[DOFF:[a-z_0-9]+]], %{{.+}}:2, %[[DS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[D]]
 // CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}, %[[BS:[a-z_0-9]+]] = memref.extract_strided_metadata %[[BIAS]]
 // CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
-// CHECK-DAG: %[[RELU:[a-z_0-9]+]] = arith.constant 2 : index
-// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %[[DOFF]], %[[DS]]#0, %[[DS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[RELU]],
+// CHECK-DAG: %[[RELU:[a-z_0-9]+]] = arith.constant 3 : index
+// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %[[DOFF]], %[[DS]]#0, %[[DS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[DBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[RELU]],
 // CHECK-NOT: linalg.generic
 // CHECK: memref.copy %[[D]]
 func.func @bias_relu(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %out: memref<16x32xf32>) {
@@ -252,16 +252,16 @@ func.func @doubled(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %out: memref<16
 #chan = affine_map<(n, f, h, w) -> (f, 0, 0)>
 // CHECK-LABEL: func.func @conv_bias_relu
 // CHECK-SAME: %[[BIAS:[a-z_0-9]+]]: memref<8xf32>
-// CHECK: %[[B3:.+]] = memref.expand_shape %[[BIAS]] {{\[\[}}0, 1, 2]] output_shape [8, 1, 1]
-// CHECK: %[[D:[a-z_0-9]+]] = memref.alloc() : memref<2x8x4x4xf32>
+// CHECK-DAG: %[[B3:.+]] = memref.expand_shape %[[BIAS]] {{\[\[}}0, 1, 2]] output_shape [8, 1, 1]
+// CHECK-DAG: %[[D:[a-z_0-9]+]] = memref.alloc() : memref<2x8x4x4xf32>
 // CHECK: %[[DC:.+]] = memref.collapse_shape %[[D]] {{\[\[}}0], [1], [2, 3]] : memref<2x8x4x4xf32> into memref<2x8x16xf32>
 // CHECK-NOT: memref.alloc() : memref<2x8x16xf32>
 // CHECK: %[[DBASE:[a-z_0-9]+]], %{{.+}}, %{{.+}}:3, %[[DS:[a-z_0-9]+]]:3 = memref.extract_strided_metadata %[[DC]]
 // CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}:3, %[[BS:[a-z_0-9]+]]:3 = memref.extract_strided_metadata %[[B3]]
 // CHECK: scf.for
 // CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
-// CHECK-DAG: %[[RELU:[a-z_0-9]+]] = arith.constant 2 : index
-// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %{{.+}}, %[[DS]]#1, %[[DS]]#2, %[[BBASE]], %[[BOFF]], %[[BS]]#0, %[[ZERO]], %[[RELU]],
+// CHECK-DAG: %[[RELU:[a-z_0-9]+]] = arith.constant 3 : index
+// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %{{.+}}, %[[DS]]#1, %[[DS]]#2, %[[BBASE]], %[[BOFF]], %[[BS]]#0, %[[ZERO]], %[[DBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[RELU]],
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: memref.expand_shape
 // CHECK: memref.copy %[[D]]
@@ -342,7 +342,7 @@ func.func @bias_along_split_dimension(%wt: memref<8x27xf32>, %x: memref<2x27x16x
 // CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}, %[[BS:[a-z_0-9]+]] = memref.extract_strided_metadata %[[BIAS]]
 // CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
 // CHECK-DAG: %[[ADD:[a-z_0-9]+]] = arith.constant 1 : index
-// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %{{.+}}, %[[DS]]#0, %[[DS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[ADD]],
+// CHECK: call @__nncc_sgemm({{.+}}, %[[DBASE]], %{{.+}}, %[[DS]]#0, %[[DS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[DBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[ADD]],
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: memref.reshape
 func.func @reshaped_bias(%x: memref<32x64xf32>, %w: memref<24x64xf32>, %shape: memref<3xi64>, %b: memref<24xf32>, %out: memref<2x16x24xf32>) {
@@ -360,5 +360,101 @@ func.func @reshaped_bias(%x: memref<32x64xf32>, %w: memref<24x64xf32>, %shape: m
     linalg.yield %t : f32
   }
   memref.dealloc %c : memref<32x24xf32>
+  return
+}
+
+// -----
+
+// A residual add after the bias add, then relu: the GEMM adds the residual
+// too (epilogue 7: bias, residual and relu), reading it by its strides.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @bias_residual_relu
+// CHECK-SAME: %[[BIAS:[a-z_0-9]+]]: memref<32xf32>, %[[RES:[a-z_0-9]+]]: memref<16x32xf32>, %[[OUT:[a-z_0-9]+]]: memref<16x32xf32>
+// CHECK: %[[OBASE:[a-z_0-9]+]], %[[OOFF:[a-z_0-9]+]], %{{.+}}:2, %[[OS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[OUT]]
+// CHECK: %[[BBASE:[a-z_0-9]+]], %[[BOFF:[a-z_0-9]+]], %{{.+}}, %[[BS:[a-z_0-9]+]] = memref.extract_strided_metadata %[[BIAS]]
+// CHECK: %[[RBASE:[a-z_0-9]+]], %[[ROFF:[a-z_0-9]+]], %{{.+}}:2, %[[RS:[a-z_0-9]+]]:2 = memref.extract_strided_metadata %[[RES]]
+// CHECK-DAG: %[[ZERO:[a-z_0-9]+]] = arith.constant 0 : index
+// CHECK-DAG: %[[ALL:[a-z_0-9]+]] = arith.constant 7 : index
+// CHECK: call @__nncc_sgemm({{.+}}, %[[OBASE]], %[[OOFF]], %[[OS]]#0, %[[OS]]#1, %[[BBASE]], %[[BOFF]], %[[ZERO]], %[[BS]], %[[RBASE]], %[[ROFF]], %[[RS]]#0, %[[RS]]#1, %[[ALL]],
+// CHECK-NOT: linalg.generic
+func.func @bias_residual_relu(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %res: memref<16x32xf32>, %out: memref<16x32xf32>) {
+  %c = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<16x64xf32>, memref<32x64xf32>) outs(%c : memref<16x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #col, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %b, %res : memref<16x32xf32>, memref<32xf32>, memref<16x32xf32>) outs(%out : memref<16x32xf32>) {
+  ^bb0(%v: f32, %bias: f32, %r: f32, %o: f32):
+    %zero = arith.constant 0.000000e+00 : f32
+    %t = arith.addf %v, %bias : f32
+    %u = arith.addf %r, %t : f32
+    %k = arith.cmpf ugt, %u, %zero : f32
+    %y = arith.select %k, %u, %zero : f32
+    linalg.yield %y : f32
+  }
+  memref.dealloc %c : memref<16x32xf32>
+  return
+}
+
+// -----
+
+// No residual epilogue when the body adds the two addends first (the GEMM
+// would round differently: C + bias + residual is not C + (bias +
+// residual)), nor when an op between the product and the add writes the
+// residual (the GEMM, where the product was, would read it before).
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @addends_first
+// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @residual_written_between
+// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: memref.copy
+// CHECK: linalg.generic
+func.func @addends_first(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %res: memref<16x32xf32>, %out: memref<16x32xf32>) {
+  %c = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<16x64xf32>, memref<32x64xf32>) outs(%c : memref<16x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #col, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %b, %res : memref<16x32xf32>, memref<32xf32>, memref<16x32xf32>) outs(%out : memref<16x32xf32>) {
+  ^bb0(%v: f32, %bias: f32, %r: f32, %o: f32):
+    %t = arith.addf %bias, %r : f32
+    %u = arith.addf %v, %t : f32
+    linalg.yield %u : f32
+  }
+  memref.dealloc %c : memref<16x32xf32>
+  return
+}
+func.func @residual_written_between(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %src: memref<16x32xf32>, %out: memref<16x32xf32>) {
+  %res = memref.alloc() : memref<16x32xf32>
+  %c = memref.alloc() : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<16x64xf32>, memref<32x64xf32>) outs(%c : memref<16x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %src, %res : memref<16x32xf32> to memref<16x32xf32>
+  linalg.generic {indexing_maps = [#id, #col, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %b, %res : memref<16x32xf32>, memref<32xf32>, memref<16x32xf32>) outs(%out : memref<16x32xf32>) {
+  ^bb0(%v: f32, %bias: f32, %r: f32, %o: f32):
+    %t = arith.addf %v, %bias : f32
+    %u = arith.addf %t, %r : f32
+    linalg.yield %u : f32
+  }
+  memref.dealloc %c : memref<16x32xf32>
   return
 }

@@ -125,3 +125,22 @@ g (float[N, 16, 64] x) => (float[N, 16, 8] y)
 }
 """ % (tensor("w", (64, 24), 0.2), tensor("b", (24,), 0.2),
        tensor("w2", (24, 8), 0.3)))
+
+write("residual_epilogue.onnxtxt", """\
+# A residual block: Gemm + bias, plus the block's input, then Relu, all as
+# the GEMM's epilogue (nn-lower-matmul-calls: C + bias + residual, in the
+# order the graph adds them). A small step (1e-3) keeps the finite
+# differences off ReLU's kink.
+""", 4, 4, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, 64] x) => (float[N, 8] y)
+  <%s,
+   %s,
+   %s,
+   %s> {
+  h = Gemm <transB = 1> (x, w1, b1)
+  s = Add (h, x)
+  r = Relu (s)
+  y = Gemm <transB = 1> (r, w2, b2)
+}
+""" % (tensor("w1", (64, 64), 0.2), tensor("b1", (64,), 0.2),
+       tensor("w2", (8, 64), 0.2), tensor("b2", (8,), 0.2)), step="1e-3")

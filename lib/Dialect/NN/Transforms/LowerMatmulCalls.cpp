@@ -67,10 +67,11 @@ static func::FuncOp gemmDeclaration(ModuleOp module) {
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Type index = b.getIndexType();
   Type pointer = MemRefType::get({}, b.getF32Type());
-  // m, n, k; then A, B, C and the bias as (base, offset, row stride,
-  // column stride); the epilogue; the packing buffers of A and of B.
+  // m, n, k; then A, B, C, the bias and the residual as (base, offset,
+  // row stride, column stride); the epilogue; the packing buffers of A and
+  // of B.
   SmallVector<Type> inputs = {index, index, index};
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 5; ++i)
     inputs.append({pointer, index, index, index});
   inputs.append({index, pointer, pointer});
   auto func = b.create<func::FuncOp>(module.getLoc(), kGemmFunction,
@@ -134,14 +135,17 @@ static std::optional<ProductLoops> productLoops(linalg::GenericOp generic) {
   return loops;
 }
 
-/// An elementwise generic that the GEMM computes as its epilogue: D = C +
-/// bias, or relu(C + bias), where C is the product's output and nothing
-/// else reads it, directly or through one reshaping view (a convolution's
-/// `[N, F, H*W]` product read as `[N, F, H, W]`).
+/// An elementwise generic that the GEMM computes as its epilogue: D =
+/// C + bias, or C + bias + residual (in that order), maybe then relu, where
+/// C is the product's output and nothing else reads it, directly or through
+/// one reshaping view (a convolution's `[N, F, H*W]` product read as
+/// `[N, F, H, W]`). Bias and residual are alike to the GEMM: addends read
+/// through strides, any of them 0.
 struct Epilogue {
   linalg::GenericOp op;
-  /// The bias, with its map from C's dimensions.
-  Operand bias;
+  /// The addends in the order the body adds them, each with its map from
+  /// C's dimensions.
+  SmallVector<Operand, 2> addends;
   Value output;
   /// The view C is read through, if any, as groups of dimensions: C's
   /// dimension i is the view's group i (`expands`), or the view's dimension
@@ -149,7 +153,7 @@ struct Epilogue {
   Operation *view;
   SmallVector<ReassociationIndices> groups;
   bool expands;
-  int64_t kind; // NNCC_GEMM_BIAS or NNCC_GEMM_BIAS_RELU
+  int64_t kind; // flags: NNCC_GEMM_BIAS, _RESIDUAL, _RELU
 };
 
 /// The groups of dimensions of a view that only reshapes a contiguous
@@ -166,9 +170,9 @@ reshapeGroups(Operation *view) {
     return std::nullopt;
   auto source = dyn_cast<MemRefType>(reshape.getSource().getType());
   auto result = dyn_cast<MemRefType>(reshape.getResult().getType());
-  if (!source || !result || !source.hasStaticShape() || !result.hasStaticShape() ||
-      !source.getLayout().isIdentity() || !result.getLayout().isIdentity() ||
-      source.getRank() == result.getRank())
+  if (!source || !result || !source.hasStaticShape() ||
+      !result.hasStaticShape() || !source.getLayout().isIdentity() ||
+      !result.getLayout().isIdentity() || source.getRank() == result.getRank())
     return std::nullopt;
   auto groups = getReassociationIndicesForReshape(source, result);
   if (!groups)
@@ -205,16 +209,45 @@ static SmallVector<int64_t> sourceDims(ArrayRef<ReassociationIndices> groups,
   return result;
 }
 
+/// The memref `value` views (through view ops), or `value` itself.
+static Value viewRoot(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    value = view.getViewSource();
+  }
+  return value;
+}
+
+/// Whether some op after `from` and before `to` uses `root` or a view of it.
+static bool usedBetween(Value root, Operation *from, Operation *to) {
+  for (Operation *op = from->getNextNode(); op && op != to;
+       op = op->getNextNode()) {
+    bool uses = false;
+    op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        uses |= isa<BaseMemRefType>(operand.getType()) &&
+                viewRoot(operand) == root && !isa<ViewLikeOpInterface>(nested);
+    });
+    if (uses)
+      return true;
+  }
+  return false;
+}
+
 /// The epilogue of `product` (see Epilogue), if its output buffer is an
 /// allocation read only by one all-parallel generic of the form that
-/// convert-nn-to-linalg and nn-fuse-kernels make of a bias add and a relu
-/// (relu as `select(x > 0 unordered, x, 0)`), whose bias and output exist
-/// already at the product (or are an allocation, or a view of such values,
-/// that can move there) and are not touched between the two.
+/// convert-nn-to-linalg and nn-fuse-kernels make of a bias add, a residual
+/// add and a relu (relu as `select(x > 0 unordered, x, 0)`), whose addends
+/// and output exist already at the product (or are an allocation, or a
+/// view of such values, that can move there) and are not used between the
+/// two.
 static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
   Value c = product.getDpsInits()[0];
   if (!c.getDefiningOp<memref::AllocOp>())
     return std::nullopt;
+  MLIRContext *ctx = product.getContext();
   // C's one reader, and the reshaping view it reads C through, if any.
   linalg::GenericOp consumer;
   Operation *view = nullptr;
@@ -236,82 +269,75 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
       return std::nullopt;
     consumer = generic;
   }
+  unsigned inputs = consumer ? consumer.getNumDpsInputs() : 0;
   if (!consumer || consumer->getBlock() != product->getBlock() ||
       !product->isBeforeInBlock(consumer) ||
-      !consumer.hasPureBufferSemantics() || consumer.getNumDpsInputs() != 2 ||
+      !consumer.hasPureBufferSemantics() || inputs < 2 || inputs > 3 ||
       consumer.getNumDpsInits() != 1 ||
-      consumer.getNumParallelLoops() != consumer.getNumLoops())
+      consumer.getNumParallelLoops() != consumer.getNumLoops() ||
+      !consumer.getIndexingMapsArray().back().isIdentity())
     return std::nullopt;
-  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
-  unsigned cIndex = consumer.getDpsInputs()[0] == read ? 0 : 1;
-  if (consumer.getDpsInputs()[cIndex] != read || !maps[cIndex].isIdentity() ||
-      !maps[2].isIdentity())
-    return std::nullopt;
-  Value bias = consumer.getDpsInputs()[1 - cIndex];
   Value output = consumer.getDpsInits()[0];
-  auto biasType = dyn_cast<MemRefType>(bias.getType());
   auto outputType = dyn_cast<MemRefType>(output.getType());
-  // The bias is another buffer (not C + C), read through a projection:
-  // each loop at most once (its stride is then the GEMM's bias stride), or
-  // broadcast (constant 0); each loop it reads is one of C's dimensions.
   // Through a view, the output must be contiguous to take C's shape.
-  if (bias == c || bias == read || !biasType || !outputType ||
-      !biasType.getElementType().isF32() || !isStrided(biasType) ||
-      !isStrided(outputType) ||
+  if (!outputType || !isStrided(outputType) ||
       (view && !outputType.getLayout().isIdentity()) ||
       outputType.getShape() != cast<MemRefType>(read.getType()).getShape())
     return std::nullopt;
-  unsigned cRank = cast<MemRefType>(c.getType()).getRank();
-  SmallVector<int64_t> toC = sourceDims(groups, expands, cRank);
-  llvm::SmallBitVector seen(consumer.getNumLoops());
-  SmallVector<AffineExpr> biasExprs;
-  for (AffineExpr expr : maps[1 - cIndex].getResults()) {
-    auto constant = dyn_cast<AffineConstantExpr>(expr);
-    auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (constant && constant.getValue() == 0) {
-      biasExprs.push_back(expr);
-      continue;
-    }
-    if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
-      return std::nullopt;
-    seen.set(dim.getPosition());
-    biasExprs.push_back(
-        getAffineDimExpr(toC[dim.getPosition()], product.getContext()));
-  }
-  AffineMap biasMap =
-      AffineMap::get(cRank, 0, biasExprs, product.getContext());
-  // The body: x = c + bias, then maybe relu(x).
+
+  // The body: x = c + a, maybe x = x + a', maybe relu(x), where c reads C
+  // (by an identity map) and a, a' the addends.
   Block &body = consumer.getRegion().front();
-  auto ops = body.without_terminator();
-  arith::AddFOp sum;
-  for (Operation &op : ops)
-    if (!isa<arith::ConstantOp>(op)) {
-      sum = dyn_cast<arith::AddFOp>(op);
-      break;
-    }
-  if (!sum || !llvm::is_contained(sum->getOperands(), body.getArgument(0)) ||
-      !llvm::is_contained(sum->getOperands(), body.getArgument(1)))
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    if (!isa<arith::ConstantOp>(op))
+      ops.push_back(&op);
+  auto cArg = llvm::find_if(
+      body.getArguments().take_front(inputs), [&](BlockArgument arg) {
+        return consumer.getDpsInputs()[arg.getArgNumber()] == read;
+      });
+  if (cArg == body.args_end() ||
+      !consumer.getIndexingMapsArray()[(*cArg).getArgNumber()].isIdentity())
     return std::nullopt;
-  Value yielded = body.getTerminator()->getOperand(0);
-  int64_t kind = NNCC_GEMM_BIAS;
-  llvm::SmallPtrSet<Operation *, 4> expected = {sum};
-  if (yielded != sum.getResult()) {
-    auto select = yielded.getDefiningOp<arith::SelectOp>();
-    auto compare =
-        select ? select.getCondition().getDefiningOp<arith::CmpFOp>() : nullptr;
-    if (!compare || compare.getPredicate() != arith::CmpFPredicate::UGT ||
-        compare.getLhs() != sum.getResult() || !isZero(compare.getRhs()) ||
-        select.getTrueValue() != sum.getResult() ||
-        !isZero(select.getFalseValue()))
+  Value x = *cArg;
+  SmallVector<unsigned, 2> addendArgs;
+  size_t next = 0;
+  for (; next < ops.size() && addendArgs.size() < inputs - 1; ++next) {
+    auto sum = dyn_cast<arith::AddFOp>(ops[next]);
+    if (!sum || !llvm::is_contained(sum->getOperands(), x))
+      break;
+    Value other = sum.getLhs() == x ? sum.getRhs() : sum.getLhs();
+    auto arg = dyn_cast<BlockArgument>(other);
+    if (!arg || arg.getOwner() != &body || arg.getArgNumber() >= inputs ||
+        arg == *cArg || llvm::is_contained(addendArgs, arg.getArgNumber()))
       return std::nullopt;
-    kind = NNCC_GEMM_BIAS_RELU;
-    expected.insert({select, compare});
+    addendArgs.push_back(arg.getArgNumber());
+    x = sum.getResult();
   }
-  for (Operation &op : ops)
-    if (!expected.contains(&op) && !isa<arith::ConstantOp>(op))
+  if (addendArgs.size() != inputs - 1)
+    return std::nullopt;
+  int64_t kind =
+      NNCC_GEMM_BIAS | (addendArgs.size() == 2 ? NNCC_GEMM_RESIDUAL : 0);
+  Value yielded = body.getTerminator()->getOperand(0);
+  if (next == ops.size() - 2) {
+    auto compare = dyn_cast<arith::CmpFOp>(ops[next]);
+    auto select = dyn_cast<arith::SelectOp>(ops[next + 1]);
+    if (!compare || !select ||
+        compare.getPredicate() != arith::CmpFPredicate::UGT ||
+        compare.getLhs() != x || !isZero(compare.getRhs()) ||
+        select.getCondition() != compare.getResult() ||
+        select.getTrueValue() != x || !isZero(select.getFalseValue()))
       return std::nullopt;
-  // The GEMM writes the output and reads the bias where the product was:
-  // both must exist there, and nothing in between may use them.
+    kind |= NNCC_GEMM_RELU;
+    x = select.getResult();
+  } else if (next != ops.size()) {
+    return std::nullopt;
+  }
+  if (yielded != x)
+    return std::nullopt;
+
+  // The GEMM writes the output and reads the addends where the product
+  // was: they must exist there, and nothing in between may use them.
   auto availableAt = [&](Value value) {
     Operation *def = value.getDefiningOp();
     return !def || (def->getBlock() == product->getBlock() &&
@@ -330,23 +356,44 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
                  memref::CollapseShapeOp, memref::CastOp>(def) &&
              llvm::all_of(def->getOperands(), availableAt)));
   };
-  if ((!availableAt(bias) && !movable(bias)) ||
-      (!availableAt(output) && !movable(output)))
+  Value outputRoot = viewRoot(output);
+  if ((!availableAt(output) && !movable(output)) ||
+      usedBetween(outputRoot, product, consumer))
     return std::nullopt;
-  for (Operation *op = product->getNextNode(); op != consumer;
-       op = op->getNextNode()) {
-    if (op == bias.getDefiningOp() || op == output.getDefiningOp())
-      continue;
-    bool touches = false;
-    op->walk([&](Operation *nested) {
-      for (Value operand : nested->getOperands())
-        touches |= operand == bias || operand == output;
-    });
-    if (touches)
+
+  // Each addend: another buffer than C and the output (which the GEMM
+  // writes before the epilogue reads the addends), read through a
+  // projection: each loop at most once, of C's dimensions (its stride is
+  // then the GEMM's), or broadcast (constant 0).
+  unsigned cRank = cast<MemRefType>(c.getType()).getRank();
+  SmallVector<int64_t> toC = sourceDims(groups, expands, cRank);
+  SmallVector<Operand, 2> addends;
+  for (unsigned arg : addendArgs) {
+    Value addend = consumer.getDpsInputs()[arg];
+    auto type = dyn_cast<MemRefType>(addend.getType());
+    Value root = viewRoot(addend);
+    if (!type || !type.getElementType().isF32() || !isStrided(type) ||
+        root == c || root == outputRoot ||
+        (!availableAt(addend) && !movable(addend)) ||
+        usedBetween(root, product, consumer))
       return std::nullopt;
+    llvm::SmallBitVector seen(consumer.getNumLoops());
+    SmallVector<AffineExpr> exprs;
+    for (AffineExpr expr : consumer.getIndexingMapsArray()[arg].getResults()) {
+      auto constant = dyn_cast<AffineConstantExpr>(expr);
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (constant && constant.getValue() == 0) {
+        exprs.push_back(expr);
+        continue;
+      }
+      if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
+        return std::nullopt;
+      seen.set(dim.getPosition());
+      exprs.push_back(getAffineDimExpr(toC[dim.getPosition()], ctx));
+    }
+    addends.push_back({addend, AffineMap::get(cRank, 0, exprs, ctx)});
   }
-  return Epilogue{consumer, {bias, biasMap}, output, view, groups, expands,
-                  kind};
+  return Epilogue{consumer, addends, output, view, groups, expands, kind};
 }
 
 static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
@@ -365,15 +412,18 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   std::optional<Epilogue> epilogue = findEpilogue(generic);
   Value product = c.memref;
   if (epilogue) {
-    for (Value moved : {epilogue->bias.memref, epilogue->output})
-      if (Operation *def = moved.getDefiningOp();
+    SmallVector<Value> moved = {epilogue->output};
+    for (const Operand &addend : epilogue->addends)
+      moved.push_back(addend.memref);
+    for (Value value : moved)
+      if (Operation *def = value.getDefiningOp();
           def && generic->isBeforeInBlock(def))
         def->moveBefore(generic);
     // The output, seen in C's shape: the view's inverse.
     c.memref = epilogue->output;
     if (epilogue->view && epilogue->expands)
-      c.memref = b.create<memref::CollapseShapeOp>(loc, c.memref,
-                                                   epilogue->groups);
+      c.memref =
+          b.create<memref::CollapseShapeOp>(loc, c.memref, epilogue->groups);
     else if (epilogue->view)
       c.memref = b.create<memref::ExpandShapeOp>(
           loc, cast<MemRefType>(product.getType()).getShape(), c.memref,
@@ -395,7 +445,10 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   };
   auto aMeta = metadata(a.memref), bMeta = metadata(bOp.memref),
        cMeta = metadata(c.memref);
-  auto biasMeta = epilogue ? metadata(epilogue->bias.memref) : cMeta;
+  SmallVector<memref::ExtractStridedMetadataOp, 2> addendMeta;
+  if (epilogue)
+    for (const Operand &addend : epilogue->addends)
+      addendMeta.push_back(metadata(addend.memref));
   Value packABase = metadata(packABuffer).getBaseBuffer();
   Value packBBase = metadata(packBBuffer).getBaseBuffer();
 
@@ -444,18 +497,23 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n)});
   args.append({cMeta.getBaseBuffer(), offsetOf(c, cMeta), strideOf(c, cMeta, m),
                strideOf(c, cMeta, n)});
-  if (epilogue) {
-    // The bias's map from C's dimensions, composed with C's map, is its
-    // map from the product's loops.
-    Operand bias{epilogue->bias.memref, epilogue->bias.map.compose(outMap)};
-    args.append({biasMeta.getBaseBuffer(), offsetOf(bias, biasMeta),
-                 strideOf(bias, biasMeta, m), strideOf(bias, biasMeta, n),
-                 b.create<arith::ConstantIndexOp>(loc, epilogue->kind)});
-  } else {
-    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-    args.append({cMeta.getBaseBuffer(), zero, zero, zero,
-                 b.create<arith::ConstantIndexOp>(loc, NNCC_GEMM_PLAIN)});
+  // The addends (bias, residual), or C's base and zeros for each absent.
+  for (unsigned i = 0; i < 2; ++i) {
+    if (epilogue && i < epilogue->addends.size()) {
+      // An addend's map from C's dimensions, composed with C's map, is its
+      // map from the product's loops.
+      const Operand &addend = epilogue->addends[i];
+      Operand fromLoops{addend.memref, addend.map.compose(outMap)};
+      auto meta = addendMeta[i];
+      args.append({meta.getBaseBuffer(), offsetOf(fromLoops, meta),
+                   strideOf(fromLoops, meta, m), strideOf(fromLoops, meta, n)});
+    } else {
+      Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+      args.append({cMeta.getBaseBuffer(), zero, zero, zero});
+    }
   }
+  args.push_back(b.create<arith::ConstantIndexOp>(
+      loc, epilogue ? epilogue->kind : NNCC_GEMM_PLAIN));
   args.append({packABase, packBBase});
   b.create<func::CallOp>(loc, gemm, args);
 

@@ -185,8 +185,9 @@ def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::ModuleOp"> {
     any strides) becomes a call of `__nncc_sgemm`, the runtime's cache-blocked,
     register-tiled GEMM, one per matrix of the batch; transposed and
     broadcast operands are passed by their strides, not copied. When the
-    product's buffer is read only by a bias add (and relu) right after it,
-    that loop becomes the GEMM's epilogue: the GEMM writes the add's output
+    product's buffer is read only by a bias add (then maybe a residual add,
+    then maybe relu) right after it, also through a reshaping view, that
+    loop becomes the GEMM's epilogue: the GEMM writes the add's output
     and the product's own buffer disappears. The call's packing buffers are
     new allocations, sized for the module's `nn.threads`, which
     nn-plan-memory places in the arena like every other buffer. A marked
