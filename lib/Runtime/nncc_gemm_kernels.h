@@ -108,8 +108,8 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
   for (int64_t pc = 0; pc < g->k; pc += KC) {
     int64_t kc = min64(KC, g->k - pc);
     for (int64_t panel = first_panel; panel < last_panel; ++panel)
-      W(pack_b_panel)(g, pc, kc, panel,
-                      pack_b + (panel - first_panel) * kc * NR);
+      W(pack_b_panel)
+      (g, pc, kc, panel, pack_b + (panel - first_panel) * kc * NR);
     for (int64_t block = first_block; block < last_block; ++block) {
       int64_t i0 = block * g->mc, mc = min64(g->mc, g->m - i0);
       pack_a_block(g, i0, mc, pc, kc, pack_a);
@@ -119,9 +119,9 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
         for (int64_t q = 0; q * MR < mc; ++q) {
           int64_t i = i0 + q * MR;
           int64_t mr = min64(MR, mc - q * MR);
-          W(micro_kernel)(kc, pack_a + q * kc * MR, b,
-                          g->c + i * g->c_row + j0 * g->c_col, g->c_row,
-                          g->c_col, mr, nr, pc > 0);
+          W(micro_kernel)
+          (kc, pack_a + q * kc * MR, b, g->c + i * g->c_row + j0 * g->c_col,
+           g->c_row, g->c_col, mr, nr, pc > 0);
           if (g->epilogue != NNCC_GEMM_PLAIN && pc + kc == g->k)
             apply_epilogue(g, i, j0, mr, nr);
         }
@@ -139,8 +139,7 @@ static void W(gemm_run)(gemm_t *g, int32_t threads) {
     g->nc = min64(NC, g->n - g->jc);
     g->panels = (g->nc + NR - 1) / NR;
     int64_t jr_tasks = min64(threads, g->panels);
-    int64_t ic_tasks =
-        min64((threads + jr_tasks - 1) / jr_tasks, g->ic_blocks);
+    int64_t ic_tasks = min64((threads + jr_tasks - 1) / jr_tasks, g->ic_blocks);
     g->panels_per_task = (g->panels + jr_tasks - 1) / jr_tasks;
     g->jr_tasks = (g->panels + g->panels_per_task - 1) / g->panels_per_task;
     g->ic_per_task = (g->ic_blocks + ic_tasks - 1) / ic_tasks;

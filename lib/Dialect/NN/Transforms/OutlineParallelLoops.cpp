@@ -74,8 +74,8 @@ static std::optional<int64_t> tripCount(Value lb, Value ub, Value step) {
 static std::optional<int64_t> workOf(Operation &op) {
   int64_t trips = 1;
   if (auto loop = dyn_cast<scf::ForOp>(op)) {
-    std::optional<int64_t> t = tripCount(
-        loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
+    std::optional<int64_t> t =
+        tripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
     if (!t)
       return std::nullopt;
     trips = *t;
@@ -110,8 +110,8 @@ static bool passable(Value value) {
   if (type.isIntOrIndexOrFloat())
     return true;
   auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.hasStaticShape() &&
-         memref.getLayout().isIdentity() && !memref.getMemorySpace();
+  return memref && memref.hasStaticShape() && memref.getLayout().isIdentity() &&
+         !memref.getMemorySpace();
 }
 
 /// Whether `op`, defined outside a loop nest, is recomputed inside the
@@ -126,7 +126,7 @@ static bool recomputable(Operation *op) {
 /// dimension, and calls that function's dispatcher in its place. Returns
 /// false, changing nothing, when a value the nest reads cannot be passed.
 static bool outline(scf::ParallelOp loop, func::FuncOp parent,
-                    unsigned index) {
+                    unsigned &index) {
   // The values the nest reads from outside: those computed without memory
   // effects are recomputed inside, from what they read in turn.
   llvm::SetVector<Value> outside;
@@ -169,9 +169,15 @@ static bool outline(scf::ParallelOp loop, func::FuncOp parent,
     types.push_back(value.getType());
   SmallVector<Type> bodyTypes = types;
   bodyTypes.append({b.getIndexType(), b.getIndexType()});
-  std::string name = (parent.getName() + "_par" + Twine(index)).str();
-  auto body = b.create<func::FuncOp>(loc, name,
-                                     FunctionType::get(ctx, bodyTypes, {}));
+  // A name no symbol of the module has, with its dispatcher's.
+  auto module = parent->getParentOfType<ModuleOp>();
+  std::string name;
+  do {
+    name = (parent.getName() + "_par" + Twine(index++)).str();
+  } while (module.lookupSymbol(name) ||
+           module.lookupSymbol(name + "_dispatch"));
+  auto body =
+      b.create<func::FuncOp>(loc, name, FunctionType::get(ctx, bodyTypes, {}));
   body.setPrivate();
   SmallVector<Type> dispatchTypes = types;
   dispatchTypes.push_back(b.getIndexType());
@@ -226,8 +232,7 @@ void OutlineParallelLoops::runOnOperation() {
       if (lb != 0 || step != 1 || !ub || *ub < 2 || !work ||
           *work < kMinParallelWork)
         continue;
-      if (outline(loop, func, index))
-        ++index;
+      outline(loop, func, index);
     }
   }
 }
@@ -264,8 +269,7 @@ void LowerParallelDispatch::runOnOperation() {
     dispatch.setLinkage(LLVM::Linkage::Internal);
     body.setLinkage(LLVM::Linkage::Internal);
     // The record: the dispatcher's arguments but the count.
-    ArrayRef<Type> fields =
-        dispatch.getFunctionType().getParams().drop_back();
+    ArrayRef<Type> fields = dispatch.getFunctionType().getParams().drop_back();
     auto record = LLVM::LLVMStructType::getLiteral(ctx, fields);
 
     // trampoline(record, begin, end) = body(record's fields..., begin, end).
