@@ -9,8 +9,9 @@
 // CHECK-LABEL: func.func @f
 // CHECK-SAME: (%[[IN:.+]]: memref<256x256xf32>, %[[S:.+]]: memref<f32>, %[[ARENA:.+]]: memref<262144xi8>)
 // CHECK: %[[SCALE:.+]] = memref.load %[[S]][]
-// CHECK: %[[N:.+]] = arith.constant 256 : index
-// CHECK: call @f_par0_dispatch(%[[IN]], %[[ARENA]], %[[SCALE]], %[[N]])
+// CHECK: memref.view
+// CHECK-NEXT: %[[N:.+]] = arith.constant 256 : index
+// CHECK-NEXT: call @f_par0_dispatch(%[[IN]], %[[ARENA]], %[[SCALE]], %[[N]])
 // CHECK-NEXT: scf.parallel
 // CHECK: return
 
@@ -47,17 +48,25 @@ module attributes {nn.threads = 2 : i32} {
 // -----
 
 // The reductions inside a parallel dimension count toward its work: rows
-// of 1024 summed into 64 outputs move out. A nest whose first dimension
-// does not start at 0, and any nest of a module without nn.threads above 1
-// (the next case), stay.
+// of 1024 summed into 64 outputs move out. So does a reduction outside a
+// parallel dimension (columns summed), split over that dimension: each
+// thread runs every row over its own columns. A nest whose parallel
+// dimension does not start at 0, a reduction loop carrying a value, and
+// any nest of a module without nn.threads above 1 (the next case), stay.
 
 // CHECK-LABEL: func.func @rows
 // CHECK: call @rows_par0_dispatch
+// CHECK: %[[C1024:.+]] = arith.constant 1024 : index
+// CHECK-NEXT: call @rows_par1_dispatch(%{{.+}}, %{{.+}}, %[[C1024]])
 // CHECK: scf.parallel
+// CHECK: scf.for
 // CHECK-NOT: call
 // CHECK: return
+// CHECK: func.func private @rows_par1(%{{.+}}: memref<64x1024xf32>, %{{.+}}: memref<1024xf32>, %[[BEGIN:.+]]: index, %[[END:.+]]: index)
+// CHECK: scf.for %[[I:.+]] =
+// CHECK-NEXT: scf.parallel (%[[J:.+]]) = (%[[BEGIN]]) to (%[[END]])
 module attributes {nn.threads = 4 : i32} {
-  func.func @rows(%in: memref<64x1024xf32>, %out: memref<64xf32>) {
+  func.func @rows(%in: memref<64x1024xf32>, %out: memref<64xf32>, %cols: memref<1024xf32>) {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
@@ -72,6 +81,23 @@ module attributes {nn.threads = 4 : i32} {
       }
       memref.store %sum, %out[%i] : memref<64xf32>
       scf.reduce
+    }
+    scf.for %i = %c0 to %c64 step %c1 {
+      scf.parallel (%j) = (%c0) to (%c1024) step (%c1) {
+        %v = memref.load %in[%i, %j] : memref<64x1024xf32>
+        %a = memref.load %cols[%j] : memref<1024xf32>
+        %s = arith.addf %a, %v : f32
+        memref.store %s, %cols[%j] : memref<1024xf32>
+        scf.reduce
+      }
+    }
+    %total = scf.for %i = %c0 to %c64 step %c1 iter_args(%t = %zero) -> f32 {
+      scf.parallel (%j) = (%c0) to (%c1024) step (%c1) {
+        %v = memref.load %in[%i, %j] : memref<64x1024xf32>
+        memref.store %v, %cols[%j] : memref<1024xf32>
+        scf.reduce
+      }
+      scf.yield %t : f32
     }
     scf.parallel (%i) = (%c2) to (%c64) step (%c1) {
       %sum = scf.for %k = %c0 to %c1024 step %c1 iter_args(%acc = %zero) -> f32 {

@@ -122,17 +122,36 @@ static bool recomputable(Operation *op) {
          op->getNumResults() == 1;
 }
 
-/// Moves `loop` into a function of its own over a range of its first
-/// dimension, and calls that function's dispatcher in its place. Returns
-/// false, changing nothing, when a value the nest reads cannot be passed.
-static bool outline(scf::ParallelOp loop, func::FuncOp parent,
+/// The loop whose first dimension a nest is split over: the nest itself,
+/// an scf.parallel, or the scf.parallel that a chain of scf.for loops leads
+/// to (each without iteration values, its body the next loop alone: a
+/// reduction outside a parallel dimension, as a bias gradient's sum over
+/// the batch). Each thread then runs every iteration of the outer loops
+/// over its own range of the parallel dimension, so every element still
+/// sums in the same order.
+static scf::ParallelOp splitLoop(Operation *nest) {
+  while (auto loop = dyn_cast<scf::ForOp>(nest)) {
+    Block *body = loop.getBody();
+    if (loop.getNumRegionIterArgs() != 0 ||
+        !llvm::hasSingleElement(body->without_terminator()))
+      return {};
+    nest = &body->front();
+  }
+  return dyn_cast<scf::ParallelOp>(nest);
+}
+
+/// Moves `nest` into a function of its own over a range of the first
+/// dimension of its splitLoop, and calls that function's dispatcher in its
+/// place. Returns false, changing nothing, when a value the nest reads
+/// cannot be passed.
+static bool outline(Operation *nest, int64_t count, func::FuncOp parent,
                     unsigned &index) {
   // The values the nest reads from outside: those computed without memory
   // effects are recomputed inside, from what they read in turn.
   llvm::SetVector<Value> outside;
-  getUsedValuesDefinedAbove(loop->getRegions(), outside);
-  for (Value bound : loop->getOperands())
-    outside.insert(bound);
+  getUsedValuesDefinedAbove(nest->getRegions(), outside);
+  for (Value operand : nest->getOperands())
+    outside.insert(operand);
   llvm::SetVector<Operation *> recomputed;
   llvm::SetVector<Value> passed;
   SmallVector<Value> worklist(outside.begin(), outside.end());
@@ -160,10 +179,10 @@ static bool outline(scf::ParallelOp loop, func::FuncOp parent,
   });
   passed = llvm::SetVector<Value>(ordered.begin(), ordered.end());
 
-  MLIRContext *ctx = loop.getContext();
+  MLIRContext *ctx = nest->getContext();
   OpBuilder b(parent);
   b.setInsertionPointAfter(parent);
-  Location loc = loop.getLoc();
+  Location loc = nest->getLoc();
   SmallVector<Type> types;
   for (Value value : passed)
     types.push_back(value.getType());
@@ -198,17 +217,17 @@ static bool outline(scf::ParallelOp loop, func::FuncOp parent,
              [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
   for (Operation *op : ops)
     inside.clone(*op, mapping);
-  auto clone = cast<scf::ParallelOp>(inside.clone(*loop, mapping));
+  scf::ParallelOp split = splitLoop(inside.clone(*nest, mapping));
   unsigned args = entry->getNumArguments();
-  clone.getLowerBoundMutable()[0].assign(entry->getArgument(args - 2));
-  clone.getUpperBoundMutable()[0].assign(entry->getArgument(args - 1));
+  split.getLowerBoundMutable()[0].assign(entry->getArgument(args - 2));
+  split.getUpperBoundMutable()[0].assign(entry->getArgument(args - 1));
   inside.create<func::ReturnOp>(loc);
 
-  OpBuilder call(loop);
+  OpBuilder call(nest);
   SmallVector<Value> operands(passed.begin(), passed.end());
-  operands.push_back(loop.getUpperBound()[0]);
+  operands.push_back(call.create<arith::ConstantIndexOp>(loc, count));
   call.create<func::CallOp>(loc, dispatch, operands);
-  loop.erase();
+  nest->erase();
   return true;
 }
 
@@ -221,18 +240,21 @@ void OutlineParallelLoops::runOnOperation() {
   for (func::FuncOp func : functions) {
     if (func.isExternal())
       continue;
-    SmallVector<scf::ParallelOp> loops(
-        func.getBody().front().getOps<scf::ParallelOp>());
+    SmallVector<Operation *> nests;
+    for (Operation &op : func.getBody().front())
+      if (splitLoop(&op))
+        nests.push_back(&op);
     unsigned index = 0;
-    for (scf::ParallelOp loop : loops) {
-      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()[0]);
-      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound()[0]);
-      std::optional<int64_t> step = getConstantIntValue(loop.getStep()[0]);
-      std::optional<int64_t> work = workOf(*loop);
+    for (Operation *nest : nests) {
+      scf::ParallelOp split = splitLoop(nest);
+      std::optional<int64_t> lb = getConstantIntValue(split.getLowerBound()[0]);
+      std::optional<int64_t> ub = getConstantIntValue(split.getUpperBound()[0]);
+      std::optional<int64_t> step = getConstantIntValue(split.getStep()[0]);
+      std::optional<int64_t> work = workOf(*nest);
       if (lb != 0 || step != 1 || !ub || *ub < 2 || !work ||
           *work < kMinParallelWork)
         continue;
-      outline(loop, func, index);
+      outline(nest, *ub, func, index);
     }
   }
 }

@@ -128,11 +128,12 @@ def NNOutlineParallelLoops
   let summary = "Run large parallel loop nests on the library's threads";
   let description = [{
     Runs on loops (after convert-linalg-to-parallel-loops), when the module's
-    `nn.threads` is above 1. Each `scf.parallel` in a function's entry block
-    whose first dimension runs from 0 by 1 and whose nest does enough work
-    moves into a function of its own, `<function>_par<N>(values...,
-    begin, end)`, that runs the nest for the first dimension in
-    [begin, end). The values it reads from outside are passed to it:
+    `nn.threads` is above 1. Each loop nest in a function's entry block that
+    is an `scf.parallel`, or a chain of `scf.for` loops (a reduction outside
+    a parallel dimension) around one, whose first parallel dimension runs
+    from 0 by 1, and that does enough work, moves into a function of its
+    own, `<function>_par<N>(values..., begin, end)`, that runs the nest with
+    that dimension in [begin, end). The values it reads from outside are passed to it:
     statically shaped memrefs of identity layout and scalars; constants and
     views (of the arena, reshapes) are recomputed inside. The loop is
     replaced by a call of `<function>_par<N>_dispatch(values..., count)`,
@@ -140,7 +141,8 @@ def NNOutlineParallelLoops
     in the LLVM dialect. Iterations of a parallel dimension are independent,
     so any split gives the same result bit for bit.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect",
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::scf::SCFDialect"];
 }
 
