@@ -45,7 +45,7 @@ void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {
               // and the rest LLVM has intrinsics for as those; only what
               // remains calls libm.
               "func.func(convert-linalg-to-parallel-loops,"
-              "nn-approximate-math),"
+              "nn-promote-accumulators,nn-approximate-math),"
               // With --threads, large nests move to functions that the
               // pool runs on ranges of their first dimension.
               "nn-outline-parallel-loops,"

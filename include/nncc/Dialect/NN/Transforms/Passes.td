@@ -123,6 +123,23 @@ def NNPrepareBufferization
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def NNPromoteAccumulators
+    : Pass<"nn-promote-accumulators", "mlir::func::FuncOp"> {
+  let summary = "Carry loop-invariant accumulators in registers";
+  let description = [{
+    Runs on loops of a planned function. In an `scf.for` whose body loads
+    and later stores one element of a buffer (indices defined outside the
+    loop), while every other access of the loop is provably to other memory
+    (a disjoint byte range of the arena, or another of the function's
+    buffers than the arena's) and nothing else in it has memory effects, the
+    element becomes a value the loop carries: loaded once before it, stored
+    once after it. Loops are visited from the inside out, so a reduction's
+    accumulator rises through every loop it does not depend on.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def NNOutlineParallelLoops
     : Pass<"nn-outline-parallel-loops", "mlir::ModuleOp"> {
   let summary = "Run large parallel loop nests on the library's threads";

@@ -1,0 +1,174 @@
+//===- PromoteAccumulators.cpp - Reductions in registers ------------------===//
+//
+// Implements nn-promote-accumulators. A reduction lowered to loops (a bias
+// gradient: for each channel, a sum over the batch and the image) loads its
+// accumulator from memory, adds, and stores it back, in every iteration of
+// its innermost loops. LLVM cannot keep it in a register when the same loop
+// stores elsewhere in the arena (a fused ReLU gradient): it cannot tell the
+// buffers apart. Here they can be: every buffer of a step is a memref.view
+// of the arena at a constant offset, so two of them share no byte when their
+// byte ranges are disjoint. Such an accumulator becomes a value the loop
+// carries: loaded before it, stored after it, and, the loop nest being
+// processed from the inside out, carried by each loop it is invariant in.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nncc/Dialect/NN/Transforms/Passes.h"
+
+#include "nncc/Dialect/NN/Transforms/Training.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace nncc::nn {
+#define GEN_PASS_DEF_NNPROMOTEACCUMULATORS
+#include "nncc/Dialect/NN/Transforms/Passes.h.inc"
+} // namespace nncc::nn
+
+using namespace mlir;
+using namespace nncc::nn;
+
+namespace {
+struct PromoteAccumulators
+    : public nncc::nn::impl::NNPromoteAccumulatorsBase<PromoteAccumulators> {
+  void runOnOperation() override;
+};
+
+/// Where a memref lies: a byte range of the arena, or all of a buffer the
+/// function receives.
+struct Extent {
+  Value buffer;
+  int64_t begin = 0, end = 0;
+  bool whole = true;
+};
+} // namespace
+
+/// The extent of `memref`: through view ops down to a memref.view of the
+/// arena at a constant offset (whose bytes contain those of every view of
+/// it), or to a function argument; std::nullopt otherwise.
+static std::optional<Extent> extentOf(Value memref) {
+  while (true) {
+    if (auto view = memref.getDefiningOp<memref::ViewOp>()) {
+      std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
+      MemRefType type = view.getType();
+      if (!shift || !type.hasStaticShape() ||
+          !type.getElementType().isIntOrFloat())
+        return std::nullopt;
+      int64_t bytes = type.getNumElements() *
+                      llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+      return Extent{view.getSource(), *shift, *shift + bytes, false};
+    }
+    if (auto arg = dyn_cast<BlockArgument>(memref)) {
+      if (!isa<func::FuncOp>(arg.getOwner()->getParentOp()))
+        return std::nullopt;
+      return Extent{arg};
+    }
+    // A reinterpret_cast may reach anywhere in its source's allocation.
+    auto view = memref.getDefiningOp<ViewLikeOpInterface>();
+    if (!view || isa<memref::ReinterpretCastOp>(view))
+      return std::nullopt;
+    memref = view.getViewSource();
+  }
+}
+
+/// Whether `a` and `b` share no byte: two byte ranges of one buffer that do
+/// not meet, or two distinct buffers the function receives (the arena, the
+/// parameters, the optimizer state and the caller's data are separate
+/// allocations; the caller's inputs and outputs may overlap each other, so
+/// two arguments other than the arena are not known apart).
+static bool disjoint(Value a, Value b) {
+  std::optional<Extent> x = extentOf(a), y = extentOf(b);
+  if (!x || !y)
+    return false;
+  if (x->buffer == y->buffer)
+    return !x->whole && !y->whole && (x->end <= y->begin || y->end <= x->begin);
+  auto isArena = [](Value buffer) {
+    auto arg = cast<BlockArgument>(buffer);
+    auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
+    auto role =
+        func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kRoleAttr);
+    return role && role.getValue() == kRoleWorkspace;
+  };
+  return isArena(x->buffer) || isArena(y->buffer);
+}
+
+/// Carries one accumulator of `loop` in a register, if it has one: a load
+/// and, after it, a store of the same element (indices defined outside the
+/// loop), both in the loop's body, while every other access of the loop is
+/// to memory disjoint from it and nothing else in it has memory effects.
+/// Returns the new loop, or null.
+static scf::ForOp promoteOne(scf::ForOp loop, RewriterBase &rewriter) {
+  Block *body = loop.getBody();
+  for (auto store : body->getOps<memref::StoreOp>()) {
+    Value memref = store.getMemRef();
+    if (!llvm::all_of(
+            store.getIndices(),
+            [&](Value index) { return loop.isDefinedOutsideOfLoop(index); }) ||
+        !loop.isDefinedOutsideOfLoop(memref))
+      continue;
+    memref::LoadOp load;
+    for (auto candidate : body->getOps<memref::LoadOp>())
+      if (candidate.getMemRef() == memref &&
+          llvm::equal(candidate.getIndices(), store.getIndices()) &&
+          candidate->isBeforeInBlock(store)) {
+        load = candidate;
+        break;
+      }
+    if (!load)
+      continue;
+    bool alone = true;
+    loop.getBody()->walk([&](Operation *op) {
+      if (op == load || op == store)
+        return;
+      Value accessed;
+      if (auto other = dyn_cast<memref::LoadOp>(op))
+        accessed = other.getMemRef();
+      else if (auto other = dyn_cast<memref::StoreOp>(op))
+        accessed = other.getMemRef();
+      if (accessed)
+        alone &= disjoint(accessed, memref);
+      else if (!isa<scf::ForOp, scf::ParallelOp, scf::YieldOp, scf::ReduceOp>(
+                   op))
+        alone &= isMemoryEffectFree(op);
+    });
+    if (!alone)
+      continue;
+
+    rewriter.setInsertionPoint(loop);
+    Value initial = rewriter.create<memref::LoadOp>(load.getLoc(), memref,
+                                                    load.getIndices());
+    Value stored = store.getValueToStore();
+    FailureOr<LoopLikeOpInterface> replaced = loop.replaceWithAdditionalYields(
+        rewriter, initial, /*replaceInitOperandUsesInLoop=*/false,
+        [&](OpBuilder &, Location, ArrayRef<BlockArgument> carried) {
+          rewriter.replaceAllUsesWith(load.getResult(), carried[0]);
+          return SmallVector<Value>{stored};
+        });
+    if (failed(replaced))
+      return {};
+    auto promoted = cast<scf::ForOp>(replaced->getOperation());
+    rewriter.setInsertionPointAfter(promoted);
+    rewriter.create<memref::StoreOp>(store.getLoc(),
+                                     promoted.getResults().back(), memref,
+                                     store.getIndices());
+    rewriter.eraseOp(store);
+    rewriter.eraseOp(load);
+    return promoted;
+  }
+  return {};
+}
+
+void PromoteAccumulators::runOnOperation() {
+  // Innermost loops first: the load and store a loop's promotion places
+  // around it make the accumulator one of its parent's.
+  SmallVector<scf::ForOp> loops;
+  getOperation()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  IRRewriter rewriter(&getContext());
+  for (scf::ForOp loop : loops)
+    while (scf::ForOp promoted = promoteOne(loop, rewriter))
+      loop = promoted;
+}

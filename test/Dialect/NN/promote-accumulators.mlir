@@ -1,0 +1,106 @@
+// RUN: nncc-opt %s -split-input-file -nn-promote-accumulators | FileCheck %s
+
+// A per-channel sum (a bias gradient fused with a ReLU gradient): the
+// accumulator, at a byte range of the arena disjoint from the gradient the
+// loop also stores, is carried by both loops it does not depend on, loaded
+// once before them and stored once after.
+
+// CHECK-LABEL: func.func @channel_sums
+// CHECK: scf.parallel (%[[C:.+]]) =
+// CHECK: %[[INIT:.+]] = memref.load %[[ACC:.+]][%[[C]]]
+// CHECK: %[[OUTER:.+]] = scf.for %{{.+}} iter_args(%[[A:.+]] = %[[INIT]]) -> (f32)
+// CHECK: %[[INNER:.+]] = scf.for %{{.+}} iter_args(%[[B:.+]] = %[[A]]) -> (f32)
+// CHECK-NOT: memref.load %[[ACC]]
+// CHECK: %[[SUM:.+]] = arith.addf %[[B]], %{{.+}}
+// CHECK-NOT: memref.store %{{.+}}, %[[ACC]]
+// CHECK: scf.yield %[[SUM]]
+// CHECK: scf.yield %[[INNER]]
+// CHECK: memref.store %[[OUTER]], %[[ACC]][%[[C]]]
+func.func @channel_sums(%in: memref<8x16x16xf32>, %arena: memref<16448xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %c8192 = arith.constant 8192 : index
+  %c16384 = arith.constant 16384 : index
+  %zero = arith.constant 0.0 : f32
+  %grad = memref.view %arena[%c0][] : memref<16448xi8> to memref<8x16x16xf32>
+  %acc = memref.view %arena[%c16384][] : memref<16448xi8> to memref<16xf32>
+  scf.parallel (%c) = (%c0) to (%c16) step (%c1) {
+    scf.for %n = %c0 to %c8 step %c1 {
+      scf.for %w = %c0 to %c16 step %c1 {
+        %v = memref.load %in[%n, %c, %w] : memref<8x16x16xf32>
+        %positive = arith.cmpf ogt, %v, %zero : f32
+        %g = arith.select %positive, %v, %zero : f32
+        memref.store %g, %grad[%n, %c, %w] : memref<8x16x16xf32>
+        %a = memref.load %acc[%c] : memref<16xf32>
+        %s = arith.addf %a, %g : f32
+        memref.store %s, %acc[%c] : memref<16xf32>
+      }
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Not promoted: the loop stores into an arena range that overlaps the
+// accumulator's (@overlapping), into a function argument other than the
+// arena, which the accumulator might be (@argument), or calls a function
+// (@call).
+
+// CHECK-LABEL: func.func @overlapping
+// CHECK: scf.for
+// CHECK-NOT: iter_args
+// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<16xf32>
+// CHECK-LABEL: func.func @argument
+// CHECK-NOT: iter_args
+// CHECK-LABEL: func.func @call
+// CHECK-NOT: iter_args
+func.func @overlapping(%in: memref<16xf32>, %arena: memref<128xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c16 = arith.constant 16 : index
+  %c60 = arith.constant 60 : index
+  %copy = memref.view %arena[%c0][] : memref<128xi8> to memref<16xf32>
+  %acc = memref.view %arena[%c60][] : memref<128xi8> to memref<1xf32>
+  scf.for %i = %c0 to %c16 step %c1 {
+    %v = memref.load %in[%i] : memref<16xf32>
+    memref.store %v, %copy[%i] : memref<16xf32>
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %s = arith.addf %a, %v : f32
+    memref.store %s, %acc[%c0] : memref<1xf32>
+  }
+  return
+}
+func.func @argument(%in: memref<16xf32>, %out: memref<16xf32>, %acc: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  scf.for %i = %c0 to %c16 step %c1 {
+    %v = memref.load %in[%i] : memref<16xf32>
+    memref.store %v, %out[%i] : memref<16xf32>
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %s = arith.addf %a, %v : f32
+    memref.store %s, %acc[%c0] : memref<1xf32>
+  }
+  return
+}
+func.func private @opaque()
+func.func @call(%in: memref<16xf32>, %arena: memref<128xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %acc = memref.view %arena[%c64][] : memref<128xi8> to memref<1xf32>
+  scf.for %i = %c0 to %c16 step %c1 {
+    %v = memref.load %in[%i] : memref<16xf32>
+    func.call @opaque() : () -> ()
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %s = arith.addf %a, %v : f32
+    memref.store %s, %acc[%c0] : memref<1xf32>
+  }
+  return
+}
