@@ -112,61 +112,111 @@ static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, int64_t pc,
 #include "nncc_gemm_kernels.h"
 #undef VW
 
-/* C = A B with A m x k, B k x n, C m x n, of the given element offsets and
-   strides, then, as `epilogue` asks, the bias and the residual (each of
-   its offset and strides, a stride 0 where it broadcasts) added and relu
-   applied. pack_a and pack_b hold
-   __nncc_max_threads() blocks of NNCC_GEMM_PACK_A_FLOATS(m, k) and
-   NNCC_GEMM_PACK_B_FLOATS(k, n) floats (Gemm.h).
- */
-void __nncc_sgemm(int64_t m, int64_t n, int64_t k, const float *a,
-                  int64_t a_offset, int64_t a_row, int64_t a_col,
-                  const float *b, int64_t b_offset, int64_t b_row,
-                  int64_t b_col, float *c, int64_t c_offset, int64_t c_row,
-                  int64_t c_col, const float *bias, int64_t bias_offset,
-                  int64_t bias_row, int64_t bias_col, const float *residual,
-                  int64_t residual_offset, int64_t residual_row,
-                  int64_t residual_col, int64_t epilogue,
-                  float *pack_a, float *pack_b) {
-  if (m <= 0 || n <= 0)
-    return;
-  int32_t threads = __nncc_max_threads();
-  gemm_t g = {.m = m,
-              .n = n,
-              .k = k,
-              .a = a + a_offset,
-              .a_row = a_row,
-              .a_col = a_col,
-              .b = b + b_offset,
-              .b_row = b_row,
-              .b_col = b_col,
-              .c = c + c_offset,
-              .c_row = c_row,
-              .c_col = c_col,
-              .epilogue = epilogue,
-              .bias = bias + bias_offset,
-              .bias_row = bias_row,
-              .bias_col = bias_col,
-              .residual = residual + residual_offset,
-              .residual_row = residual_row,
-              .residual_col = residual_col,
-              .pack_a = pack_a,
-              .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
-              .pack_b = pack_b,
-              .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n)};
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        c[c_offset + i * c_row + j * c_col] = 0.0f;
-    if (epilogue != NNCC_GEMM_PLAIN)
-      apply_epilogue(&g, 0, 0, m, n);
+/* A batch of products: matrix i of each operand starts `i * *_batch`
+   elements after matrix 0's, described by g. */
+typedef struct {
+  gemm_t g;
+  int64_t a_batch, b_batch, c_batch, bias_batch, residual_batch;
+  int64_t count, tasks;
+} batch_t;
+
+/* Matrix `index` of the batch, on `threads` threads (1: on `thread`). */
+static void run_matrix(const batch_t *batch, int64_t index, int32_t threads,
+                       int32_t thread) {
+  gemm_t g = batch->g;
+  g.a += index * batch->a_batch;
+  g.b += index * batch->b_batch;
+  g.c += index * batch->c_batch;
+  g.bias += index * batch->bias_batch;
+  g.residual += index * batch->residual_batch;
+  if (g.k <= 0) {
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t j = 0; j < g.n; ++j)
+        g.c[i * g.c_row + j * g.c_col] = 0.0f;
+    if (g.epilogue != NNCC_GEMM_PLAIN)
+      apply_epilogue(&g, 0, 0, g.m, g.n);
     return;
   }
-  /* Blocks of M as even as MR allows: 128 rows are 2 x 66, not 96 + 32. */
-  g.ic_blocks = (m + MC - 1) / MC;
-  g.mc = round_up((m + g.ic_blocks - 1) / g.ic_blocks, MR);
   if (__nncc_gemm_vector_floats == 16)
-    gemm_run16(&g, threads);
+    gemm_run16(&g, threads, thread);
   else
-    gemm_run8(&g, threads);
+    gemm_run8(&g, threads, thread);
+}
+
+/* One thread's range of the batch's matrices, each on that thread alone. */
+static void batch_task(void *context, int64_t task, int32_t thread) {
+  const batch_t *batch = (const batch_t *)context;
+  int64_t begin = batch->count * task / batch->tasks;
+  int64_t end = batch->count * (task + 1) / batch->tasks;
+  for (int64_t i = begin; i < end; ++i)
+    run_matrix(batch, i, 1, thread);
+}
+
+/* Below this many multiply-adds per matrix, a batch is split by matrices
+   among the threads rather than each matrix among them: a convolution's
+   samples and attention's heads are too small to share. */
+#define SMALL_PRODUCT (1 << 20)
+
+/* For each of `batch` matrices: C = A B with A m x k, B k x n, C m x n, of
+   the given element offsets and strides (matrix i `i * *_batch` elements
+   after the first), then, as `epilogue` asks, the bias and the residual
+   (each of its offset and strides, a stride 0 where it broadcasts) added
+   and relu applied. pack_a and pack_b hold __nncc_max_threads() blocks of
+   NNCC_GEMM_PACK_A_FLOATS(m, k) and NNCC_GEMM_PACK_B_FLOATS(k, n) floats
+   (Gemm.h). A matrix is computed alike on any thread and on any number of
+   them, so results do not depend on how the work is split. */
+void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
+                  const float *a, int64_t a_offset, int64_t a_row,
+                  int64_t a_col, int64_t a_batch, const float *b,
+                  int64_t b_offset, int64_t b_row, int64_t b_col,
+                  int64_t b_batch, float *c, int64_t c_offset, int64_t c_row,
+                  int64_t c_col, int64_t c_batch, const float *bias,
+                  int64_t bias_offset, int64_t bias_row, int64_t bias_col,
+                  int64_t bias_batch, const float *residual,
+                  int64_t residual_offset, int64_t residual_row,
+                  int64_t residual_col, int64_t residual_batch,
+                  int64_t epilogue, float *pack_a, float *pack_b) {
+  if (m <= 0 || n <= 0 || batch <= 0)
+    return;
+  int32_t threads = __nncc_max_threads();
+  batch_t work = {
+      .g = {.m = m,
+            .n = n,
+            .k = k,
+            .a = a + a_offset,
+            .a_row = a_row,
+            .a_col = a_col,
+            .b = b + b_offset,
+            .b_row = b_row,
+            .b_col = b_col,
+            .c = c + c_offset,
+            .c_row = c_row,
+            .c_col = c_col,
+            .epilogue = epilogue,
+            .bias = bias + bias_offset,
+            .bias_row = bias_row,
+            .bias_col = bias_col,
+            .residual = residual + residual_offset,
+            .residual_row = residual_row,
+            .residual_col = residual_col,
+            .pack_a = pack_a,
+            .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
+            .pack_b = pack_b,
+            .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n)},
+      .a_batch = a_batch,
+      .b_batch = b_batch,
+      .c_batch = c_batch,
+      .bias_batch = bias_batch,
+      .residual_batch = residual_batch,
+      .count = batch};
+  /* Blocks of M as even as MR allows: 128 rows are 2 x 66, not 96 + 32. */
+  work.g.ic_blocks = (m + MC - 1) / MC;
+  work.g.mc = round_up((m + work.g.ic_blocks - 1) / work.g.ic_blocks, MR);
+  if (threads > 1 && batch >= threads && m * n * k < SMALL_PRODUCT) {
+    work.tasks = threads;
+    __nncc_parallel_for(threads, batch_task, &work);
+    return;
+  }
+  for (int64_t i = 0; i < batch; ++i)
+    run_matrix(&work, i, threads, 0);
 }

@@ -130,21 +130,26 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
   }
 }
 
-/* The product of `g` (k > 0), NC columns at a time, each split into one
-   task per thread: the column panels split when there are enough of them
-   (no A block is then packed twice per task), else the row blocks, else
-   both. */
-static void W(gemm_run)(gemm_t *g, int32_t threads) {
+/* The product of `g` (k > 0), NC columns at a time. On `threads` threads,
+   each block of columns is split into one task per thread: the column
+   panels split when there are enough of them (no A block is then packed
+   twice per task), else the row blocks, else both. On one, the calling
+   thread, `thread`, runs it all with its own packing buffers. */
+static void W(gemm_run)(gemm_t *g, int32_t threads, int32_t thread) {
   for (g->jc = 0; g->jc < g->n; g->jc += NC) {
     g->nc = min64(NC, g->n - g->jc);
     g->panels = (g->nc + NR - 1) / NR;
     int64_t jr_tasks = min64(threads, g->panels);
-    int64_t ic_tasks = min64((threads + jr_tasks - 1) / jr_tasks, g->ic_blocks);
+    int64_t ic_tasks =
+        min64((threads + jr_tasks - 1) / jr_tasks, g->ic_blocks);
     g->panels_per_task = (g->panels + jr_tasks - 1) / jr_tasks;
     g->jr_tasks = (g->panels + g->panels_per_task - 1) / g->panels_per_task;
     g->ic_per_task = (g->ic_blocks + ic_tasks - 1) / ic_tasks;
     g->ic_tasks = (g->ic_blocks + g->ic_per_task - 1) / g->ic_per_task;
-    __nncc_parallel_for(g->ic_tasks * g->jr_tasks, W(gemm_task), g);
+    if (threads == 1)
+      W(gemm_task)(g, 0, thread);
+    else
+      __nncc_parallel_for(g->ic_tasks * g->jr_tasks, W(gemm_task), g);
   }
 }
 

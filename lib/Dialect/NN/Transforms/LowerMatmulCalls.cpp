@@ -67,12 +67,12 @@ static func::FuncOp gemmDeclaration(ModuleOp module) {
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Type index = b.getIndexType();
   Type pointer = MemRefType::get({}, b.getF32Type());
-  // m, n, k; then A, B, C, the bias and the residual as (base, offset,
-  // row stride, column stride); the epilogue; the packing buffers of A and
-  // of B.
-  SmallVector<Type> inputs = {index, index, index};
+  // m, n, k, the batch's matrices; then A, B, C, the bias and the residual
+  // as (base, offset, row stride, column stride, matrix stride); the
+  // epilogue; the packing buffers of A and of B.
+  SmallVector<Type> inputs = {index, index, index, index};
   for (int i = 0; i < 5; ++i)
-    inputs.append({pointer, index, index, index});
+    inputs.append({pointer, index, index, index, index});
   inputs.append({index, pointer, pointer});
   auto func = b.create<func::FuncOp>(module.getLoc(), kGemmFunction,
                                      b.getFunctionType(inputs, {}));
@@ -452,10 +452,15 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   Value packABase = metadata(packABuffer).getBaseBuffer();
   Value packBBase = metadata(packBBuffer).getBaseBuffer();
 
-  // One call per matrix: loops over C's batch dimensions.
+  // Loops over C's batch dimensions but the last, which the call runs
+  // (the runtime splits the matrices of a batch among the threads when
+  // they are small).
   SmallVector<Value> ivs(generic.getNumLoops());
   OpBuilder::InsertionGuard guard(b);
-  for (unsigned i = 0; i + 2 < rank; ++i) {
+  std::optional<unsigned> batchDim;
+  if (rank > 2)
+    batchDim = cast<AffineDimExpr>(outMap.getResult(rank - 3)).getPosition();
+  for (unsigned i = 0; i + 3 < rank; ++i) {
     unsigned dim = cast<AffineDimExpr>(outMap.getResult(i)).getPosition();
     auto loop =
         b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0),
@@ -490,13 +495,24 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   auto size = [&](unsigned dim) {
     return b.create<arith::ConstantIndexOp>(loc, ranges[dim]).getResult();
   };
-  SmallVector<Value> args = {size(m), size(n), size(k)};
+  // The stride from one matrix of the batch to the next.
+  auto batchStrideOf = [&](const Operand &operand,
+                           memref::ExtractStridedMetadataOp meta) -> Value {
+    if (!batchDim)
+      return b.create<arith::ConstantIndexOp>(loc, 0);
+    return strideOf(operand, meta, *batchDim);
+  };
+  SmallVector<Value> args = {size(m), size(n), size(k),
+                             batchDim ? size(*batchDim)
+                                      : b.create<arith::ConstantIndexOp>(loc, 1)
+                                            .getResult()};
   args.append({aMeta.getBaseBuffer(), offsetOf(a, aMeta), strideOf(a, aMeta, m),
-               strideOf(a, aMeta, k)});
+               strideOf(a, aMeta, k), batchStrideOf(a, aMeta)});
   args.append({bMeta.getBaseBuffer(), offsetOf(bOp, bMeta),
-               strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n)});
+               strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n),
+               batchStrideOf(bOp, bMeta)});
   args.append({cMeta.getBaseBuffer(), offsetOf(c, cMeta), strideOf(c, cMeta, m),
-               strideOf(c, cMeta, n)});
+               strideOf(c, cMeta, n), batchStrideOf(c, cMeta)});
   // The addends (bias, residual), or C's base and zeros for each absent.
   for (unsigned i = 0; i < 2; ++i) {
     if (epilogue && i < epilogue->addends.size()) {
@@ -506,10 +522,11 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
       Operand fromLoops{addend.memref, addend.map.compose(outMap)};
       auto meta = addendMeta[i];
       args.append({meta.getBaseBuffer(), offsetOf(fromLoops, meta),
-                   strideOf(fromLoops, meta, m), strideOf(fromLoops, meta, n)});
+                   strideOf(fromLoops, meta, m), strideOf(fromLoops, meta, n),
+                   batchStrideOf(fromLoops, meta)});
     } else {
       Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-      args.append({cMeta.getBaseBuffer(), zero, zero, zero});
+      args.append({cMeta.getBaseBuffer(), zero, zero, zero, zero});
     }
   }
   args.push_back(b.create<arith::ConstantIndexOp>(

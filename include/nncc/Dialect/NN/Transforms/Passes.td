@@ -202,7 +202,8 @@ def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::ModuleOp"> {
     Runs after bufferization, before nn-plan-memory. Every `linalg.generic`
     marked `nn.matmul` (a matrix product, possibly batched, with operands of
     any strides) becomes a call of `__nncc_sgemm`, the runtime's cache-blocked,
-    register-tiled GEMM, one per matrix of the batch; transposed and
+    register-tiled GEMM, one per batch of matrices (the last batch
+    dimension; loops over the others); transposed and
     broadcast operands are passed by their strides, not copied. When the
     product's buffer is read only by a bias add (then maybe a residual add,
     then maybe relu) right after it, also through a reshaping view, that
