@@ -173,7 +173,10 @@ private:
 /// Parameters live in one block, each at a 64-byte aligned offset.
 static constexpr uint64_t kParamAlignment = 64;
 
-static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
+/// The runtime's `__nncc_*` globals: the model's interface, and the floats
+/// per vector of the GEMM micro-kernel for the target.
+static void addMetadata(llvm::Module &module, const ModelInterface &iface,
+                        int32_t gemmVectorFloats) {
   MetadataBuilder meta(module);
   meta.addInt32("__nncc_num_inputs", iface.inputs.size());
   meta.addInt32("__nncc_num_targets", iface.targets.size());
@@ -208,6 +211,7 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface) {
   meta.addInt64("__nncc_fingerprint", iface.fingerprint());
   meta.addInt32("__nncc_check_finite", iface.checkFinite ? 1 : 0);
   meta.addInt32("__nncc_num_threads", iface.threads);
+  meta.addInt32("__nncc_gemm_vector_floats", gemmVectorFloats);
   std::vector<int32_t> written;
   for (size_t i = 0; i < iface.params.size(); ++i)
     written.push_back(i < iface.written.size() && iface.written[i]);
@@ -413,12 +417,11 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
                             states + 1,
                         /*distinctArgs=*/true, error))
     return nullptr;
-  addMetadata(*module, iface);
   int vectorFloats = options.gemmVectorFloats;
   if (vectorFloats == 0)
     vectorFloats =
         target.getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;
-  MetadataBuilder(*module).addInt32("__nncc_gemm_vector_floats", vectorFloats);
+  addMetadata(*module, iface, vectorFloats);
   if (!linkRuntime(*module, error))
     return nullptr;
   setSymbolVisibility(*module, options.prefix);

@@ -918,9 +918,8 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
     if (CrossEntropyLossGradOp grad = laterGradient(op)) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPoint(grad);
-      Value gradCount = rewriter.create<tensor::ExtractOp>(
-          grad.getLoc(), grad.getCount(), ValueRange());
-      rewriter.replaceOp(grad, crossEntropyGradient(rewriter, grad, gradCount,
+      // The same count tensor (laterGradient), already read above.
+      rewriter.replaceOp(grad, crossEntropyGradient(rewriter, grad, count,
                                                     stats, sums.getResult(1)));
     }
     rewriter.replaceOp(op, mean);

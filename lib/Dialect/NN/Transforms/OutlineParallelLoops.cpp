@@ -240,13 +240,12 @@ void OutlineParallelLoops::runOnOperation() {
   for (func::FuncOp func : functions) {
     if (func.isExternal())
       continue;
-    SmallVector<Operation *> nests;
+    SmallVector<std::pair<Operation *, scf::ParallelOp>> nests;
     for (Operation &op : func.getBody().front())
-      if (splitLoop(&op))
-        nests.push_back(&op);
+      if (scf::ParallelOp split = splitLoop(&op))
+        nests.push_back({&op, split});
     unsigned index = 0;
-    for (Operation *nest : nests) {
-      scf::ParallelOp split = splitLoop(nest);
+    for (auto [nest, split] : nests) {
       std::optional<int64_t> lb = getConstantIntValue(split.getLowerBound()[0]);
       std::optional<int64_t> ub = getConstantIntValue(split.getUpperBound()[0]);
       std::optional<int64_t> step = getConstantIntValue(split.getStep()[0]);

@@ -40,49 +40,6 @@ struct PlanMemory : public nncc::nn::impl::NNPlanMemoryBase<PlanMemory> {
 };
 } // namespace
 
-/// The position, in `block`, of the last op that uses `buffer` or a memref
-/// derived from it (a view, a cast, a reshape), or -1 when the buffer escapes
-/// through the terminator and cannot be planned.
-static int64_t lastUse(Value buffer, Block &block,
-                       const llvm::DenseMap<Operation *, int64_t> &position) {
-  int64_t last = 0;
-  SmallVector<Value> worklist = {buffer};
-  llvm::SmallPtrSet<Value, 8> seen;
-  while (!worklist.empty()) {
-    Value value = worklist.pop_back_val();
-    if (!seen.insert(value).second)
-      continue;
-    for (Operation *user : value.getUsers()) {
-      Operation *top = block.findAncestorOpInBlock(*user);
-      if (!top || top->hasTrait<OpTrait::IsTerminator>())
-        return -1;
-      last = std::max(last, position.lookup(top));
-      // A memref produced from the buffer may alias it.
-      for (Value result : user->getResults())
-        if (isa<BaseMemRefType>(result.getType()))
-          worklist.push_back(result);
-    }
-  }
-  return last;
-}
-
-/// The allocation `value` is, or is a reshaping of (a collapse, expand,
-/// reshape or cast that keeps every element at its linear position), or null.
-static memref::AllocOp contiguousRoot(Value value) {
-  while (true) {
-    auto type = dyn_cast<MemRefType>(value.getType());
-    if (!type || !type.getLayout().isIdentity())
-      return {};
-    Operation *def = value.getDefiningOp();
-    if (auto alloc = dyn_cast_or_null<memref::AllocOp>(def))
-      return alloc;
-    if (!isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp,
-                         memref::ReshapeOp, memref::CastOp>(def))
-      return {};
-    value = def->getOperand(0);
-  }
-}
-
 /// Whether `user` is a view op: it makes a memref that aliases its operand.
 static bool isView(Operation *user) {
   return llvm::any_of(user->getResultTypes(), llvm::IsaPred<BaseMemRefType>);
@@ -101,6 +58,39 @@ static llvm::SmallPtrSet<Value, 4> aliases(Value buffer) {
         llvm::append_range(worklist, user->getResults());
   }
   return result;
+}
+
+/// The position, in `block`, of the last op that uses `buffer` or a memref
+/// derived from it (a view, a cast, a reshape), or -1 when the buffer escapes
+/// through the terminator and cannot be planned.
+static int64_t lastUse(Value buffer, Block &block,
+                       const llvm::DenseMap<Operation *, int64_t> &position) {
+  int64_t last = 0;
+  for (Value alias : aliases(buffer))
+    for (Operation *user : alias.getUsers()) {
+      Operation *top = block.findAncestorOpInBlock(*user);
+      if (!top || top->hasTrait<OpTrait::IsTerminator>())
+        return -1;
+      last = std::max(last, position.lookup(top));
+    }
+  return last;
+}
+
+/// The allocation `value` is, or is a reshaping of (a collapse, expand,
+/// reshape or cast that keeps every element at its linear position), or null.
+static memref::AllocOp contiguousRoot(Value value) {
+  while (true) {
+    auto type = dyn_cast<MemRefType>(value.getType());
+    if (!type || !type.getLayout().isIdentity())
+      return {};
+    Operation *def = value.getDefiningOp();
+    if (auto alloc = dyn_cast_or_null<memref::AllocOp>(def))
+      return alloc;
+    if (!isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp,
+                         memref::ReshapeOp, memref::CastOp>(def))
+      return {};
+    value = def->getOperand(0);
+  }
 }
 
 /// Whether `kernel` reaches `buffer` only as `operand`: no other operand and
