@@ -34,7 +34,10 @@ void nncc::buildBufferizationPipeline(OpPassManager &pm) {
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{hoist-static-allocs},"
-              "canonicalize,func.func(nn-expand-strided-copies),"
+              // The fused softmax/cross-entropy kernel is an scf.forall
+              // on tensors (rows in parallel, each with its own loops).
+              "canonicalize,func.func(scf-forall-to-parallel,"
+              "nn-expand-strided-copies),"
               // A module pass: it declares the runtime's GEMM.
               "nn-lower-matmul-calls,func.func(nn-plan-memory)");
 }
@@ -49,8 +52,11 @@ void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {
               // With --threads, large nests move to functions that the
               // pool runs on ranges of their first dimension.
               "nn-outline-parallel-loops,"
-              "lower-affine,convert-scf-to-cf,convert-math-to-llvm,"
-              "convert-math-to-libm,expand-strided-metadata,"
+              // Views at offsets a loop computes (a row of the fused
+              // cross-entropy kernel) expand to affine.apply: before
+              // lower-affine.
+              "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+              "convert-math-to-llvm,convert-math-to-libm,"
               "finalize-memref-to-llvm,"
               "convert-arith-to-llvm,convert-index-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"

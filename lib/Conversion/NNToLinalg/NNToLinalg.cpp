@@ -46,9 +46,12 @@ static Value lossDenominator(OpBuilder &b, Location loc, Value count,
       loc, samples, floatConstant(b, loc, elementType, sampleSize));
 }
 
-/// `i < count` for the batch index of the current iteration of a generic.
-static Value isRealSample(OpBuilder &b, Location loc, Value count) {
-  Value batchIndex = b.create<linalg::IndexOp>(loc, 0);
+/// `i < count` for the batch index `batchIndex` (an index), or by default
+/// that of the current iteration of a generic.
+static Value isRealSample(OpBuilder &b, Location loc, Value count,
+                          Value batchIndex = {}) {
+  if (!batchIndex)
+    batchIndex = b.create<linalg::IndexOp>(loc, 0);
   Value index = b.create<arith::IndexCastOp>(loc, b.getI64Type(), batchIndex);
   return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, count);
 }
@@ -643,10 +646,32 @@ struct ClassStatistics {
   Value sumX;   // sum of x, when asked for (label smoothing needs it)
 };
 
-/// Computes ClassStatistics as one online reduction: the running sum of
-/// exponentials is rescaled whenever the running maximum grows, so each
-/// element costs one exponential, exp(-|x - max|), and the result is as
-/// stable as max first, then the sum.
+/// One step of the online maximum and sum of exponentials: the running sum
+/// is rescaled whenever the running maximum grows, so each element costs
+/// one exponential, exp(-|v - max|), and the result is as stable as the
+/// maximum first, then the sum. Returns the new maximum and sum.
+static std::pair<Value, Value> onlineSoftmaxStep(OpBuilder &b, Location l,
+                                                 Value v, Value max,
+                                                 Value sum) {
+  Type elem = v.getType();
+  Value one = floatConstant(b, l, elem, 1.0);
+  // exp(-|v - max|), 1 when both are the same infinity.
+  Value e = b.create<math::ExpOp>(
+      l, b.create<arith::NegFOp>(
+             l, b.create<math::AbsFOp>(l, b.create<arith::SubFOp>(l, v, max))));
+  e = b.create<arith::SelectOp>(
+      l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, max), one,
+      e);
+  Value grows = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, max);
+  Value newMax = b.create<arith::SelectOp>(l, grows, v, max);
+  Value newSum = b.create<arith::SelectOp>(
+      l, grows,
+      b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, sum, e), one),
+      b.create<arith::AddFOp>(l, sum, e));
+  return {newMax, newSum};
+}
+
+/// Computes ClassStatistics as one online reduction (onlineSoftmaxStep).
 static ClassStatistics classStatistics(OpBuilder &b, Location loc, Value x,
                                        bool withSumX) {
   RankedTensorType type = tensorType(x);
@@ -672,28 +697,12 @@ static ClassStatistics classStatistics(OpBuilder &b, Location loc, Value x,
   auto stats = b.create<linalg::GenericOp>(
       loc, SmallVector<Type>(outputs, leadType), x, inits, maps, iterators,
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value v = args[0], max = args[1], sum = args[2];
-        Value one = floatConstant(nb, l, elem, 1.0);
-        // exp(-|v - max|), 1 when both are the same infinity.
-        Value e = nb.create<math::ExpOp>(
-            l, nb.create<arith::NegFOp>(
-                   l, nb.create<math::AbsFOp>(
-                          l, nb.create<arith::SubFOp>(l, v, max))));
-        e = nb.create<arith::SelectOp>(
-            l,
-            nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, max),
-            one, e);
-        Value grows =
-            nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, max);
-        Value newMax = nb.create<arith::SelectOp>(l, grows, v, max);
-        Value newSum = nb.create<arith::SelectOp>(
-            l, grows,
-            nb.create<arith::AddFOp>(
-                l, nb.create<arith::MulFOp>(l, sum, e), one),
-            nb.create<arith::AddFOp>(l, sum, e));
+        Value v = args[0];
+        auto [newMax, newSum] = onlineSoftmaxStep(nb, l, v, args[1], args[2]);
         SmallVector<Value> results = {
             firstOr(nb, l, iterators, v, newMax),
-            firstOr(nb, l, iterators, one, newSum)};
+            firstOr(nb, l, iterators, floatConstant(nb, l, elem, 1.0),
+                    newSum)};
         if (withSumX)
           results.push_back(firstOr(nb, l, iterators, v,
                                     nb.create<arith::AddFOp>(l, args[3], v)));
@@ -703,11 +712,13 @@ static ClassStatistics classStatistics(OpBuilder &b, Location loc, Value x,
           withSumX ? stats.getResult(2) : Value()};
 }
 
-/// Whether the position of the current iteration counts in a classification
-/// loss: its sample is real, its target is not ignored and is a class.
+/// Whether a position counts in a classification loss: its sample is real
+/// (that of batch index `batchIndex`, by default the current iteration's of
+/// a generic), its target is not ignored and is a class.
 static Value countsInLoss(OpBuilder &b, Location loc, Value count, Value target,
-                          int64_t ignoreIndex, int64_t classes) {
-  Value real = isRealSample(b, loc, count);
+                          int64_t ignoreIndex, int64_t classes,
+                          Value batchIndex = {}) {
+  Value real = isRealSample(b, loc, count, batchIndex);
   Value notIgnored = b.create<arith::CmpIOp>(
       loc, arith::CmpIPredicate::ne, target,
       b.create<arith::ConstantIntOp>(loc, ignoreIndex, 64));
@@ -733,20 +744,27 @@ static Value clampedClass(OpBuilder &b, Location loc, Value target,
   return b.create<arith::IndexCastOp>(loc, b.getIndexType(), clamped);
 }
 
-/// The gradient of `loss` computed later in its block, if any: an
-/// nn.cross_entropy_loss_grad of the same operands and attributes.
-static CrossEntropyLossGradOp laterGradient(CrossEntropyLossOp loss) {
-  for (Operation *user : loss.getInput().getUsers()) {
-    auto grad = dyn_cast<CrossEntropyLossGradOp>(user);
-    if (grad && grad->getBlock() == loss->getBlock() &&
-        loss->isBeforeInBlock(grad) && grad.getInput() == loss.getInput() &&
-        grad.getTarget() == loss.getTarget() &&
-        grad.getCount() == loss.getCount() &&
-        grad.getIgnoreIndex() == loss.getIgnoreIndex() &&
-        grad.getLabelSmoothing() == loss.getLabelSmoothing())
-      return grad;
-  }
-  return {};
+/// The loss of one position whose logits have maximum `max`, sum of
+/// exponentials `sumExp` and, with label smoothing, sum `sumX`:
+/// -log_softmax(x)[t] from the target's logit `xt`, and with smoothing
+/// (1 - s) times that plus s / C times -sum(log_softmax(x)).
+static Value positionLoss(OpBuilder &b, Location l, Value max, Value sumExp,
+                          Value sumX, Value xt, int64_t classes,
+                          double smoothing) {
+  Type elem = max.getType();
+  Value lse = b.create<arith::AddFOp>(l, max, b.create<math::LogOp>(l, sumExp));
+  Value loss = b.create<arith::SubFOp>(l, lse, xt);
+  if (!sumX)
+    return loss;
+  Value smooth = b.create<arith::SubFOp>(
+      l, b.create<arith::MulFOp>(l, floatConstant(b, l, elem, classes), lse),
+      sumX);
+  return b.create<arith::AddFOp>(
+      l,
+      b.create<arith::MulFOp>(l, floatConstant(b, l, elem, 1.0 - smoothing),
+                              loss),
+      b.create<arith::MulFOp>(l, floatConstant(b, l, elem, smoothing / classes),
+                              smooth));
 }
 
 /// The number of positions that count in a classification loss over
@@ -778,69 +796,216 @@ static Value countedPositions(OpBuilder &b, Location loc, Value target,
       .getResult(0);
 }
 
-/// The gradient of a cross-entropy loss from the statistics of its logits
-/// and the number `counted` of positions that count (a float scalar
-/// tensor), in one elementwise kernel.
-static Value crossEntropyGradient(OpBuilder &b, CrossEntropyLossGradOp op,
-                                  Value count, const ClassStatistics &stats,
-                                  Value counted) {
-  Location loc = op.getLoc();
-  Value x = op.getInput();
-  RankedTensorType type = tensorType(x);
-  Type elem = type.getElementType();
-  int64_t classes = type.getShape().back();
-  int64_t rank = type.getRank();
-  int64_t leadRank = rank - 1;
-  double smoothing = op.getLabelSmoothing().convertToDouble();
-  int64_t ignore = op.getIgnoreIndex();
-  MLIRContext *ctx = op.getContext();
-  Value n = b.create<tensor::ExtractOp>(loc, counted, ValueRange());
-  Value grad = b.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
-  Value scale = b.create<arith::DivFOp>(loc, grad, n);
-
-  SmallVector<AffineExpr> lead;
-  for (int64_t i = 0; i < leadRank; ++i)
-    lead.push_back(getAffineDimExpr(i, ctx));
-  AffineMap leadMap = AffineMap::get(rank, 0, lead, ctx);
-  AffineMap full = b.getMultiDimIdentityMap(rank);
+/// The sum of a tensor in row-major order, as a rank-0 tensor.
+static Value sumAll(OpBuilder &b, Location loc, Value input) {
+  RankedTensorType type = tensorType(input);
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::reduction);
   return b
       .create<linalg::GenericOp>(
-          loc, type, ValueRange{x, op.getTarget(), stats.max, stats.sumExp},
-          emptyTensor(b, loc, type),
-          ArrayRef<AffineMap>{full, leadMap, leadMap, leadMap, full},
-          SmallVector<utils::IteratorType>(rank,
-                                           utils::IteratorType::parallel),
+          loc, scalarType, input, emptyTensor(b, loc, scalarType),
+          ArrayRef<AffineMap>{
+              b.getMultiDimIdentityMap(type.getRank()),
+              AffineMap::get(type.getRank(), 0, {}, b.getContext())},
+          iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value t = args[1];
-            Value softmax = nb.create<arith::DivFOp>(
-                l,
-                nb.create<math::ExpOp>(
-                    l, nb.create<arith::SubFOp>(l, args[0], args[2])),
-                args[3]);
-            Value c = nb.create<arith::IndexCastOp>(
-                l, nb.getI64Type(), nb.create<linalg::IndexOp>(l, leadRank));
-            Value isTarget =
-                nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, t);
-            Value hit = nb.create<arith::SelectOp>(
-                l, isTarget, floatConstant(nb, l, elem, 1.0 - smoothing),
-                floatConstant(nb, l, elem, 0.0));
-            Value value = nb.create<arith::SubFOp>(
-                l, nb.create<arith::SubFOp>(l, softmax, hit),
-                floatConstant(nb, l, elem, smoothing / classes));
-            Value counts = countsInLoss(nb, l, count, t, ignore, classes);
             nb.create<linalg::YieldOp>(
-                l, ValueRange{nb.create<arith::SelectOp>(
-                       l, counts, nb.create<arith::MulFOp>(l, value, scale),
-                       floatConstant(nb, l, elem, 0.0))});
+                l, firstOr(nb, l, iterators, args[0],
+                           nb.create<arith::AddFOp>(l, args[1], args[0])));
           })
       .getResult(0);
 }
 
-/// Lowers a cross-entropy loss to the statistics of its logits (one online
-/// pass) and one reduction over the positions, which also counts those that
-/// count. When the function differentiates the loss later, its gradient
-/// reuses both (no second pass for the maximum and the sum, no second count),
-/// so the loss and its gradient take three kernels.
+/// `sum / counted`, two rank-0 tensors: the mean loss over the positions
+/// that count.
+static Value meanLoss(OpBuilder &b, Location loc, Value sum, Value counted) {
+  return buildElementwise(b, loc, tensorType(sum), ValueRange{sum, counted},
+                          [](OpBuilder &nb, Location l, ValueRange args) {
+                            return nb.create<arith::DivFOp>(l, args[0],
+                                                            args[1]);
+                          });
+}
+
+/// Softmax and cross-entropy with its gradient, in one kernel over the
+/// positions (the logits' leading dimensions, all parallel): each position
+/// reads its row of logits once for the online maximum and sum of
+/// exponentials (onlineSoftmaxStep), then again, still in cache, to write
+/// its row of the gradient, softmax(x) - onehot(t) (with smoothing,
+/// minus s / C), times dL / counted; nothing per row goes through memory.
+/// `counted` is the number of positions that count (a float rank-0
+/// tensor), which must be known before the first row: so the caller counts
+/// them first, from the targets alone. Returns the gradient and, when
+/// `withLoss`, the loss of each position (0 where it does not count), of
+/// the targets' shape.
+static std::pair<Value, Value> fusedCrossEntropy(OpBuilder &b,
+                                                 CrossEntropyLossGradOp op,
+                                                 Value count, Value counted,
+                                                 bool withLoss) {
+  Location loc = op.getLoc();
+  Value x = op.getInput(), target = op.getTarget();
+  RankedTensorType type = tensorType(x);
+  Type elem = type.getElementType();
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t classes = shape.back();
+  int64_t leadRank = type.getRank() - 1;
+  double smoothing = op.getLabelSmoothing().convertToDouble();
+  int64_t ignore = op.getIgnoreIndex();
+  Value n = b.create<tensor::ExtractOp>(loc, counted, ValueRange());
+  Value dl = b.create<tensor::ExtractOp>(loc, op.getGrad(), ValueRange());
+  Value scale = b.create<arith::DivFOp>(loc, dl, n);
+
+  SmallVector<Value> outputs = {emptyTensor(b, loc, type)};
+  if (withLoss)
+    outputs.push_back(emptyTensor(
+        b, loc, RankedTensorType::get(shape.drop_back(), elem)));
+  SmallVector<OpFoldResult> bounds;
+  for (int64_t size : shape.drop_back())
+    bounds.push_back(b.getIndexAttr(size));
+  auto forall =
+      b.create<scf::ForallOp>(loc, bounds, outputs, /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  SmallVector<Value> position = forall.getInductionVars();
+
+  // The row's statistics, the first logit starting them.
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  auto at = [&](Value c) {
+    SmallVector<Value> indices(position);
+    indices.push_back(c);
+    return indices;
+  };
+  Value first = b.create<tensor::ExtractOp>(loc, x, at(zero));
+  SmallVector<Value> inits = {first, floatConstant(b, loc, elem, 1.0)};
+  if (smoothing != 0.0)
+    inits.push_back(first);
+  auto stats = b.create<scf::ForOp>(
+      loc, one, b.create<arith::ConstantIndexOp>(loc, classes), one, inits,
+      [&](OpBuilder &nb, Location l, Value c, ValueRange acc) {
+        Value v = nb.create<tensor::ExtractOp>(l, x, at(c));
+        auto [max, sum] = onlineSoftmaxStep(nb, l, v, acc[0], acc[1]);
+        SmallVector<Value> next = {max, sum};
+        if (acc.size() == 3)
+          next.push_back(nb.create<arith::AddFOp>(l, acc[2], v));
+        nb.create<scf::YieldOp>(l, next);
+      });
+  Value max = stats.getResult(0), sumExp = stats.getResult(1);
+  Value t = b.create<tensor::ExtractOp>(loc, target, position);
+  Value counts =
+      countsInLoss(b, loc, count, t, ignore, classes, position.front());
+  Value zeroF = floatConstant(b, loc, elem, 0.0);
+
+  // The row of the gradient.
+  SmallVector<OpFoldResult> offsets(position.begin(), position.end());
+  offsets.push_back(b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes(leadRank, b.getIndexAttr(1));
+  sizes.push_back(b.getIndexAttr(classes));
+  SmallVector<OpFoldResult> strides(leadRank + 1, b.getIndexAttr(1));
+  auto rowType = RankedTensorType::get({classes}, elem);
+  Value xRow = b.create<tensor::ExtractSliceOp>(loc, rowType, x, offsets,
+                                                sizes, strides);
+  Value gradOut = forall.getRegionIterArgs()[0];
+  Value gradRow = b.create<tensor::ExtractSliceOp>(loc, rowType, gradOut,
+                                                   offsets, sizes, strides);
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  Value newGradRow =
+      b.create<linalg::GenericOp>(
+           loc, rowType, xRow, gradRow, ArrayRef<AffineMap>{id, id},
+           utils::IteratorType::parallel,
+           [&](OpBuilder &nb, Location l, ValueRange args) {
+             Value softmax = nb.create<arith::DivFOp>(
+                 l,
+                 nb.create<math::ExpOp>(
+                     l, nb.create<arith::SubFOp>(l, args[0], max)),
+                 sumExp);
+             Value c = nb.create<arith::IndexCastOp>(
+                 l, nb.getI64Type(), nb.create<linalg::IndexOp>(l, 0));
+             Value isTarget =
+                 nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, t);
+             Value hit = nb.create<arith::SelectOp>(
+                 l, isTarget, floatConstant(nb, l, elem, 1.0 - smoothing),
+                 zeroF);
+             Value value = nb.create<arith::SubFOp>(
+                 l, nb.create<arith::SubFOp>(l, softmax, hit),
+                 floatConstant(nb, l, elem, smoothing / classes));
+             nb.create<linalg::YieldOp>(
+                 l, ValueRange{nb.create<arith::SelectOp>(
+                        l, counts, nb.create<arith::MulFOp>(l, value, scale),
+                        zeroF)});
+           })
+          .getResult(0);
+
+  // The row's loss.
+  Value newLoss;
+  SmallVector<OpFoldResult> lossOffsets(position.begin(), position.end());
+  SmallVector<OpFoldResult> ones(leadRank, b.getIndexAttr(1));
+  if (withLoss) {
+    Value xt = b.create<tensor::ExtractOp>(
+        loc, x, at(clampedClass(b, loc, t, classes)));
+    Value loss =
+        positionLoss(b, loc, max, sumExp,
+                     smoothing != 0.0 ? stats.getResult(2) : Value(), xt,
+                     classes, smoothing);
+    Value lossOut = forall.getRegionIterArgs()[1];
+    Value lossAt = b.create<tensor::ExtractSliceOp>(
+        loc, RankedTensorType::get({}, elem), lossOut, lossOffsets, ones,
+        ones);
+    newLoss = b.create<tensor::InsertOp>(
+        loc, b.create<arith::SelectOp>(loc, counts, loss, zeroF), lossAt,
+        ValueRange());
+  }
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  b.create<tensor::ParallelInsertSliceOp>(loc, newGradRow, gradOut, offsets,
+                                          sizes, strides);
+  if (withLoss)
+    b.create<tensor::ParallelInsertSliceOp>(loc, newLoss,
+                                            forall.getRegionIterArgs()[1],
+                                            lossOffsets, ones, ones);
+  return {forall.getResult(0), withLoss ? forall.getResult(1) : Value()};
+}
+
+/// The gradient of `loss` later in its block that one fused kernel can
+/// compute with it (an nn.cross_entropy_loss_grad of the same operands and
+/// attributes), and where that kernel goes: at the gradient, when nothing
+/// uses the loss before it, else at the loss, when the gradient's dL/dloss
+/// is defined before the loss. Null when there is none.
+static std::pair<CrossEntropyLossGradOp, Operation *>
+fusibleGradient(CrossEntropyLossOp loss) {
+  Block *block = loss->getBlock();
+  for (Operation *user : loss.getInput().getUsers()) {
+    auto grad = dyn_cast<CrossEntropyLossGradOp>(user);
+    if (!grad || grad->getBlock() != block || !loss->isBeforeInBlock(grad) ||
+        grad.getInput() != loss.getInput() ||
+        grad.getTarget() != loss.getTarget() ||
+        grad.getCount() != loss.getCount() ||
+        grad.getIgnoreIndex() != loss.getIgnoreIndex() ||
+        grad.getLabelSmoothing() != loss.getLabelSmoothing())
+      continue;
+    if (llvm::all_of(loss->getUsers(), [&](Operation *lossUser) {
+          Operation *top = block->findAncestorOpInBlock(*lossUser);
+          return top && grad->isBeforeInBlock(top);
+        }))
+      return {grad, grad};
+    Value dl = grad.getGrad();
+    Operation *def = dl.getDefiningOp();
+    bool before = def ? def->getBlock() == block && def->isBeforeInBlock(loss)
+                      : dl.getParentBlock() == block ||
+                            dl.getParentRegion()->isProperAncestor(
+                                block->getParent());
+    if (before)
+      return {grad, loss};
+  }
+  return {};
+}
+
+/// Lowers a cross-entropy loss. With its gradient (fusibleGradient): the
+/// count of positions that count (from the targets), the fused softmax,
+/// loss and gradient kernel (fusedCrossEntropy), and the sum of its
+/// per-position losses. Alone: the statistics of its logits (one online
+/// pass), then one reduction over the positions, which reads each target's
+/// logit and counts the positions that count.
 struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CrossEntropyLossOp op,
@@ -853,10 +1018,26 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
     int64_t leadRank = type.getRank() - 1;
     double smoothing = op.getLabelSmoothing().convertToDouble();
     int64_t ignore = op.getIgnoreIndex();
+
+    if (auto [grad, where] = fusibleGradient(op); grad) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(where);
+      Value count =
+          rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
+      Value counted = countedPositions(rewriter, loc, op.getTarget(), count,
+                                       ignore, classes, elem);
+      auto [gradient, losses] =
+          fusedCrossEntropy(rewriter, grad, count, counted, /*withLoss=*/true);
+      Value mean = meanLoss(rewriter, loc, sumAll(rewriter, loc, losses),
+                            counted);
+      rewriter.replaceOp(grad, gradient);
+      rewriter.replaceOp(op, mean);
+      return success();
+    }
+
     Value count =
         rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
     ClassStatistics stats = classStatistics(rewriter, loc, x, smoothing != 0.0);
-
     // Sum the loss of each position that counts, and count them.
     auto scalarType = RankedTensorType::get({}, elem);
     AffineMap id = rewriter.getMultiDimIdentityMap(leadRank);
@@ -874,29 +1055,15 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
                    emptyTensor(rewriter, loc, scalarType)},
         maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value t = args[0];
-          Value lse = b.create<arith::AddFOp>(
-              l, args[1], b.create<math::LogOp>(l, args[2]));
           SmallVector<Value> indices;
           for (int64_t i = 0; i < leadRank; ++i)
             indices.push_back(b.create<linalg::IndexOp>(l, i));
           indices.push_back(clampedClass(b, l, t, classes));
           Value xt = b.create<tensor::ExtractOp>(l, x, indices);
-          // -log_softmax(x)[t], and with smoothing -sum(log_softmax(x)).
-          Value loss = b.create<arith::SubFOp>(l, lse, xt);
-          if (stats.sumX) {
-            Value smooth = b.create<arith::SubFOp>(
-                l,
-                b.create<arith::MulFOp>(l, floatConstant(b, l, elem, classes),
-                                        lse),
-                args[3]);
-            loss = b.create<arith::AddFOp>(
-                l,
-                b.create<arith::MulFOp>(
-                    l, floatConstant(b, l, elem, 1.0 - smoothing), loss),
-                b.create<arith::MulFOp>(
-                    l, floatConstant(b, l, elem, smoothing / classes),
-                    smooth));
-          }
+          Value loss =
+              positionLoss(b, l, args[1], args[2],
+                           stats.sumX ? args[3] : Value(), xt, classes,
+                           smoothing);
           Value counts = countsInLoss(b, l, count, t, ignore, classes);
           Value zero = floatConstant(b, l, elem, 0.0);
           Value one = floatConstant(b, l, elem, 1.0);
@@ -910,42 +1077,29 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
                      firstOr(b, l, iterators, countTerm,
                              b.create<arith::AddFOp>(l, countSum, countTerm))});
         });
-    Value mean =
-        buildElementwise(rewriter, loc, scalarType, sums.getResults(),
-                         [](OpBuilder &b, Location l, ValueRange args) {
-                           return b.create<arith::DivFOp>(l, args[0], args[1]);
-                         });
-    if (CrossEntropyLossGradOp grad = laterGradient(op)) {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPoint(grad);
-      // The same count tensor (laterGradient), already read above.
-      rewriter.replaceOp(grad, crossEntropyGradient(rewriter, grad, count,
-                                                    stats, sums.getResult(1)));
-    }
-    rewriter.replaceOp(op, mean);
+    rewriter.replaceOp(
+        op, meanLoss(rewriter, loc, sums.getResult(0), sums.getResult(1)));
     return success();
   }
 };
 
-/// A cross-entropy gradient whose loss the function does not compute before
-/// it (the loss's lowering handles the other case).
+/// A cross-entropy gradient that the loss's lowering does not compute with
+/// the loss: the count of the positions that count, then the fused kernel.
 struct CrossEntropyLossGradLowering
     : public OpRewritePattern<CrossEntropyLossGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CrossEntropyLossGradOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value x = op.getInput();
-    RankedTensorType type = tensorType(x);
-    Type elem = type.getElementType();
+    RankedTensorType type = tensorType(op.getInput());
     Value count =
         rewriter.create<tensor::ExtractOp>(loc, op.getCount(), ValueRange());
-    ClassStatistics stats = classStatistics(rewriter, loc, x, false);
-    Value counted =
-        countedPositions(rewriter, loc, op.getTarget(), count,
-                         op.getIgnoreIndex(), type.getShape().back(), elem);
-    rewriter.replaceOp(
-        op, crossEntropyGradient(rewriter, op, count, stats, counted));
+    Value counted = countedPositions(
+        rewriter, loc, op.getTarget(), count, op.getIgnoreIndex(),
+        type.getShape().back(), type.getElementType());
+    rewriter.replaceOp(op, fusedCrossEntropy(rewriter, op, count, counted,
+                                             /*withLoss=*/false)
+                               .first);
     return success();
   }
 };

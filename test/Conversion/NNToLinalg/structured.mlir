@@ -1,4 +1,4 @@
-// RUN: nncc-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
+// RUN: nncc-opt %s -split-input-file -allow-unregistered-dialect -convert-nn-to-linalg | FileCheck %s
 
 // Each transposition of matmul is one contraction with permuted maps. The
 // output starts uninitialized: the first step of the reduction (k = 0)
@@ -119,8 +119,8 @@ func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %s: tensor<4xf32>, %h: ten
 // CHECK: arith.cmpf ogt
 // CHECK: %[[SUMS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["reduction"]
 // CHECK-SAME: ins(%{{.+}}, %[[STATS]]#0, %[[STATS]]#1 : tensor<4xi64>, tensor<4xf32>, tensor<4xf32>)
-// CHECK: math.log
 // CHECK: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<4x3xf32>
+// CHECK: math.log
 // CHECK: arith.divf
 // CHECK-NOT: linalg.generic
 func.func @cross_entropy(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>) -> tensor<f32> {
@@ -130,22 +130,42 @@ func.func @cross_entropy(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>
 
 // -----
 
-// A loss and, later, its gradient: the gradient reuses the loss's
-// statistics and count, so the two take three kernels (and the scalar
-// mean). Label smoothing adds the sum of the logits to the statistics.
+// A loss and, later, its gradient: the positions that count are counted
+// from the targets first (the gradient is scaled by their number); then one
+// kernel over the positions reads each row of logits for its online maximum
+// and sum of exponentials (plus, with label smoothing, the sum of the
+// logits), writes the row's loss and, in a second loop over the same row,
+// its gradient; then the losses are summed and divided by the count.
 
 // CHECK-LABEL: func.func @cross_entropy_and_gradient
-// CHECK: %[[STATS:.+]]:3 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
-// CHECK: %[[SUMS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["reduction"]
-// CHECK-SAME: ins(%{{.+}}, %[[STATS]]#0, %[[STATS]]#1, %[[STATS]]#2 :
-// CHECK: %[[MEAN:.+]] = linalg.generic
-// CHECK: %[[N:.+]] = tensor.extract %[[SUMS]]#1[]
+// CHECK: %[[COUNTED:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK-SAME: ins(%{{.+}} : tensor<4xi64>)
+// CHECK: %[[N:.+]] = tensor.extract %[[COUNTED]][]
 // CHECK: %[[DL:.+]] = tensor.extract
 // CHECK: %[[SCALE:.+]] = arith.divf %[[DL]], %[[N]]
-// CHECK: %[[GRAD:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
-// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %[[STATS]]#0, %[[STATS]]#1 :
+// CHECK: %[[FUSED:.+]]:2 = scf.forall (%[[I:.+]]) in (4) shared_outs(%[[G:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}) -> (tensor<4x3xf32>, tensor<4xf32>)
+// CHECK: %[[STATS:.+]]:3 = scf.for %{{.+}} = %c1 to %c3 step %c1
+// CHECK: math.exp
+// CHECK: arith.cmpf ogt
+// CHECK: scf.yield
+// CHECK: %[[T:.+]] = tensor.extract %{{.+}}[%[[I]]] : tensor<4xi64>
+// CHECK: %[[XROW:.+]] = tensor.extract_slice %{{.+}}[%[[I]], 0] [1, 3] [1, 1] : tensor<4x3xf32> to tensor<3xf32>
+// CHECK: %[[GROW:.+]] = tensor.extract_slice %[[G]][%[[I]], 0] [1, 3] [1, 1]
+// CHECK: %[[ROW:.+]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[XROW]] : tensor<3xf32>) outs(%[[GROW]] : tensor<3xf32>)
+// CHECK: arith.subf %{{.+}}, %[[STATS]]#0
+// CHECK: math.exp
+// CHECK: arith.divf %{{.+}}, %[[STATS]]#1
+// CHECK: arith.mulf %{{.+}}, %[[SCALE]]
+// CHECK: math.log %[[STATS]]#1
+// CHECK: %[[LOSS:.+]] = tensor.insert
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[ROW]] into %[[G]][%[[I]], 0] [1, 3] [1, 1]
+// CHECK-NEXT: tensor.parallel_insert_slice %[[LOSS]] into %[[L]][%[[I]]] [1] [1]
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK-SAME: ins(%[[FUSED]]#1 : tensor<4xf32>)
+// CHECK: %[[MEAN:.+]] = linalg.generic {{.*}} ins(%[[SUM]], %[[COUNTED]] :
 // CHECK-NOT: linalg.generic
-// CHECK: return %[[MEAN]], %[[GRAD]]
+// CHECK: return %[[MEAN]], %[[FUSED]]#0
 func.func @cross_entropy_and_gradient(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>, %dl: tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>) {
   %0 = nn.cross_entropy_loss %x, %t, %n {label_smoothing = 0.1 : f64} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
   %1 = nn.cross_entropy_loss_grad %x, %t, %n, %dl {label_smoothing = 0.1 : f64} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>, tensor<f32>
@@ -154,19 +174,61 @@ func.func @cross_entropy_and_gradient(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n
 
 // -----
 
-// A gradient alone, or of a loss with other attributes, computes its own
-// statistics and count.
+// Positions on more than one axis (a language model's [batch, sequence])
+// are all parallel dimensions of the fused kernel. The loss is used before
+// its gradient, whose dL/dloss is defined before the loss: the kernel goes
+// where the loss was.
+
+// CHECK-LABEL: func.func @cross_entropy_used_before_gradient
+// CHECK: scf.forall (%[[B:.+]], %[[S:.+]]) in (2, 5) shared_outs({{.*}}) -> (tensor<2x5x7xf32>, tensor<2x5xf32>)
+// CHECK: scf.for
+// CHECK: tensor.extract_slice %{{.+}}[%[[B]], %[[S]], 0] [1, 1, 7] [1, 1, 1] : tensor<2x5x7xf32> to tensor<7xf32>
+// CHECK: %[[MEAN:.+]] = linalg.generic {{.*}} iterator_types = []
+// CHECK: "test.use"(%[[MEAN]])
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @cross_entropy_used_before_gradient(%x: tensor<2x5x7xf32>, %t: tensor<2x5xi64>, %n: tensor<i64>, %dl: tensor<f32>) -> (tensor<f32>, tensor<2x5x7xf32>) {
+  %0 = nn.cross_entropy_loss %x, %t, %n : tensor<2x5x7xf32>, tensor<2x5xi64>, tensor<i64>
+  "test.use"(%0) : (tensor<f32>) -> ()
+  %1 = nn.cross_entropy_loss_grad %x, %t, %n, %dl : tensor<2x5x7xf32>, tensor<2x5xi64>, tensor<i64>, tensor<f32>
+  return %0, %1 : tensor<f32>, tensor<2x5x7xf32>
+}
+
+// -----
+
+// A gradient alone, of a loss with other attributes, or whose dL/dloss is
+// computed after a use of the loss: the loss is its statistics, its sums and
+// their quotient; the gradient counts the positions, then runs the fused
+// kernel without per-position losses.
 
 // CHECK-LABEL: func.func @cross_entropy_gradient_alone
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
 // CHECK: linalg.generic {{.*}} iterator_types = []
-// CHECK: %[[STATS:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
-// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %[[STATS]]#0, %[[STATS]]#1 :
+// CHECK-SAME: ins(%{{.+}} : tensor<4xi64>)
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x3xf32>)
+// CHECK-NOT: tensor.insert
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: linalg.generic
+// CHECK-LABEL: func.func @cross_entropy_gradient_after_use
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = []
+// CHECK: "test.use"
+// CHECK: "test.make"
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x3xf32>)
 func.func @cross_entropy_gradient_alone(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>, %dl: tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>) {
   %0 = nn.cross_entropy_loss %x, %t, %n {ignore_index = 1 : i64} : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+  %1 = nn.cross_entropy_loss_grad %x, %t, %n, %dl : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>, tensor<f32>
+  return %0, %1 : tensor<f32>, tensor<4x3xf32>
+}
+func.func @cross_entropy_gradient_after_use(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %n: tensor<i64>) -> (tensor<f32>, tensor<4x3xf32>) {
+  %0 = nn.cross_entropy_loss %x, %t, %n : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+  "test.use"(%0) : (tensor<f32>) -> ()
+  %dl = "test.make"() : () -> tensor<f32>
   %1 = nn.cross_entropy_loss_grad %x, %t, %n, %dl : tensor<4x3xf32>, tensor<4xi64>, tensor<i64>, tensor<f32>
   return %0, %1 : tensor<f32>, tensor<4x3xf32>
 }

@@ -242,7 +242,9 @@ def NNExpandStridedCopies
     (`memrefCopy`) unless both sides are contiguous. The generated library
     links nothing but libc and libm, so those copies become `linalg.copy`,
     lowered to loops like every other kernel. Contiguous copies stay
-    `memref.copy` (a `memcpy`).
+    `memref.copy` (a `memcpy`). A copy of a view onto the same view (the
+    `tensor.parallel_insert_slice` of a slice that an `scf.forall` body
+    wrote in place) is erased.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
