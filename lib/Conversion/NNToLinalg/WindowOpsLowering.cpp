@@ -92,6 +92,50 @@ scf::LoopNest buildNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
   return scf::buildLoopNest(b, loc, lbs, ubs, steps, init, body);
 }
 
+/// A scatter: an scf.for nest over `bounds`, the batch first, adding into
+/// `init`, whose first dimension is the batch too. The iterations of a
+/// sample write only that sample's slice of `init`, so the samples run in
+/// parallel (an scf.forall over the batch, each sample's nest on its own
+/// slice), and every element sums in the order it would serially. `body`
+/// gets every induction variable, the sample's first, and that sample's
+/// slice of the accumulator, without the batch dimension.
+static Value
+buildSampleScatter(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds,
+                   Value init,
+                   function_ref<scf::ValueVector(OpBuilder &, Location,
+                                                 ValueRange, ValueRange)>
+                       body) {
+  RankedTensorType type = tensorType(init);
+  auto sliceType = RankedTensorType::get(type.getShape().drop_front(),
+                                         type.getElementType());
+  auto forall = b.create<scf::ForallOp>(
+      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(bounds.front())}, init,
+      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  Value sample = forall.getInductionVars().front();
+  Value accumulator = forall.getRegionIterArgs().front();
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  offsets.front() = sample;
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  for (int64_t size : sliceType.getShape())
+    sizes.push_back(b.getIndexAttr(size));
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  Value slice = b.create<tensor::ExtractSliceOp>(loc, sliceType, accumulator,
+                                                 offsets, sizes, strides);
+  scf::LoopNest nest =
+      buildNest(b, loc, bounds.drop_front(), slice,
+                [&](OpBuilder &nb, Location l, ValueRange iv, ValueRange acc) {
+                  SmallVector<Value> all = {sample};
+                  llvm::append_range(all, iv);
+                  return body(nb, l, all, acc);
+                });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  b.create<tensor::ParallelInsertSliceOp>(loc, nest.results.front(),
+                                          accumulator, offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
 /// Index arithmetic for scf loop bodies.
 struct IndexMath {
   OpBuilder &b;
@@ -465,12 +509,12 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
       dcols =
           expandTo(rewriter, loc, dcols, RankedTensorType::get(colsShape, elem),
                    groupsUpTo({1, 2 + s, 2 + 2 * s}));
-      scf::LoopNest nest = buildNest(
+      Value dx = buildSampleScatter(
           rewriter, loc, colsShape, zeroFilled(rewriter, loc, paddedType),
           [&](OpBuilder &b, Location l, ValueRange iv,
               ValueRange acc) -> scf::ValueVector {
             IndexMath m{b, l};
-            SmallVector<Value> at = {iv[0], iv[1]};
+            SmallVector<Value> at = {iv[1]};
             for (int64_t i = 0; i < s; ++i)
               at.push_back(m.affine(iv[2 + s + i], window->strides[i],
                                     iv[2 + i], window->dilations[i]));
@@ -479,8 +523,7 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
                 b.create<tensor::ExtractOp>(l, dcols, iv));
             return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
           });
-      rewriter.replaceOp(op,
-                         unpad(rewriter, loc, nest.results[0], type, *window));
+      rewriter.replaceOp(op, unpad(rewriter, loc, dx, type, *window));
       return success();
     }
     SmallVector<int64_t> bounds = {type.getDimSize(0), groups, fg};
@@ -488,32 +531,31 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
     bounds.push_back(cg);
     llvm::append_range(bounds, window->kernel);
     Value grad = op.getGrad(), weight = op.getWeight();
-    scf::LoopNest nest =
-        buildNest(rewriter, loc, bounds, zeroFilled(rewriter, loc, paddedType),
-                  [&](OpBuilder &b, Location l, ValueRange iv,
-                      ValueRange acc) -> scf::ValueVector {
-                    IndexMath m{b, l};
-                    Value n = iv[0], g = iv[1], f = iv[2], c = iv[3 + s];
-                    Value filter = m.affine(g, fg, f, 1);
-                    SmallVector<Value> gradAt = {n, filter};
-                    SmallVector<Value> weightAt = {filter, c};
-                    SmallVector<Value> at = {n, m.affine(g, cg, c, 1)};
-                    for (int64_t i = 0; i < s; ++i) {
-                      Value o = iv[3 + i], k = iv[4 + s + i];
-                      gradAt.push_back(o);
-                      weightAt.push_back(k);
-                      at.push_back(m.affine(o, window->strides[i], k,
-                                            window->dilations[i]));
-                    }
-                    Value product = b.create<arith::MulFOp>(
-                        l, b.create<tensor::ExtractOp>(l, grad, gradAt),
-                        b.create<tensor::ExtractOp>(l, weight, weightAt));
-                    Value sum = b.create<arith::AddFOp>(
-                        l, b.create<tensor::ExtractOp>(l, acc[0], at), product);
-                    return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
-                  });
-    rewriter.replaceOp(op,
-                       unpad(rewriter, loc, nest.results[0], type, *window));
+    Value dx = buildSampleScatter(
+        rewriter, loc, bounds, zeroFilled(rewriter, loc, paddedType),
+        [&](OpBuilder &b, Location l, ValueRange iv,
+            ValueRange acc) -> scf::ValueVector {
+          IndexMath m{b, l};
+          Value n = iv[0], g = iv[1], f = iv[2], c = iv[3 + s];
+          Value filter = m.affine(g, fg, f, 1);
+          SmallVector<Value> gradAt = {n, filter};
+          SmallVector<Value> weightAt = {filter, c};
+          SmallVector<Value> at = {m.affine(g, cg, c, 1)};
+          for (int64_t i = 0; i < s; ++i) {
+            Value o = iv[3 + i], k = iv[4 + s + i];
+            gradAt.push_back(o);
+            weightAt.push_back(k);
+            at.push_back(
+                m.affine(o, window->strides[i], k, window->dilations[i]));
+          }
+          Value product = b.create<arith::MulFOp>(
+              l, b.create<tensor::ExtractOp>(l, grad, gradAt),
+              b.create<tensor::ExtractOp>(l, weight, weightAt));
+          Value sum = b.create<arith::AddFOp>(
+              l, b.create<tensor::ExtractOp>(l, acc[0], at), product);
+          return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+        });
+    rewriter.replaceOp(op, unpad(rewriter, loc, dx, type, *window));
     return success();
   }
 };
@@ -623,12 +665,12 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
     auto paddedType = RankedTensorType::get(paddedShape(type, *window), elem);
     Value grad = op.getGrad();
     Value zeros = zeroFilled(rewriter, loc, paddedType);
-    scf::LoopNest nest;
+    Value dx;
     if (op.getKind() == PoolKind::max) {
       // Each window's gradient goes to its first maximal element.
       Value xp = pad(rewriter, loc, op.getInput(), *window,
                      negativeInfinity(rewriter, loc, elem));
-      nest = buildNest(
+      dx = buildSampleScatter(
           rewriter, loc, gradType.getShape(), zeros,
           [&](OpBuilder &b, Location l, ValueRange iv,
               ValueRange acc) -> scf::ValueVector {
@@ -655,7 +697,7 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
                         il, better, at[2 + i], best[1 + i]));
                   return next;
                 });
-            SmallVector<Value> at = {iv[0], iv[1]};
+            SmallVector<Value> at = {iv[1]};
             for (int64_t i = 0; i < s; ++i)
               at.push_back(search.results[1 + i]);
             Value sum = b.create<arith::AddFOp>(
@@ -669,13 +711,13 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
           divisorTensor(rewriter, loc, *window, op.getCountIncludePad(), elem);
       SmallVector<int64_t> bounds(gradType.getShape());
       llvm::append_range(bounds, window->kernel);
-      nest = buildNest(
+      dx = buildSampleScatter(
           rewriter, loc, bounds, zeros,
           [&](OpBuilder &b, Location l, ValueRange iv,
               ValueRange acc) -> scf::ValueVector {
             IndexMath m{b, l};
             ValueRange out = iv.take_front(2 + s);
-            SmallVector<Value> at = {iv[0], iv[1]};
+            SmallVector<Value> at = {iv[1]};
             for (int64_t i = 0; i < s; ++i)
               at.push_back(m.affine(iv[2 + i], window->strides[i],
                                     iv[2 + s + i], window->dilations[i]));
@@ -687,8 +729,7 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
             return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
           });
     }
-    rewriter.replaceOp(op,
-                       unpad(rewriter, loc, nest.results[0], type, *window));
+    rewriter.replaceOp(op, unpad(rewriter, loc, dx, type, *window));
     return success();
   }
 };

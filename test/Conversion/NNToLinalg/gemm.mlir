@@ -69,10 +69,13 @@ func.func @conv(%x: tensor<2x3x10x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<2x
 // CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x27xf32>, tensor<2x8x32xf32>)
 // CHECK-SAME: outs(%{{.+}} : tensor<2x27x32xf32>) attrs = {nn.matmul}
 // CHECK: %[[DCOLS:.+]] = tensor.expand_shape %{{.+}} : tensor<2x27x32xf32> into tensor<2x3x3x3x8x4xf32>
+// col2im, each sample on its own slice of the gradient (scatter.mlir).
+// CHECK: scf.forall (%[[N:.+]]) in (2)
 // CHECK: scf.for
-// CHECK: tensor.extract %[[DCOLS]]
+// CHECK: tensor.extract %[[DCOLS]][%[[N]],
 // CHECK: arith.addf
-// CHECK: tensor.insert
+// CHECK: tensor.insert {{.*}} : tensor<3x10x10xf32>
+// CHECK: scf.forall.in_parallel
 func.func @grads(%x: tensor<2x3x10x10xf32>, %g: tensor<2x8x8x4xf32>, %w: tensor<8x3x3x3xf32>) -> (tensor<8x3x3x3xf32>, tensor<2x3x10x10xf32>) {
   %0 = nn.conv_grad_weight %x, %g to [8, 3, 3, 3] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x3x10x10xf32>, tensor<2x8x8x4xf32>
   %1 = nn.conv_grad_input %g, %w to [2, 3, 10, 10] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x8x8x4xf32>, tensor<8x3x3x3xf32>
