@@ -58,6 +58,10 @@ typedef struct {
   int64_t residual_row, residual_col;
   float *pack_a; /* per thread: one MC x KC block of A */
   int64_t pack_a_stride;
+  /* Or all of A, packed once by all threads (pack_a_shared), or null: the
+     panels of columns [pc, pc + kc) and rows [i, i + MR) at
+     packed_a + pc * round_up(m, MR) + i * kc. */
+  const float *packed_a;
   float *pack_b; /* per thread: one KC x NC block of B */
   int64_t pack_b_stride;
   /* The current NC columns of C, and how they are split into tasks: ranges
@@ -103,6 +107,25 @@ static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, int64_t pc,
       for (int64_t p = 0; p < kc; ++p)
         panel[p * MR + r] = r < rows ? src[r * g->a_row + p * g->a_col] : 0.0f;
   }
+}
+
+/* One block of A packed into the shared buffer: block `task % ic_blocks`
+   of rows and block `task / ic_blocks` of KC columns. */
+static void pack_a_shared_task(void *context, int64_t task, int32_t thread) {
+  (void)thread;
+  const gemm_t *g = (const gemm_t *)context;
+  int64_t pc = task / g->ic_blocks * KC, kc = min64(KC, g->k - pc);
+  int64_t i0 = task % g->ic_blocks * g->mc, mc = min64(g->mc, g->m - i0);
+  pack_a_block(g, i0, mc, pc, kc,
+               g->pack_a + pc * round_up(g->m, MR) + i0 * kc);
+}
+
+/* Packs all of A once, on the threads, for tasks that share it: each task
+   of a split of the columns would otherwise pack all of it again. */
+static void pack_a_shared(gemm_t *g) {
+  int64_t blocks = g->ic_blocks * ((g->k + KC - 1) / KC);
+  __nncc_parallel_for(blocks, pack_a_shared_task, g);
+  g->packed_a = g->pack_a;
 }
 
 #define VW 8
@@ -163,8 +186,10 @@ static void batch_task(void *context, int64_t task, int32_t thread) {
    (each of its offset and strides, a stride 0 where it broadcasts) added
    and relu applied. pack_a and pack_b hold __nncc_max_threads() blocks of
    NNCC_GEMM_PACK_A_FLOATS(m, k) and NNCC_GEMM_PACK_B_FLOATS(k, n) floats
-   (Gemm.h). A matrix is computed alike on any thread and on any number of
-   them, so results do not depend on how the work is split. */
+   (Gemm.h), and pack_a, with more than one thread, at least
+   NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k). A matrix is computed alike on any
+   thread and on any number of them, so results do not depend on how the
+   work is split. */
 void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
                   const float *a, int64_t a_offset, int64_t a_row,
                   int64_t a_col, int64_t a_batch, const float *b,

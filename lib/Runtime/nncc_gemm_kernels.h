@@ -112,7 +112,11 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
       (g, pc, kc, panel, pack_b + (panel - first_panel) * kc * NR);
     for (int64_t block = first_block; block < last_block; ++block) {
       int64_t i0 = block * g->mc, mc = min64(g->mc, g->m - i0);
-      pack_a_block(g, i0, mc, pc, kc, pack_a);
+      const float *a = pack_a;
+      if (g->packed_a)
+        a = g->packed_a + pc * round_up(g->m, MR) + i0 * kc;
+      else
+        pack_a_block(g, i0, mc, pc, kc, pack_a);
       for (int64_t panel = first_panel; panel < last_panel; ++panel) {
         int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
         const float *b = pack_b + (panel - first_panel) * kc * NR;
@@ -120,7 +124,7 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
           int64_t i = i0 + q * MR;
           int64_t mr = min64(MR, mc - q * MR);
           W(micro_kernel)
-          (kc, pack_a + q * kc * MR, b, g->c + i * g->c_row + j0 * g->c_col,
+          (kc, a + q * kc * MR, b, g->c + i * g->c_row + j0 * g->c_col,
            g->c_row, g->c_col, mr, nr, pc > 0);
           if (g->epilogue != NNCC_GEMM_PLAIN && pc + kc == g->k)
             apply_epilogue(g, i, j0, mr, nr);
@@ -136,6 +140,10 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
    twice per task), else the row blocks, else both. On one, the calling
    thread, `thread`, runs it all with its own packing buffers. */
 static void W(gemm_run)(gemm_t *g, int32_t threads, int32_t thread) {
+  /* More than one column panel: the threads split the columns. */
+  g->packed_a = 0;
+  if (threads > 1 && g->n > NR)
+    pack_a_shared(g);
   for (g->jc = 0; g->jc < g->n; g->jc += NC) {
     g->nc = min64(NC, g->n - g->jc);
     g->panels = (g->nc + NR - 1) / NR;

@@ -31,6 +31,13 @@
   (NNCC_GEMM_MIN(k, NNCC_GEMM_KC) *                                            \
    NNCC_GEMM_ROUND_UP(NNCC_GEMM_MIN(n, NNCC_GEMM_NC), NNCC_GEMM_NR_MAX))
 
+/* With more than one thread, the threads share the columns of a matrix,
+   and each would pack all of A: instead they first pack it together, once,
+   all of its K, into MR-high panels. The A buffer then holds the larger of
+   this and one block per thread (which the other splits use). */
+#define NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k)                                   \
+  (NNCC_GEMM_ROUND_UP(m, NNCC_GEMM_MR) * (k))
+
 /* What the GEMM applies to C after the product (its `epilogue` argument,
    a combination of flags), in this order: C + bias, + residual, relu. */
 #define NNCC_GEMM_PLAIN 0

@@ -42,6 +42,31 @@ func.func @plain(%a: memref<100x300xf32>, %b: memref<40x300xf32>, %c: memref<100
 
 // -----
 
+// With threads, A's buffer also holds all of A packed once (the threads
+// share it when they split the columns): 102 rows (100 rounded up to the
+// micro-kernel's 6) x 1000 floats, more than 2 x 96 x 256.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#kn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+module attributes {nn.threads = 2 : i32} {
+// CHECK-LABEL: func.func @shared_a
+// CHECK: memref.alloc() : memref<102000xf32>
+// CHECK: memref.alloc() : memref<32768xf32>
+// CHECK: call @__nncc_sgemm
+func.func @shared_a(%a: memref<100x1000xf32>, %b: memref<1000x40xf32>, %c: memref<100x40xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<100x1000xf32>, memref<1000x40xf32>) outs(%c : memref<100x40xf32>) attrs = {nn.matmul} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+}
+
+// -----
+
 // A batched product is one call per matrix of its last batch dimension
 // (the call's batch, with each operand's stride along it), in loops over
 // the other batch dimensions; each operand's offset moves by its strides of

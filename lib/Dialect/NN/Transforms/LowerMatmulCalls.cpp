@@ -430,9 +430,12 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
           epilogue->groups);
   }
 
-  // Packing buffers, one block of A and one of B per thread, of the sizes
-  // nncc_gemm.c expects.
+  // Packing buffers, one block of A and one of B per thread (or, with
+  // threads, all of A packed once), of the sizes nncc_gemm.c expects.
   int64_t packA = threads * NNCC_GEMM_PACK_A_FLOATS(ranges[m], ranges[k]);
+  if (threads > 1)
+    packA = std::max<int64_t>(
+        packA, NNCC_GEMM_PACK_A_SHARED_FLOATS(ranges[m], ranges[k]));
   int64_t packB = threads * NNCC_GEMM_PACK_B_FLOATS(ranges[k], ranges[n]);
   Type f32 = b.getF32Type();
   Value packABuffer =
