@@ -595,12 +595,20 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
                        : floatConstant(rewriter, loc, elem, 0.0);
     Value xp = pad(rewriter, loc, op.getInput(), *window, init);
     int64_t s = window->rank(), loops = 2 + 2 * s;
+    // The loops: batch, channel, the output's spatial dimensions but the
+    // last, the window's, then the output's last, innermost: it reads the
+    // input at a constant stride and writes a row of the output, so the
+    // loop vectorizes (with the window loops innermost, it would not).
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    auto outDim = [&](int64_t i) {
+      return dim(i + 1 < s ? 2 + i : 2 + 2 * s - 1);
+    };
+    auto kernelDim = [&](int64_t i) { return dim(2 + (s - 1) + i); };
     SmallVector<AffineExpr> inputExprs = {dim(0), dim(1)};
     SmallVector<AffineExpr> outExprs = {dim(0), dim(1)};
     SmallVector<AffineExpr> windowExprs;
     for (int64_t i = 0; i < s; ++i) {
-      AffineExpr o = dim(2 + i), k = dim(2 + s + i);
+      AffineExpr o = outDim(i), k = kernelDim(i);
       inputExprs.push_back(o * window->strides[i] + k * window->dilations[i]);
       outExprs.push_back(o);
       windowExprs.push_back(k);
@@ -609,9 +617,10 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
     // read, gives the kernel loops their bounds.
     Value windowShape =
         emptyTensor(rewriter, loc, RankedTensorType::get(window->kernel, elem));
-    SmallVector<utils::IteratorType> iterators(2 + s,
+    SmallVector<utils::IteratorType> iterators(1 + s,
                                                utils::IteratorType::parallel);
     iterators.append(s, utils::IteratorType::reduction);
+    iterators.push_back(utils::IteratorType::parallel);
     Value pooled =
         rewriter
             .create<linalg::GenericOp>(
