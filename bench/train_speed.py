@@ -159,7 +159,7 @@ def build_driver(work, name, library):
     return program
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def measure(name, nncc, work, threads):
