@@ -104,3 +104,144 @@ func.func @call(%in: memref<16xf32>, %arena: memref<128xi8> {nn.role = "workspac
   }
   return
 }
+
+// -----
+
+// A kernel that divides each row by its sum, over its own input (in place):
+// the sum does not depend on the row's loop, and the row's stores, at a
+// byte range of the arena disjoint from the sums', cannot change it. The
+// row becomes a loop of its own, the sum loaded once before it, so that
+// LLVM can vectorize the row. The value read at the row's own position
+// stays in the row.
+
+// CHECK-LABEL: func.func @row_quotient
+// CHECK: %[[X:.+]] = memref.view %{{.+}}[%c0][] : memref<4096xi8> to memref<4x8xf32>
+// CHECK: %[[SUM:.+]] = memref.view %{{.+}}[%c1024][] : memref<4096xi8> to memref<4x1xf32>
+// CHECK: scf.parallel (%[[I:.+]]) = (%c0) to (%c4) step (%c1) {
+// CHECK-NEXT: %[[S:.+]] = memref.load %[[SUM]][%[[I]], %c0]
+// CHECK-NEXT: scf.parallel (%[[J:.+]]) = (%c0) to (%c8) step (%c1) {
+// CHECK-NEXT: %[[V:.+]] = memref.load %[[X]][%[[I]], %[[J]]]
+// CHECK-NEXT: %[[Q:.+]] = arith.divf %[[V]], %[[S]]
+// CHECK-NEXT: memref.store %[[Q]], %[[X]][%[[I]], %[[J]]]
+func.func @row_quotient(%arena: memref<4096xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %x = memref.view %arena[%c0][] : memref<4096xi8> to memref<4x8xf32>
+  %sum = memref.view %arena[%c1024][] : memref<4096xi8> to memref<4x1xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<4x8xf32>
+    %s = memref.load %sum[%i, %c0] : memref<4x1xf32>
+    %q = arith.divf %v, %s : f32
+    memref.store %q, %x[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Left as they are: the row's stores may reach the sums (overlapping byte
+// ranges, @overlapping; an argument other than the arena, @argument); the
+// load depends on the last loop (@per_element); a call might write anything
+// (@call). With one dimension (@one_dimension), there is no row to split
+// off: the load goes before the loop.
+
+// CHECK-LABEL: func.func @overlapping
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}) =
+// CHECK-LABEL: func.func @argument
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}) =
+// CHECK-LABEL: func.func @per_element
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}) =
+// CHECK-LABEL: func.func @call
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}) =
+// CHECK-LABEL: func.func @one_dimension
+// CHECK: %[[S:.+]] = memref.load %{{.+}}[%c0] : memref<1xf32>
+// CHECK-NEXT: scf.parallel (%[[J:.+]]) =
+// CHECK-NEXT: %[[V:.+]] = memref.load %{{.+}}[%[[J]]]
+// CHECK-NEXT: arith.divf %[[V]], %[[S]]
+func.func @overlapping(%arena: memref<4096xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c96 = arith.constant 96 : index
+  %x = memref.view %arena[%c0][] : memref<4096xi8> to memref<4x8xf32>
+  %sum = memref.view %arena[%c96][] : memref<4096xi8> to memref<4x1xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<4x8xf32>
+    %s = memref.load %sum[%i, %c0] : memref<4x1xf32>
+    %q = arith.divf %v, %s : f32
+    memref.store %q, %x[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  return
+}
+func.func @argument(%x: memref<4x8xf32>, %sum: memref<4x1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<4x8xf32>
+    %s = memref.load %sum[%i, %c0] : memref<4x1xf32>
+    %q = arith.divf %v, %s : f32
+    memref.store %q, %x[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  return
+}
+func.func @per_element(%arena: memref<4096xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %x = memref.view %arena[%c0][] : memref<4096xi8> to memref<4x8xf32>
+  %y = memref.view %arena[%c1024][] : memref<4096xi8> to memref<4x8xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<4x8xf32>
+    %s = memref.load %y[%i, %j] : memref<4x8xf32>
+    %q = arith.divf %v, %s : f32
+    memref.store %q, %x[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  return
+}
+func.func private @opaque()
+func.func @call(%arena: memref<4096xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %x = memref.view %arena[%c0][] : memref<4096xi8> to memref<4x8xf32>
+  %sum = memref.view %arena[%c1024][] : memref<4096xi8> to memref<4x1xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<4x8xf32>
+    %s = memref.load %sum[%i, %c0] : memref<4x1xf32>
+    func.call @opaque() : () -> ()
+    %q = arith.divf %v, %s : f32
+    memref.store %q, %x[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  return
+}
+func.func @one_dimension(%arena: memref<4096xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %x = memref.view %arena[%c0][] : memref<4096xi8> to memref<8xf32>
+  %sum = memref.view %arena[%c1024][] : memref<4096xi8> to memref<1xf32>
+  scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+    %v = memref.load %x[%j] : memref<8xf32>
+    %s = memref.load %sum[%c0] : memref<1xf32>
+    %q = arith.divf %v, %s : f32
+    memref.store %q, %x[%j] : memref<8xf32>
+    scf.reduce
+  }
+  return
+}

@@ -10,6 +10,9 @@
 // byte ranges are disjoint. Such an accumulator becomes a value the loop
 // carries: loaded before it, stored after it, and, the loop nest being
 // processed from the inside out, carried by each loop it is invariant in.
+// Likewise, an elementwise kernel's broadcast operand (a row's sum) is
+// loaded once per row, before the row's loop, rather than in every
+// iteration, and the row vectorizes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +23,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -162,12 +166,100 @@ static scf::ForOp promoteOne(scf::ForOp loop, RewriterBase &rewriter) {
   return {};
 }
 
+/// Whether the accesses and effects of `body` allow moving loads out of
+/// it: its ops are loads, stores, loops and ops without memory effects.
+/// Collects the memrefs it stores to into `written`.
+static bool onlyLoadsAndStores(Block *body, SmallVectorImpl<Value> &written) {
+  bool plain = true;
+  body->walk([&](Operation *op) {
+    if (auto store = dyn_cast<memref::StoreOp>(op))
+      written.push_back(store.getMemRef());
+    else if (!isa<memref::LoadOp, scf::ForOp, scf::ParallelOp, scf::YieldOp,
+                  scf::ReduceOp>(op))
+      plain &= isMemoryEffectFree(op);
+  });
+  return plain;
+}
+
+/// In an scf.parallel whose body loads elements that do not depend on its
+/// last dimension (a broadcast operand: a softmax's row sum, a layer norm's
+/// statistics) from memory that no store of the body can reach, splits
+/// that dimension off into a loop of its own (unless it is the only one)
+/// and loads those elements before it, once per row. LLVM would otherwise
+/// load them in every iteration of the row, not knowing that the stores
+/// (the kernel's output, often over its own input) leave them alone, and
+/// would not vectorize the row. Returns whether it did.
+static bool hoistRowInvariantLoads(scf::ParallelOp loop,
+                                   RewriterBase &rewriter) {
+  unsigned dims = loop.getNumLoops();
+  if (loop.getNumResults() != 0)
+    return false;
+  Block *body = loop.getBody();
+  SmallVector<Value> written;
+  if (!onlyLoadsAndStores(body, written))
+    return false;
+  SmallVector<Value> ivs = loop.getInductionVars();
+  auto beforeRow = [&](Value value) {
+    return loop.isDefinedOutsideOfLoop(value) ||
+           llvm::is_contained(ArrayRef<Value>(ivs).drop_back(), value);
+  };
+  SmallVector<memref::LoadOp> invariant;
+  for (auto load : body->getOps<memref::LoadOp>())
+    if (beforeRow(load.getMemRef()) &&
+        llvm::all_of(load.getIndices(), beforeRow) &&
+        llvm::all_of(written, [&](Value memref) {
+          return disjoint(memref, load.getMemRef());
+        }))
+      invariant.push_back(load);
+  if (invariant.empty())
+    return false;
+
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  if (dims == 1) {
+    for (memref::LoadOp load : invariant)
+      rewriter.moveOpBefore(load, loop);
+    return true;
+  }
+  auto outer = rewriter.create<scf::ParallelOp>(
+      loc, loop.getLowerBound().drop_back(), loop.getUpperBound().drop_back(),
+      loop.getStep().drop_back());
+  rewriter.setInsertionPointToStart(outer.getBody());
+  SmallVector<Value> outerIvs = outer.getInductionVars();
+  IRMapping mapping;
+  for (auto [from, to] : llvm::zip(ArrayRef<Value>(ivs).drop_back(), outerIvs))
+    mapping.map(from, to);
+  SmallVector<Value> hoisted;
+  for (memref::LoadOp load : invariant)
+    hoisted.push_back(rewriter.clone(*load, mapping)->getResult(0));
+  auto row = rewriter.create<scf::ParallelOp>(
+      loc, loop.getLowerBound().back(), loop.getUpperBound().back(),
+      loop.getStep().back());
+  Block *rowBody = row.getBody();
+  rowBody->getOperations().splice(rowBody->getTerminator()->getIterator(),
+                                  body->getOperations(), body->begin(),
+                                  std::prev(body->end()));
+  for (auto [load, value] : llvm::zip(invariant, hoisted))
+    rewriter.replaceOp(load, value);
+  for (auto [from, to] : llvm::zip(ArrayRef<Value>(ivs).drop_back(), outerIvs))
+    rewriter.replaceAllUsesWith(from, to);
+  rewriter.replaceAllUsesWith(ivs.back(), row.getInductionVars().front());
+  rewriter.eraseOp(loop);
+  return true;
+}
+
 void PromoteAccumulators::runOnOperation() {
+  IRRewriter rewriter(&getContext());
+  SmallVector<scf::ParallelOp> parallels;
+  getOperation()->walk(
+      [&](scf::ParallelOp loop) { parallels.push_back(loop); });
+  for (scf::ParallelOp loop : parallels)
+    hoistRowInvariantLoads(loop, rewriter);
+
   // Innermost loops first: the load and store a loop's promotion places
   // around it make the accumulator one of its parent's.
   SmallVector<scf::ForOp> loops;
   getOperation()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
-  IRRewriter rewriter(&getContext());
   for (scf::ForOp loop : loops)
     while (scf::ForOp promoted = promoteOne(loop, rewriter))
       loop = promoted;

@@ -125,16 +125,27 @@ def NNPrepareBufferization
 
 def NNPromoteAccumulators
     : Pass<"nn-promote-accumulators", "mlir::func::FuncOp"> {
-  let summary = "Carry loop-invariant accumulators in registers";
+  let summary = "Keep loop-invariant operands and accumulators in registers";
   let description = [{
-    Runs on loops of a planned function. In an `scf.for` whose body loads
-    and later stores one element of a buffer (indices defined outside the
-    loop), while every other access of the loop is provably to other memory
-    (a disjoint byte range of the arena, or another of the function's
-    buffers than the arena's) and nothing else in it has memory effects, the
-    element becomes a value the loop carries: loaded once before it, stored
-    once after it. Loops are visited from the inside out, so a reduction's
-    accumulator rises through every loop it does not depend on.
+    Runs on loops of a planned function, where LLVM cannot tell the arena's
+    buffers apart and this pass can: two views of the arena at disjoint
+    byte ranges, or the arena and another of the function's buffers, share
+    no byte.
+
+    An `scf.parallel` whose body loads elements that do not depend on its
+    last dimension (a broadcast operand: a softmax's row sums, a layer
+    norm's statistics), from memory that none of its stores can reach, while
+    nothing else in it has memory effects, has that dimension split off
+    into a loop of its own, with those loads before it: once per row
+    instead of once per element, and the row vectorizes.
+
+    In an `scf.for` whose body loads and later stores one element of a
+    buffer (indices defined outside the loop), while every other access of
+    the loop is provably to other memory and nothing else in it has memory
+    effects, the element becomes a value the loop carries: loaded once
+    before it, stored once after it. Loops are visited from the inside out,
+    so a reduction's accumulator rises through every loop it does not
+    depend on.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
