@@ -650,9 +650,8 @@ struct ClassStatistics {
 /// is rescaled whenever the running maximum grows, so each element costs
 /// one exponential, exp(-|v - max|), and the result is as stable as the
 /// maximum first, then the sum. Returns the new maximum and sum.
-static std::pair<Value, Value> onlineSoftmaxStep(OpBuilder &b, Location l,
-                                                 Value v, Value max,
-                                                 Value sum) {
+static std::pair<Value, Value>
+onlineSoftmaxStep(OpBuilder &b, Location l, Value v, Value max, Value sum) {
   Type elem = v.getType();
   Value one = floatConstant(b, l, elem, 1.0);
   // exp(-|v - max|), 1 when both are the same infinity.
@@ -660,8 +659,7 @@ static std::pair<Value, Value> onlineSoftmaxStep(OpBuilder &b, Location l,
       l, b.create<arith::NegFOp>(
              l, b.create<math::AbsFOp>(l, b.create<arith::SubFOp>(l, v, max))));
   e = b.create<arith::SelectOp>(
-      l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, max), one,
-      e);
+      l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, max), one, e);
   Value grows = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, max);
   Value newMax = b.create<arith::SelectOp>(l, grows, v, max);
   Value newSum = b.create<arith::SelectOp>(
@@ -701,8 +699,7 @@ static ClassStatistics classStatistics(OpBuilder &b, Location loc, Value x,
         auto [newMax, newSum] = onlineSoftmaxStep(nb, l, v, args[1], args[2]);
         SmallVector<Value> results = {
             firstOr(nb, l, iterators, v, newMax),
-            firstOr(nb, l, iterators, floatConstant(nb, l, elem, 1.0),
-                    newSum)};
+            firstOr(nb, l, iterators, floatConstant(nb, l, elem, 1.0), newSum)};
         if (withSumX)
           results.push_back(firstOr(nb, l, iterators, v,
                                     nb.create<arith::AddFOp>(l, args[3], v)));
@@ -857,8 +854,8 @@ static std::pair<Value, Value> fusedCrossEntropy(OpBuilder &b,
 
   SmallVector<Value> outputs = {emptyTensor(b, loc, type)};
   if (withLoss)
-    outputs.push_back(emptyTensor(
-        b, loc, RankedTensorType::get(shape.drop_back(), elem)));
+    outputs.push_back(
+        emptyTensor(b, loc, RankedTensorType::get(shape.drop_back(), elem)));
   SmallVector<OpFoldResult> bounds;
   for (int64_t size : shape.drop_back())
     bounds.push_back(b.getIndexAttr(size));
@@ -903,8 +900,8 @@ static std::pair<Value, Value> fusedCrossEntropy(OpBuilder &b,
   sizes.push_back(b.getIndexAttr(classes));
   SmallVector<OpFoldResult> strides(leadRank + 1, b.getIndexAttr(1));
   auto rowType = RankedTensorType::get({classes}, elem);
-  Value xRow = b.create<tensor::ExtractSliceOp>(loc, rowType, x, offsets,
-                                                sizes, strides);
+  Value xRow = b.create<tensor::ExtractSliceOp>(loc, rowType, x, offsets, sizes,
+                                                strides);
   Value gradOut = forall.getRegionIterArgs()[0];
   Value gradRow = b.create<tensor::ExtractSliceOp>(loc, rowType, gradOut,
                                                    offsets, sizes, strides);
@@ -943,14 +940,12 @@ static std::pair<Value, Value> fusedCrossEntropy(OpBuilder &b,
   if (withLoss) {
     Value xt = b.create<tensor::ExtractOp>(
         loc, x, at(clampedClass(b, loc, t, classes)));
-    Value loss =
-        positionLoss(b, loc, max, sumExp,
-                     smoothing != 0.0 ? stats.getResult(2) : Value(), xt,
-                     classes, smoothing);
+    Value loss = positionLoss(b, loc, max, sumExp,
+                              smoothing != 0.0 ? stats.getResult(2) : Value(),
+                              xt, classes, smoothing);
     Value lossOut = forall.getRegionIterArgs()[1];
     Value lossAt = b.create<tensor::ExtractSliceOp>(
-        loc, RankedTensorType::get({}, elem), lossOut, lossOffsets, ones,
-        ones);
+        loc, RankedTensorType::get({}, elem), lossOut, lossOffsets, ones, ones);
     newLoss = b.create<tensor::InsertOp>(
         loc, b.create<arith::SelectOp>(loc, counts, loss, zeroF), lossAt,
         ValueRange());
@@ -960,9 +955,8 @@ static std::pair<Value, Value> fusedCrossEntropy(OpBuilder &b,
   b.create<tensor::ParallelInsertSliceOp>(loc, newGradRow, gradOut, offsets,
                                           sizes, strides);
   if (withLoss)
-    b.create<tensor::ParallelInsertSliceOp>(loc, newLoss,
-                                            forall.getRegionIterArgs()[1],
-                                            lossOffsets, ones, ones);
+    b.create<tensor::ParallelInsertSliceOp>(
+        loc, newLoss, forall.getRegionIterArgs()[1], lossOffsets, ones, ones);
   return {forall.getResult(0), withLoss ? forall.getResult(1) : Value()};
 }
 
@@ -990,10 +984,10 @@ fusibleGradient(CrossEntropyLossOp loss) {
       return {grad, grad};
     Value dl = grad.getGrad();
     Operation *def = dl.getDefiningOp();
-    bool before = def ? def->getBlock() == block && def->isBeforeInBlock(loss)
-                      : dl.getParentBlock() == block ||
-                            dl.getParentRegion()->isProperAncestor(
-                                block->getParent());
+    bool before =
+        def ? def->getBlock() == block && def->isBeforeInBlock(loss)
+            : dl.getParentBlock() == block ||
+                  dl.getParentRegion()->isProperAncestor(block->getParent());
     if (before)
       return {grad, loss};
   }
@@ -1028,8 +1022,8 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
                                        ignore, classes, elem);
       auto [gradient, losses] =
           fusedCrossEntropy(rewriter, grad, count, counted, /*withLoss=*/true);
-      Value mean = meanLoss(rewriter, loc, sumAll(rewriter, loc, losses),
-                            counted);
+      Value mean =
+          meanLoss(rewriter, loc, sumAll(rewriter, loc, losses), counted);
       rewriter.replaceOp(grad, gradient);
       rewriter.replaceOp(op, mean);
       return success();
@@ -1060,10 +1054,9 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
             indices.push_back(b.create<linalg::IndexOp>(l, i));
           indices.push_back(clampedClass(b, l, t, classes));
           Value xt = b.create<tensor::ExtractOp>(l, x, indices);
-          Value loss =
-              positionLoss(b, l, args[1], args[2],
-                           stats.sumX ? args[3] : Value(), xt, classes,
-                           smoothing);
+          Value loss = positionLoss(b, l, args[1], args[2],
+                                    stats.sumX ? args[3] : Value(), xt, classes,
+                                    smoothing);
           Value counts = countsInLoss(b, l, count, t, ignore, classes);
           Value zero = floatConstant(b, l, elem, 0.0);
           Value one = floatConstant(b, l, elem, 1.0);

@@ -232,9 +232,9 @@ static bool hoistRowInvariantLoads(scf::ParallelOp loop,
   SmallVector<Value> hoisted;
   for (memref::LoadOp load : invariant)
     hoisted.push_back(rewriter.clone(*load, mapping)->getResult(0));
-  auto row = rewriter.create<scf::ParallelOp>(
-      loc, loop.getLowerBound().back(), loop.getUpperBound().back(),
-      loop.getStep().back());
+  auto row = rewriter.create<scf::ParallelOp>(loc, loop.getLowerBound().back(),
+                                              loop.getUpperBound().back(),
+                                              loop.getStep().back());
   Block *rowBody = row.getBody();
   rowBody->getOperations().splice(rowBody->getTerminator()->getIterator(),
                                   body->getOperations(), body->begin(),
