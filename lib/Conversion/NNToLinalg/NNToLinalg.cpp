@@ -56,6 +56,30 @@ static Value isRealSample(OpBuilder &b, Location loc, Value count,
   return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, count);
 }
 
+/// The sum, as a rank-0 tensor of `elem`, of `term` computed from each
+/// element of `inputs` (all of one shape), added in row-major order from
+/// the first term (no filled accumulator).
+static Value sumOfTerms(OpBuilder &b, Location loc, ValueRange inputs,
+                        Type elem, BodyBuilder term) {
+  int64_t rank = tensorType(inputs.front()).getRank();
+  auto scalarType = RankedTensorType::get({}, elem);
+  SmallVector<AffineMap> maps(inputs.size(), b.getMultiDimIdentityMap(rank));
+  maps.push_back(AffineMap::get(rank, 0, {}, b.getContext()));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  return b
+      .create<linalg::GenericOp>(
+          loc, scalarType, inputs, emptyTensor(b, loc, scalarType), maps,
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value value = term(nb, l, args.drop_back());
+            nb.create<linalg::YieldOp>(
+                l, firstOr(nb, l, iterators, value,
+                           nb.create<arith::AddFOp>(l, args.back(), value)));
+          })
+      .getResult(0);
+}
+
 /// The mean of `term` over the elements of the samples before `count` (the
 /// rest is padding of a partial batch and adds exactly 0: a select, so NaNs
 /// there stay out). `term` is computed per element from `inputs`, each of
@@ -63,28 +87,19 @@ static Value isRealSample(OpBuilder &b, Location loc, Value count,
 static Value meanOverRealSamples(OpBuilder &rewriter, Location loc,
                                  ValueRange inputs, Value countTensor,
                                  RankedTensorType inputType, BodyBuilder term) {
-  int64_t rank = inputType.getRank();
   auto scalarType = RankedTensorType::get({}, inputType.getElementType());
   Value count =
       rewriter.create<tensor::ExtractOp>(loc, countTensor, ValueRange());
-  SmallVector<AffineMap> maps(inputs.size(),
-                              rewriter.getMultiDimIdentityMap(rank));
-  maps.push_back(AffineMap::get(rank, 0, {}, rewriter.getContext()));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::reduction);
-  auto sum = rewriter.create<linalg::GenericOp>(
-      loc, scalarType, inputs, emptyTensor(rewriter, loc, scalarType), maps,
-      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-        Value value = term(b, l, args.drop_back());
-        Value zero = floatConstant(b, l, value.getType(), 0.0);
-        Value masked = b.create<arith::SelectOp>(l, isRealSample(b, l, count),
-                                                 value, zero);
-        b.create<linalg::YieldOp>(
-            l, firstOr(b, l, iterators, masked,
-                       b.create<arith::AddFOp>(l, args.back(), masked)));
-      });
+  Value sum =
+      sumOfTerms(rewriter, loc, inputs, inputType.getElementType(),
+                 [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                   Value value = term(b, l, args);
+                   Value zero = floatConstant(b, l, value.getType(), 0.0);
+                   return b.create<arith::SelectOp>(
+                       l, isRealSample(b, l, count), value, zero);
+                 });
   Value denominator = lossDenominator(rewriter, loc, countTensor, inputType);
-  return buildElementwise(rewriter, loc, scalarType, sum.getResult(0),
+  return buildElementwise(rewriter, loc, scalarType, sum,
                           [&](OpBuilder &b, Location l, ValueRange args) {
                             return b.create<arith::DivFOp>(l, args[0],
                                                            denominator);
@@ -769,49 +784,13 @@ static Value positionLoss(OpBuilder &b, Location l, Value max, Value sumExp,
 static Value countedPositions(OpBuilder &b, Location loc, Value target,
                               Value count, int64_t ignore, int64_t classes,
                               Type elem) {
-  auto scalarType = RankedTensorType::get({}, elem);
-  int64_t leadRank = tensorType(target).getRank();
-  SmallVector<utils::IteratorType> iterators(leadRank,
-                                             utils::IteratorType::reduction);
-  return b
-      .create<linalg::GenericOp>(
-          loc, scalarType, target, emptyTensor(b, loc, scalarType),
-          ArrayRef<AffineMap>{
-              b.getMultiDimIdentityMap(leadRank),
-              AffineMap::get(leadRank, 0, {}, b.getContext())},
-          iterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value counts =
-                countsInLoss(nb, l, count, args[0], ignore, classes);
-            Value add = nb.create<arith::SelectOp>(
-                l, counts, floatConstant(nb, l, elem, 1.0),
-                floatConstant(nb, l, elem, 0.0));
-            nb.create<linalg::YieldOp>(
-                l, firstOr(nb, l, iterators, add,
-                           nb.create<arith::AddFOp>(l, args[1], add)));
-          })
-      .getResult(0);
-}
-
-/// The sum of a tensor in row-major order, as a rank-0 tensor.
-static Value sumAll(OpBuilder &b, Location loc, Value input) {
-  RankedTensorType type = tensorType(input);
-  auto scalarType = RankedTensorType::get({}, type.getElementType());
-  SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                             utils::IteratorType::reduction);
-  return b
-      .create<linalg::GenericOp>(
-          loc, scalarType, input, emptyTensor(b, loc, scalarType),
-          ArrayRef<AffineMap>{
-              b.getMultiDimIdentityMap(type.getRank()),
-              AffineMap::get(type.getRank(), 0, {}, b.getContext())},
-          iterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(
-                l, firstOr(nb, l, iterators, args[0],
-                           nb.create<arith::AddFOp>(l, args[1], args[0])));
-          })
-      .getResult(0);
+  return sumOfTerms(
+      b, loc, target, elem,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return nb.create<arith::SelectOp>(
+            l, countsInLoss(nb, l, count, args[0], ignore, classes),
+            floatConstant(nb, l, elem, 1.0), floatConstant(nb, l, elem, 0.0));
+      });
 }
 
 /// `sum / counted`, two rank-0 tensors: the mean loss over the positions
@@ -1022,8 +1001,11 @@ struct CrossEntropyLossLowering : public OpRewritePattern<CrossEntropyLossOp> {
                                        ignore, classes, elem);
       auto [gradient, losses] =
           fusedCrossEntropy(rewriter, grad, count, counted, /*withLoss=*/true);
-      Value mean =
-          meanLoss(rewriter, loc, sumAll(rewriter, loc, losses), counted);
+      Value mean = meanLoss(rewriter, loc,
+                            sumOfTerms(rewriter, loc, losses, elem,
+                                       [](OpBuilder &, Location,
+                                          ValueRange args) { return args[0]; }),
+                            counted);
       rewriter.replaceOp(grad, gradient);
       rewriter.replaceOp(op, mean);
       return success();
