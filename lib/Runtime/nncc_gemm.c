@@ -30,6 +30,11 @@
 #define NC NNCC_GEMM_NC
 
 typedef void (*nncc_task_fn)(void *context, int64_t task, int32_t thread);
+/* A generated epilogue (nn-lower-matmul-calls): computes its kernel on
+   rows [i, i + rows) and columns [j, j + cols) of matrix `matrix` of the
+   batch, once that block of C is final. */
+typedef void (*nncc_tile_fn)(void *context, int64_t matrix, int64_t i,
+                             int64_t j, int64_t rows, int64_t cols);
 void __nncc_parallel_for(int64_t count, nncc_task_fn fn, void *context);
 int32_t __nncc_max_threads(void);
 
@@ -56,6 +61,11 @@ typedef struct {
   int64_t bias_row, bias_col;
   const float *residual; /* likewise */
   int64_t residual_row, residual_col;
+  /* Then the generated epilogue, if any, on each block of C: MC rows by
+     the columns of one task, still in L2. `matrix` is C's in the batch. */
+  nncc_tile_fn tile;
+  void *tile_context;
+  int64_t matrix;
   float *pack_a; /* per thread: one MC x KC block of A */
   int64_t pack_a_stride;
   /* Or all of A, packed once by all threads (pack_a_shared), or null: the
@@ -152,12 +162,15 @@ static void run_matrix(const batch_t *batch, int64_t index, int32_t threads,
   g.c += index * batch->c_batch;
   g.bias += index * batch->bias_batch;
   g.residual += index * batch->residual_batch;
+  g.matrix = index;
   if (g.k <= 0) {
     for (int64_t i = 0; i < g.m; ++i)
       for (int64_t j = 0; j < g.n; ++j)
         g.c[i * g.c_row + j * g.c_col] = 0.0f;
     if (g.epilogue != NNCC_GEMM_PLAIN)
       apply_epilogue(&g, 0, 0, g.m, g.n);
+    if (g.tile)
+      g.tile(g.tile_context, index, 0, 0, g.m, g.n);
     return;
   }
   if (__nncc_gemm_vector_floats == 16)
@@ -184,23 +197,24 @@ static void batch_task(void *context, int64_t task, int32_t thread) {
    the given element offsets and strides (matrix i `i * *_batch` elements
    after the first), then, as `epilogue` asks, the bias and the residual
    (each of its offset and strides, a stride 0 where it broadcasts) added
-   and relu applied. pack_a and pack_b hold __nncc_max_threads() blocks of
+   and relu applied; then, if `tile` is not null, tile(tile_context, ...)
+   on blocks of C that together cover each matrix once, each when it is
+   final (on whichever thread computed it). pack_a and pack_b hold __nncc_max_threads() blocks of
    NNCC_GEMM_PACK_A_FLOATS(m, k) and NNCC_GEMM_PACK_B_FLOATS(k, n) floats
    (Gemm.h), and pack_a, with more than one thread, at least
    NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k). A matrix is computed alike on any
    thread and on any number of them, so results do not depend on how the
    work is split. */
-void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
-                  const float *a, int64_t a_offset, int64_t a_row,
-                  int64_t a_col, int64_t a_batch, const float *b,
-                  int64_t b_offset, int64_t b_row, int64_t b_col,
-                  int64_t b_batch, float *c, int64_t c_offset, int64_t c_row,
-                  int64_t c_col, int64_t c_batch, const float *bias,
-                  int64_t bias_offset, int64_t bias_row, int64_t bias_col,
-                  int64_t bias_batch, const float *residual,
-                  int64_t residual_offset, int64_t residual_row,
-                  int64_t residual_col, int64_t residual_batch,
-                  int64_t epilogue, float *pack_a, float *pack_b) {
+void __nncc_sgemm_tiles(
+    int64_t m, int64_t n, int64_t k, int64_t batch, const float *a,
+    int64_t a_offset, int64_t a_row, int64_t a_col, int64_t a_batch,
+    const float *b, int64_t b_offset, int64_t b_row, int64_t b_col,
+    int64_t b_batch, float *c, int64_t c_offset, int64_t c_row, int64_t c_col,
+    int64_t c_batch, const float *bias, int64_t bias_offset, int64_t bias_row,
+    int64_t bias_col, int64_t bias_batch, const float *residual,
+    int64_t residual_offset, int64_t residual_row, int64_t residual_col,
+    int64_t residual_batch, int64_t epilogue, float *pack_a, float *pack_b,
+    nncc_tile_fn tile, void *tile_context) {
   if (m <= 0 || n <= 0 || batch <= 0)
     return;
   int32_t threads = __nncc_max_threads();
@@ -227,7 +241,9 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
             .pack_a = pack_a,
             .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
             .pack_b = pack_b,
-            .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n)},
+            .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n),
+            .tile = tile,
+            .tile_context = tile_context},
       .a_batch = a_batch,
       .b_batch = b_batch,
       .c_batch = c_batch,
@@ -244,4 +260,24 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
   }
   for (int64_t i = 0; i < batch; ++i)
     run_matrix(&work, i, threads, 0);
+}
+
+/* __nncc_sgemm_tiles without a generated epilogue. */
+void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
+                  const float *a, int64_t a_offset, int64_t a_row,
+                  int64_t a_col, int64_t a_batch, const float *b,
+                  int64_t b_offset, int64_t b_row, int64_t b_col,
+                  int64_t b_batch, float *c, int64_t c_offset, int64_t c_row,
+                  int64_t c_col, int64_t c_batch, const float *bias,
+                  int64_t bias_offset, int64_t bias_row, int64_t bias_col,
+                  int64_t bias_batch, const float *residual,
+                  int64_t residual_offset, int64_t residual_row,
+                  int64_t residual_col, int64_t residual_batch,
+                  int64_t epilogue, float *pack_a, float *pack_b) {
+  __nncc_sgemm_tiles(m, n, k, batch, a, a_offset, a_row, a_col, a_batch, b,
+                     b_offset, b_row, b_col, b_batch, c, c_offset, c_row,
+                     c_col, c_batch, bias, bias_offset, bias_row, bias_col,
+                     bias_batch, residual, residual_offset, residual_row,
+                     residual_col, residual_batch, epilogue, pack_a, pack_b, 0,
+                     0);
 }

@@ -130,6 +130,11 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
             apply_epilogue(g, i, j0, mr, nr);
         }
       }
+      if (g->tile && pc + kc == g->k && first_panel < last_panel) {
+        int64_t j0 = g->jc + first_panel * NR;
+        int64_t j1 = min64(g->jc + last_panel * NR, g->jc + g->nc);
+        g->tile(g->tile_context, g->matrix, i0, j0, mc, j1 - j0);
+      }
     }
   }
 }

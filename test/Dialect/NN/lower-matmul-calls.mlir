@@ -1,4 +1,4 @@
-// RUN: nncc-opt %s -split-input-file -nn-lower-matmul-calls | FileCheck %s
+// RUN: nncc-opt %s -split-input-file -allow-unregistered-dialect -nn-lower-matmul-calls | FileCheck %s
 
 // A marked product becomes a call of the runtime's GEMM with each operand's
 // base, offset and the strides of its two matrix dimensions: B is read
@@ -230,16 +230,22 @@ func.func @product_read_twice(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: 
 
 // -----
 
-// C + C is no bias add: the product stays the GEMM's plain output.
+// C + C is no bias add: the product stays the GEMM's plain output (epilogue
+// 0), which the generated epilogue reads, as one view, block by block.
 
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
 #mn = affine_map<(d0, d1, d2) -> (d0, d1)>
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @doubled
-// CHECK: memref.alloc() : memref<16x32xf32>
-// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
-// CHECK: linalg.generic
+// CHECK-SAME: %[[OUT:[a-z_0-9]+]]: memref<16x32xf32>)
+// CHECK: %[[C:.+]] = memref.alloc() : memref<16x32xf32>
+// CHECK: call @doubled_epilogue0_gemm(%[[C]], %[[OUT]], {{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK-NOT: linalg.generic
+// CHECK: func.func private @doubled_epilogue0(%[[TC:.+]]: memref<16x32xf32> {llvm.noalias}, %[[TO:.+]]: memref<16x32xf32> {llvm.noalias}, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index, %[[R:.+]]: index, %[[N:.+]]: index) attributes {nn.gemm_tile}
+// CHECK: %[[VC:.+]] = memref.subview %[[TC]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
+// CHECK: %[[VO:.+]] = memref.subview %[[TO]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
+// CHECK: linalg.generic {{.+}} ins(%[[VC]], %[[VC]] : {{.+}}) outs(%[[VO]] :
 // CHECK: arith.addf
 func.func @doubled(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %out: memref<16x32xf32>) {
   %c = memref.alloc() : memref<16x32xf32>
@@ -422,10 +428,11 @@ func.func @bias_residual_relu(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: 
 
 // -----
 
-// No residual epilogue when the body adds the two addends first (the GEMM
-// would round differently: C + bias + residual is not C + (bias +
-// residual)), nor when an op between the product and the add writes the
-// residual (the GEMM, where the product was, would read it before).
+// No fixed residual epilogue when the body adds the two addends first (the
+// GEMM would round differently: C + bias + residual is not C + (bias +
+// residual)): the generated one computes the body as it is. No epilogue at
+// all when an op between the product and the add writes the residual (the
+// GEMM, where the product was, would read it before).
 
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -433,8 +440,12 @@ func.func @bias_residual_relu(%x: memref<16x64xf32>, %w: memref<32x64xf32>, %b: 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @addends_first
-// CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: call @addends_first_epilogue0_gemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK-NOT: linalg.generic
+// CHECK-LABEL: func.func private @addends_first_epilogue0
 // CHECK: linalg.generic
+// CHECK: %[[T:.+]] = arith.addf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.addf %{{.+}}, %[[T]] : f32
 // CHECK-LABEL: func.func @residual_written_between
 // CHECK: call @__nncc_sgemm({{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
 // CHECK: memref.copy
@@ -473,5 +484,163 @@ func.func @residual_written_between(%x: memref<16x64xf32>, %w: memref<32x64xf32>
     linalg.yield %u : f32
   }
   memref.dealloc %c : memref<16x32xf32>
+  return
+}
+
+// -----
+
+// GELU as a transformer's training step has it: the reader reads the product
+// twice through a reshaping view, adds a broadcast bias, divides by a
+// scalar, and keeps the pre-activation as a second output. The GEMM calls
+// @gelu_epilogue0 on each final block of C: rows [i, i + rows) and columns
+// [j, j + cols), on views of C, of the bias's columns, and of the outputs
+// reshaped as C is; the reader, the view and C's other readers are gone.
+// The outputs' allocation moves up to the call.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#last = affine_map<(d0, d1, d2) -> (d2)>
+#scalar = affine_map<(d0, d1, d2) -> ()>
+// CHECK-LABEL: func.func @gelu
+// CHECK-SAME: (%{{.+}}: memref<32x64xf32>, %{{.+}}: memref<24x64xf32>, %{{.+}}: memref<3xi64>, %[[B:.+]]: memref<24xf32>, %[[S:.+]]: memref<f32>, %[[PRE:.+]]: memref<2x16x24xf32>)
+// CHECK: %[[C:.+]] = memref.alloc() : memref<32x24xf32>
+// CHECK: %[[Y:.+]] = memref.alloc() : memref<2x16x24xf32>
+// CHECK-NOT: memref.reshape
+// CHECK: %[[CBASE:[a-z_0-9]+]], %{{.+}} = memref.extract_strided_metadata %[[C]]
+// CHECK: call @gelu_epilogue0_gemm(%[[B]], %[[C]], %[[S]], %[[PRE]], %[[Y]], {{.+}}, %[[CBASE]], {{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK-NOT: linalg.generic
+// CHECK: "test.use"(%[[Y]])
+// CHECK: func.func private @gelu_epilogue0(%[[TB:.+]]: memref<24xf32> {llvm.noalias}, %[[TC:.+]]: memref<32x24xf32> {llvm.noalias}, %[[TS:.+]]: memref<f32> {llvm.noalias}, %[[TP:.+]]: memref<2x16x24xf32> {llvm.noalias}, %[[TY:.+]]: memref<2x16x24xf32> {llvm.noalias}, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index, %[[R:.+]]: index, %[[N:.+]]: index) attributes {nn.gemm_tile}
+// CHECK: %[[VB:.+]] = memref.subview %[[TB]][%[[J]]] [%[[N]]] [1]
+// CHECK: %[[VC:.+]] = memref.subview %[[TC]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
+// CHECK: %[[FP:.+]] = memref.collapse_shape %[[TP]] {{\[\[}}0, 1], [2]] : memref<2x16x24xf32> into memref<32x24xf32>
+// CHECK: %[[VP:.+]] = memref.subview %[[FP]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
+// CHECK: %[[FY:.+]] = memref.collapse_shape %[[TY]]
+// CHECK: %[[VY:.+]] = memref.subview %[[FY]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[COL:.+]], #[[ID:.+]], #[[NONE:.+]], #[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[VB]], %[[VC]], %[[TS]], %[[VC]] : {{.+}}) outs(%[[VP]], %[[VY]] :
+// CHECK: math.erf
+// CHECK: return
+// CHECK: func.func private @gelu_epilogue0_gemm(memref<24xf32>, memref<32x24xf32>, memref<f32>, memref<2x16x24xf32>, memref<2x16x24xf32>, index, index, index, index, memref<f32>, {{.+}}) attributes {nn.gemm_epilogue = @gelu_epilogue0}
+func.func @gelu(%x: memref<32x64xf32>, %w: memref<24x64xf32>, %shape: memref<3xi64>, %b: memref<24xf32>, %s: memref<f32>, %pre: memref<2x16x24xf32>) {
+  %c = memref.alloc() : memref<32x24xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x64xf32>, memref<24x64xf32>) outs(%c : memref<32x24xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  }
+  %v = memref.reshape %c(%shape) : (memref<32x24xf32>, memref<3xi64>) -> memref<2x16x24xf32>
+  %y = memref.alloc() : memref<2x16x24xf32>
+  linalg.generic {indexing_maps = [#last, #id3, #scalar, #id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%b, %v, %s, %v : memref<24xf32>, memref<2x16x24xf32>, memref<f32>, memref<2x16x24xf32>) outs(%pre, %y : memref<2x16x24xf32>, memref<2x16x24xf32>) {
+  ^bb0(%bias: f32, %in: f32, %scale: f32, %again: f32, %o1: f32, %o2: f32):
+    %t = arith.addf %in, %bias : f32
+    %u = arith.divf %t, %scale : f32
+    %e = math.erf %u : f32
+    %g = arith.mulf %t, %e : f32
+    %t2 = arith.addf %again, %bias : f32
+    linalg.yield %t2, %g : f32, f32
+  }
+  memref.dealloc %c : memref<32x24xf32>
+  "test.use"(%y) : (memref<2x16x24xf32>) -> ()
+  return
+}
+
+// -----
+
+// Attention's scores, [batch, heads, query, key], masked and scaled: the
+// call runs within a loop over the batch, whose index the epilogue takes
+// (before the GEMM's matrix of the heads, its rows and its columns), and
+// the [query, key] mask is read along the block's rows and columns.
+
+#q = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#k = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+#s = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#mask = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#none = affine_map<(d0, d1, d2, d3) -> ()>
+// CHECK-LABEL: func.func @scores
+// CHECK-SAME: (%{{.+}}: memref<2x4x64x32xf32>, %{{.+}}: memref<2x4x64x32xf32>, %[[MASK:.+]]: memref<64x64xi1>, %[[FILL:.+]]: memref<f32>, %[[OUT:.+]]: memref<2x4x64x64xf32>)
+// CHECK: %[[C:.+]] = memref.alloc() : memref<2x4x64x64xf32>
+// CHECK: scf.for %[[BATCH:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: call @scores_epilogue0_gemm(%[[MASK]], %[[FILL]], %[[C]], %[[OUT]], %[[BATCH]], %{{.+}}) :
+// CHECK: func.func private @scores_epilogue0(%[[TM:.+]]: memref<64x64xi1> {llvm.noalias}, %{{.+}}: memref<f32> {llvm.noalias}, %[[TC:.+]]: memref<2x4x64x64xf32> {llvm.noalias}, %[[TO:.+]]: memref<2x4x64x64xf32> {llvm.noalias}, %[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index, %[[R:.+]]: index, %[[N:.+]]: index)
+// CHECK: memref.subview %[[TM]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1] : memref<64x64xi1> to memref<?x?xi1, strided<[64, 1], offset: ?>>
+// CHECK: memref.subview %[[TC]][%[[B]], %[[H]], %[[I]], %[[J]]] [1, 1, %[[R]], %[[N]]] [1, 1, 1, 1]
+// CHECK: memref.subview %[[TO]][%[[B]], %[[H]], %[[I]], %[[J]]] [1, 1, %[[R]], %[[N]]] [1, 1, 1, 1]
+// CHECK: linalg.generic
+// CHECK: arith.select
+func.func @scores(%qs: memref<2x4x64x32xf32>, %ks: memref<2x4x64x32xf32>, %mask: memref<64x64xi1>, %fill: memref<f32>, %out: memref<2x4x64x64xf32>) {
+  %c = memref.alloc() : memref<2x4x64x64xf32>
+  linalg.generic {indexing_maps = [#q, #k, #s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%qs, %ks : memref<2x4x64x32xf32>, memref<2x4x64x32xf32>) outs(%c : memref<2x4x64x64xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %r: f32, %acc: f32):
+    %m = arith.mulf %p, %r : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#mask, #none, #id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%mask, %fill, %c : memref<64x64xi1>, memref<f32>, memref<2x4x64x64xf32>) outs(%out : memref<2x4x64x64xf32>) {
+  ^bb0(%keep: i1, %f: f32, %v: f32, %o: f32):
+    %r = arith.select %keep, %v, %f : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %c : memref<2x4x64x64xf32>
+  return
+}
+
+// -----
+
+// No generated epilogue when the reader writes a buffer the GEMM still
+// reads (here its A: the first blocks' epilogue would overwrite rows that
+// later blocks multiply), nor when it reads the loop indices (its body
+// would see the block's, not C's).
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @overwrites_a
+// CHECK: call @__nncc_sgemm(
+// CHECK: linalg.generic
+// CHECK: math.tanh
+// CHECK-LABEL: func.func @indexed
+// CHECK: call @__nncc_sgemm(
+// CHECK: linalg.generic
+// CHECK: linalg.index
+// CHECK-NOT: epilogue
+func.func @overwrites_a(%x: memref<32x32xf32>, %w: memref<32x32xf32>) {
+  %c = memref.alloc() : memref<32x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<32x32xf32>) outs(%x : memref<32x32xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %t = math.tanh %v : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %c : memref<32x32xf32>
+  return
+}
+func.func @indexed(%x: memref<32x32xf32>, %w: memref<32x32xf32>, %out: memref<32x32xf32>) {
+  %c = memref.alloc() : memref<32x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<32x32xf32>) outs(%out : memref<32x32xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %lower = arith.cmpi uge, %i, %j : index
+    %zero = arith.constant 0.0 : f32
+    %t = arith.select %lower, %v, %zero : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %c : memref<32x32xf32>
   return
 }

@@ -33,6 +33,35 @@ module {
 // -----
 
 module {
-  // expected-error @below {{no loop function 'missing'}}
+  // expected-error @below {{no function 'missing' that takes the dispatcher's arguments}}
   llvm.func @g_dispatch(i64) attributes {nn.parallel_body = @missing}
+}
+
+// -----
+
+// A GEMM's dispatcher: its first arguments (the epilogue's buffers and outer
+// indices) go in the record, the others to __nncc_sgemm_tiles, followed by
+// the trampoline and the record; the trampoline passes the epilogue its
+// block (matrix, row, column, rows, columns).
+
+// CHECK-LABEL: llvm.func internal @f_epilogue0(
+// CHECK-LABEL: llvm.func internal @f_epilogue0_gemm
+// CHECK-SAME: (%[[P:.+]]: !llvm.ptr, %[[O:.+]]: i64, %[[M:.+]]: i64, %[[A:.+]]: !llvm.ptr, %[[K:.+]]: i64)
+// CHECK-NOT: nn.gemm_epilogue
+// CHECK: %[[REC:.+]] = llvm.alloca %{{.+}} x !llvm.struct<(ptr, i64)>
+// CHECK: llvm.store %[[P]]
+// CHECK: llvm.store %[[O]]
+// CHECK: %[[FN:.+]] = llvm.mlir.addressof @f_epilogue0_gemm_trampoline
+// CHECK: llvm.call @__nncc_sgemm_tiles(%[[M]], %[[A]], %[[K]], %[[FN]], %[[REC]])
+// CHECK-LABEL: llvm.func internal @f_epilogue0_gemm_trampoline
+// CHECK-SAME: (%[[R:.+]]: !llvm.ptr, %[[X:.+]]: i64, %[[I:.+]]: i64, %[[J:.+]]: i64, %[[RS:.+]]: i64, %[[CS:.+]]: i64)
+// CHECK: %[[L0:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[L1:.+]] = llvm.load %{{.+}} : !llvm.ptr -> i64
+// CHECK: llvm.call @f_epilogue0(%[[L0]], %[[L1]], %[[X]], %[[I]], %[[J]], %[[RS]], %[[CS]])
+// CHECK: llvm.func @__nncc_sgemm_tiles(i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
+module {
+  llvm.func @f_epilogue0(%p: !llvm.ptr, %outer: i64, %matrix: i64, %i: i64, %j: i64, %rows: i64, %cols: i64) {
+    llvm.return
+  }
+  llvm.func @f_epilogue0_gemm(!llvm.ptr, i64, i64, !llvm.ptr, i64) attributes {nn.gemm_epilogue = @f_epilogue0}
 }

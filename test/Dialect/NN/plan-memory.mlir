@@ -197,3 +197,13 @@ func.func @given_once(%in: memref<16xf32>, %out: memref<16xf32>) {
   memref.copy %c, %out : memref<16xf32> to memref<16xf32>
   return
 }
+
+// -----
+
+// A GEMM's generated epilogue (nn.gemm_tile) works on its arguments and
+// takes no arena: its signature is the one its dispatcher calls.
+// CHECK-LABEL: func.func private @f_epilogue0(%{{.+}}: memref<16xf32>, %{{.+}}: index) attributes {nn.gemm_tile}
+// CHECK-NOT: nn.workspace_bytes
+func.func private @f_epilogue0(%x: memref<16xf32>, %i: index) attributes {nn.gemm_tile} {
+  return
+}

@@ -24,6 +24,10 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 namespace nncc::nn {
@@ -135,25 +139,50 @@ static std::optional<ProductLoops> productLoops(linalg::GenericOp generic) {
   return loops;
 }
 
-/// An elementwise generic that the GEMM computes as its epilogue: D =
-/// C + bias, or C + bias + residual (in that order), maybe then relu, where
-/// C is the product's output and nothing else reads it, directly or through
-/// one reshaping view (a convolution's `[N, F, H*W]` product read as
-/// `[N, F, H, W]`). Bias and residual are alike to the GEMM: addends read
-/// through strides, any of them 0.
-struct Epilogue {
+/// The one kernel that reads a product's output C, all of whose loops are
+/// parallel: it reads C directly, or through one reshaping view (a
+/// convolution's `[N, F, H*W]` product read as `[N, F, H, W]`), as groups
+/// of dimensions: C's dimension i is the view's group i (`expands`), or the
+/// view's dimension i is C's group i.
+struct Reader {
   linalg::GenericOp op;
+  /// C, or the view of it that the reader reads.
+  Value read;
+  Operation *view;
+  SmallVector<ReassociationIndices> groups;
+  bool expands;
+};
+
+/// An elementwise reader that the GEMM computes as its fixed epilogue: D =
+/// C + bias, or C + bias + residual (in that order), maybe then relu, where
+/// nothing else reads C. Bias and residual are alike to the GEMM: addends
+/// read through strides, any of them 0.
+struct Epilogue {
+  Reader reader;
   /// The addends in the order the body adds them, each with its map from
   /// C's dimensions.
   SmallVector<Operand, 2> addends;
   Value output;
-  /// The view C is read through, if any, as groups of dimensions: C's
-  /// dimension i is the view's group i (`expands`), or the view's dimension
-  /// i is C's group i.
-  Operation *view;
-  SmallVector<ReassociationIndices> groups;
-  bool expands;
   int64_t kind; // flags: NNCC_GEMM_BIAS, _RESIDUAL, _RELU
+};
+
+/// Any other elementwise reader (GELU, tanh, a kernel with several outputs
+/// such as a forward activation that keeps what its gradient needs), which
+/// the GEMM calls, through a generated function, on each block of C once
+/// that block is final, while it is in cache. `operands` are the reader's
+/// (inputs, then outputs) seen in C's dimensions: C itself, an operand of
+/// the view's shape read elementwise (`reshaped`: reshaped as C is), or an
+/// operand read through a projection of C's dimensions. Outputs are of C's
+/// shape.
+struct TileEpilogue {
+  Reader reader;
+  /// The product's output.
+  Value c;
+  SmallVector<Operand> operands;
+  SmallVector<bool> reshaped;
+  /// Values from outside that the reader's body uses: constants, which the
+  /// function recreates, and scalars, which it is passed.
+  SmallVector<Value> constants, scalars;
 };
 
 /// The groups of dimensions of a view that only reshapes a contiguous
@@ -236,52 +265,86 @@ static bool usedBetween(Value root, Operation *from, Operation *to) {
   return false;
 }
 
-/// The epilogue of `product` (see Epilogue), if its output buffer is an
-/// allocation read only by one all-parallel generic of the form that
-/// convert-nn-to-linalg and nn-fuse-kernels make of a bias add, a residual
-/// add and a relu (relu as `select(x > 0 unordered, x, 0)`), whose addends
-/// and output exist already at the product (or are an allocation, or a
-/// view of such values, that can move there) and are not used between the
-/// two.
-static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
+/// The reader of `product`'s output buffer (see Reader), if that buffer is
+/// an allocation that one all-parallel generic after the product in its
+/// block reads, and nothing else but the product and its deallocation.
+static std::optional<Reader> findReader(linalg::GenericOp product) {
   Value c = product.getDpsInits()[0];
   if (!c.getDefiningOp<memref::AllocOp>())
     return std::nullopt;
-  MLIRContext *ctx = product.getContext();
-  // C's one reader, and the reshaping view it reads C through, if any.
-  linalg::GenericOp consumer;
-  Operation *view = nullptr;
-  SmallVector<ReassociationIndices> groups;
-  bool expands = false;
-  Value read = c;
+  Reader reader{{}, c, nullptr, {}, false};
+  // Whether all uses of `value` are by one op (which may read it twice).
+  auto oneUser = [](Value value) {
+    return !value.use_empty() &&
+           llvm::all_equal(llvm::to_vector(value.getUsers()));
+  };
   for (Operation *user : c.getUsers()) {
-    if (user == product || isa<memref::DeallocOp>(user))
+    if (user == product || isa<memref::DeallocOp>(user) || user == reader.op)
       continue;
     if (auto reshape = reshapeGroups(user);
-        reshape && !view && !consumer && user->getResult(0).hasOneUse()) {
-      view = user;
-      std::tie(groups, expands) = *reshape;
-      read = user->getResult(0);
-      user = *read.getUsers().begin();
+        reshape && !reader.view && !reader.op && oneUser(user->getResult(0))) {
+      reader.view = user;
+      std::tie(reader.groups, reader.expands) = *reshape;
+      reader.read = user->getResult(0);
+      user = *reader.read.getUsers().begin();
     }
     auto generic = dyn_cast<linalg::GenericOp>(user);
-    if (!generic || consumer)
+    if (!generic || reader.op)
       return std::nullopt;
-    consumer = generic;
+    reader.op = generic;
   }
-  unsigned inputs = consumer ? consumer.getNumDpsInputs() : 0;
-  if (!consumer || consumer->getBlock() != product->getBlock() ||
-      !product->isBeforeInBlock(consumer) ||
-      !consumer.hasPureBufferSemantics() || inputs < 2 || inputs > 3 ||
-      consumer.getNumDpsInits() != 1 ||
-      consumer.getNumParallelLoops() != consumer.getNumLoops() ||
+  linalg::GenericOp op = reader.op;
+  if (!op || op->getBlock() != product->getBlock() ||
+      !product->isBeforeInBlock(op) || !op.hasPureBufferSemantics() ||
+      op.getNumParallelLoops() != op.getNumLoops())
+    return std::nullopt;
+  return reader;
+}
+
+/// Whether `value` exists where `product` is.
+static bool availableAt(Value value, Operation *product) {
+  Operation *def = value.getDefiningOp();
+  return !def || (def->getBlock() == product->getBlock() &&
+                  def->isBeforeInBlock(product));
+}
+
+/// Whether `value`, defined after `product`, can be defined before it: an
+/// allocation (as bufferization makes right before the op that writes it),
+/// or a view of values that exist there (a convolution's [F] bias as
+/// [F, 1, 1]).
+static bool movable(Value value, Operation *product) {
+  Operation *def = value.getDefiningOp();
+  return def && def->getBlock() == product->getBlock() &&
+         product->isBeforeInBlock(def) &&
+         ((isa<memref::AllocOp>(def) && def->getNumOperands() == 0) ||
+          (isa<memref::ReshapeOp, memref::ExpandShapeOp,
+               memref::CollapseShapeOp, memref::CastOp>(def) &&
+           llvm::all_of(def->getOperands(), [&](Value operand) {
+             return availableAt(operand, product);
+           })));
+}
+
+/// The fixed epilogue of `product` (see Epilogue), if its reader is of the
+/// form that convert-nn-to-linalg and nn-fuse-kernels make of a bias add, a
+/// residual add and a relu (relu as `select(x > 0 unordered, x, 0)`), whose
+/// addends and output exist already at the product (or are an allocation,
+/// or a view of such values, that can move there) and are not used between
+/// the two.
+static std::optional<Epilogue> findEpilogue(linalg::GenericOp product,
+                                            const Reader &reader) {
+  Value c = product.getDpsInits()[0];
+  MLIRContext *ctx = product.getContext();
+  linalg::GenericOp consumer = reader.op;
+  Value read = reader.read;
+  unsigned inputs = consumer.getNumDpsInputs();
+  if (inputs < 2 || inputs > 3 || consumer.getNumDpsInits() != 1 ||
       !consumer.getIndexingMapsArray().back().isIdentity())
     return std::nullopt;
   Value output = consumer.getDpsInits()[0];
   auto outputType = dyn_cast<MemRefType>(output.getType());
   // Through a view, the output must be contiguous to take C's shape.
   if (!outputType || !isStrided(outputType) ||
-      (view && !outputType.getLayout().isIdentity()) ||
+      (reader.view && !outputType.getLayout().isIdentity()) ||
       outputType.getShape() != cast<MemRefType>(read.getType()).getShape())
     return std::nullopt;
 
@@ -338,26 +401,8 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
 
   // The GEMM writes the output and reads the addends where the product
   // was: they must exist there, and nothing in between may use them.
-  auto availableAt = [&](Value value) {
-    Operation *def = value.getDefiningOp();
-    return !def || (def->getBlock() == product->getBlock() &&
-                    def->isBeforeInBlock(product));
-  };
-  // An output allocated between the two (as bufferization does, right
-  // before the op that writes it) can be allocated before the product; a
-  // bias reshaped there (a convolution's [F] bias as [F, 1, 1]) can be
-  // reshaped before it.
-  auto movable = [&](Value value) {
-    Operation *def = value.getDefiningOp();
-    return def && def->getBlock() == product->getBlock() &&
-           product->isBeforeInBlock(def) &&
-           ((isa<memref::AllocOp>(def) && def->getNumOperands() == 0) ||
-            (isa<memref::ReshapeOp, memref::ExpandShapeOp,
-                 memref::CollapseShapeOp, memref::CastOp>(def) &&
-             llvm::all_of(def->getOperands(), availableAt)));
-  };
   Value outputRoot = viewRoot(output);
-  if ((!availableAt(output) && !movable(output)) ||
+  if ((!availableAt(output, product) && !movable(output, product)) ||
       usedBetween(outputRoot, product, consumer))
     return std::nullopt;
 
@@ -366,7 +411,8 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
   // projection: each loop at most once, of C's dimensions (its stride is
   // then the GEMM's), or broadcast (constant 0).
   unsigned cRank = cast<MemRefType>(c.getType()).getRank();
-  SmallVector<int64_t> toC = sourceDims(groups, expands, cRank);
+  SmallVector<int64_t> toC =
+      sourceDims(reader.groups, reader.expands, cRank);
   SmallVector<Operand, 2> addends;
   for (unsigned arg : addendArgs) {
     Value addend = consumer.getDpsInputs()[arg];
@@ -374,7 +420,7 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
     Value root = viewRoot(addend);
     if (!type || !type.getElementType().isF32() || !isStrided(type) ||
         root == c || root == outputRoot ||
-        (!availableAt(addend) && !movable(addend)) ||
+        (!availableAt(addend, product) && !movable(addend, product)) ||
         usedBetween(root, product, consumer))
       return std::nullopt;
     llvm::SmallBitVector seen(consumer.getNumLoops());
@@ -393,7 +439,216 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product) {
     }
     addends.push_back({addend, AffineMap::get(cRank, 0, exprs, ctx)});
   }
-  return Epilogue{consumer, addends, output, view, groups, expands, kind};
+  return Epilogue{reader, addends, output, kind};
+}
+
+
+/// Whether a generated function can take `type` as an argument: a bare
+/// pointer in the library's calling convention (a statically shaped memref
+/// of identity layout).
+static bool passable(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.hasStaticShape() && memref.getLayout().isIdentity() &&
+         !memref.getMemorySpace();
+}
+
+/// The tile epilogue of `product` (see TileEpilogue), if its reader has no
+/// fixed one: its operands other than C must exist at the product (or can
+/// move there), be unused between the two, and be passable; each of its
+/// outputs must be a buffer that nothing else the GEMM or the reader
+/// touches, since it is written while the GEMM still runs.
+static std::optional<TileEpilogue>
+findTileEpilogue(linalg::GenericOp product, const Reader &reader) {
+  linalg::GenericOp op = reader.op;
+  if (op.getNumDpsInits() == 0 || op.hasIndexSemantics())
+    return std::nullopt;
+  MLIRContext *ctx = product.getContext();
+  Value c = product.getDpsInits()[0];
+  unsigned cRank = cast<MemRefType>(c.getType()).getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(cRank, ctx);
+  ArrayRef<int64_t> readShape = cast<MemRefType>(reader.read.getType()).getShape();
+  SmallVector<int64_t> toC = sourceDims(reader.groups, reader.expands, cRank);
+  TileEpilogue tile{reader, c, {}, {}, {}, {}};
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op.getRegion(), captured);
+  for (Value value : captured) {
+    if (matchPattern(value, m_Constant()))
+      tile.constants.push_back(value);
+    else if (value.getType().isIntOrIndexOrFloat() &&
+             availableAt(value, product))
+      tile.scalars.push_back(value);
+    else
+      return std::nullopt;
+  }
+  SmallVector<Value> inputRoots = {viewRoot(product.getDpsInputs()[0]),
+                                   viewRoot(product.getDpsInputs()[1])};
+  SmallVector<Value> outputRoots;
+  for (OpOperand &operand : op->getOpOperands()) {
+    Value value = operand.get();
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    bool output = op.isDpsInit(&operand);
+    if (value == reader.read) {
+      if (output || !map.isIdentity())
+        return std::nullopt;
+      tile.operands.push_back({c, identity});
+      tile.reshaped.push_back(false);
+      continue;
+    }
+    Value root = viewRoot(value);
+    if (!passable(value.getType()) || root == c ||
+        (!availableAt(value, product) && !movable(value, product)) ||
+        usedBetween(root, product, op))
+      return std::nullopt;
+    (output ? outputRoots : inputRoots).push_back(root);
+    if (reader.view && map.isIdentity() &&
+        cast<MemRefType>(value.getType()).getShape() == readShape) {
+      tile.operands.push_back({value, identity});
+      tile.reshaped.push_back(true);
+      continue;
+    }
+    // Read through C's dimensions: each loop at most once, or broadcast.
+    llvm::SmallBitVector seen(op.getNumLoops());
+    SmallVector<AffineExpr> exprs;
+    for (AffineExpr expr : map.getResults()) {
+      auto constant = dyn_cast<AffineConstantExpr>(expr);
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (constant && constant.getValue() == 0) {
+        exprs.push_back(expr);
+        continue;
+      }
+      if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
+        return std::nullopt;
+      seen.set(dim.getPosition());
+      exprs.push_back(getAffineDimExpr(toC[dim.getPosition()], ctx));
+    }
+    AffineMap cMap = AffineMap::get(cRank, 0, exprs, ctx);
+    if (output && cMap != identity)
+      return std::nullopt;
+    tile.operands.push_back({value, cMap});
+    tile.reshaped.push_back(false);
+  }
+  for (Value root : outputRoots)
+    if (llvm::count(outputRoots, root) != 1 ||
+        llvm::is_contained(inputRoots, root))
+      return std::nullopt;
+  return tile;
+}
+
+/// The function that computes `tile`'s reader on one block of C, which the
+/// GEMM calls through the dispatcher this returns (see nn.gemm_epilogue):
+/// `@<parent>_epilogue<N>(passed..., outer..., matrix, i, j, rows, cols)`
+/// runs the reader's body over rows [i, i + rows) and columns [j, j + cols)
+/// of matrix `matrix` of the call's batch, at C's outer batch indices
+/// `outer`, on views of the passed buffers. The buffers do not overlap
+/// where the function writes (findTileEpilogue), so they are `noalias`.
+static func::FuncOp buildTileFunction(func::FuncOp parent,
+                                      const TileEpilogue &tile,
+                                      ArrayRef<Value> passed, unsigned outer,
+                                      func::FuncOp gemm) {
+  MLIRContext *ctx = parent.getContext();
+  linalg::GenericOp reader = tile.reader.op;
+  Location loc = reader.getLoc();
+  auto module = parent->getParentOfType<ModuleOp>();
+  std::string name;
+  for (unsigned index = 0;; ++index) {
+    name = (parent.getName() + "_epilogue" + Twine(index)).str();
+    if (!module.lookupSymbol(name) && !module.lookupSymbol(name + "_gemm"))
+      break;
+  }
+  OpBuilder mb(parent);
+  mb.setInsertionPointAfter(parent);
+  Type index = mb.getIndexType();
+  SmallVector<Type> types;
+  for (Value value : passed)
+    types.push_back(value.getType());
+  types.append(outer, index);
+  SmallVector<Type> tileTypes = types;
+  tileTypes.append(5, index);
+  auto function = mb.create<func::FuncOp>(
+      loc, name, FunctionType::get(ctx, tileTypes, {}));
+  function.setPrivate();
+  function->setAttr(kGemmTileAttr, UnitAttr::get(ctx));
+  for (auto [i, value] : llvm::enumerate(passed))
+    if (isa<MemRefType>(value.getType()))
+      function.setArgAttr(i, "llvm.noalias", UnitAttr::get(ctx));
+  SmallVector<Type> dispatchTypes = types;
+  llvm::append_range(dispatchTypes, gemm.getFunctionType().getInputs());
+  auto dispatch = mb.create<func::FuncOp>(
+      loc, name + "_gemm", FunctionType::get(ctx, dispatchTypes, {}));
+  dispatch.setPrivate();
+  dispatch->setAttr(kGemmEpilogueAttr, FlatSymbolRefAttr::get(function));
+
+  Block *entry = function.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockBegin(entry);
+  IRMapping mapping;
+  for (auto [value, argument] : llvm::zip(passed, entry->getArguments()))
+    mapping.map(value, argument);
+  for (Value constant : tile.constants)
+    b.clone(*constant.getDefiningOp(), mapping);
+  ArrayRef<BlockArgument> rest = entry->getArguments().drop_front(
+      passed.size());
+  // The block's offset and extent in each of C's dimensions: the outer
+  // batch indices, the matrix, then rows and columns.
+  auto cType = cast<MemRefType>(tile.c.getType());
+  unsigned cRank = cType.getRank();
+  SmallVector<OpFoldResult> offsets(cRank), extents(cRank, b.getIndexAttr(1));
+  for (unsigned p = 0; p + 2 < cRank; ++p)
+    offsets[p] = p < outer ? rest[p] : rest[outer];
+  offsets[cRank - 2] = rest[outer + 1];
+  offsets[cRank - 1] = rest[outer + 2];
+  extents[cRank - 2] = rest[outer + 3];
+  extents[cRank - 1] = rest[outer + 4];
+
+  SmallVector<Value> ins, outs;
+  SmallVector<AffineMap> maps;
+  unsigned inputs = reader.getNumDpsInputs();
+  for (auto [i, operand] : llvm::enumerate(tile.operands)) {
+    maps.push_back(operand.map);
+    // An input read twice alike (C, in a GELU) is one view. (Outputs are
+    // distinct buffers.)
+    std::optional<size_t> same;
+    for (size_t k = 0; k < i && k < inputs && !same; ++k)
+      if (tile.operands[k].memref == operand.memref &&
+          tile.operands[k].map == operand.map &&
+          tile.reshaped[k] == tile.reshaped[i])
+        same = k;
+    if (same) {
+      ins.push_back(ins[*same]);
+      continue;
+    }
+    Value memref = mapping.lookupOrDefault(operand.memref);
+    if (tile.reshaped[i] && tile.reader.expands)
+      memref = b.create<memref::CollapseShapeOp>(loc, memref,
+                                                 tile.reader.groups);
+    else if (tile.reshaped[i])
+      memref = b.create<memref::ExpandShapeOp>(loc, cType.getShape(), memref,
+                                               tile.reader.groups);
+    // The block of the operand: the views of those of C's dimensions that
+    // it has; a broadcast dimension's one element.
+    if (!operand.map.isConstant()) {
+      SmallVector<OpFoldResult> at, sizes, strides;
+      for (AffineExpr expr : operand.map.getResults()) {
+        auto dim = dyn_cast<AffineDimExpr>(expr);
+        at.push_back(dim ? offsets[dim.getPosition()] : b.getIndexAttr(0));
+        sizes.push_back(dim ? extents[dim.getPosition()] : b.getIndexAttr(1));
+        strides.push_back(b.getIndexAttr(1));
+      }
+      memref = b.create<memref::SubViewOp>(loc, memref, at, sizes, strides);
+    }
+    (i < inputs ? ins : outs).push_back(memref);
+  }
+  Block &body = reader.getRegion().front();
+  b.create<linalg::GenericOp>(
+      loc, ins, outs, maps,
+      SmallVector<utils::IteratorType>(cRank, utils::IteratorType::parallel),
+      [&](OpBuilder &nested, Location, ValueRange arguments) {
+        IRMapping inner = mapping;
+        inner.map(body.getArguments(), arguments);
+        for (Operation &op : body)
+          nested.clone(op, inner);
+      });
+  b.create<func::ReturnOp>(loc);
+  return dispatch;
 }
 
 static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
@@ -407,27 +662,39 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   Operand a{generic.getDpsInputs()[0], generic.getIndexingMapsArray()[0]};
   Operand bOp{generic.getDpsInputs()[1], generic.getIndexingMapsArray()[1]};
   Operand c{generic.getDpsInits()[0], outMap};
-  // With an epilogue, the GEMM writes its output instead of C, which is
-  // then never written.
-  std::optional<Epilogue> epilogue = findEpilogue(generic);
-  Value product = c.memref;
+  // With a fixed epilogue, the GEMM writes its output instead of C, which
+  // is then never written; else a tile epilogue reads C block by block.
+  std::optional<Reader> reader = findReader(generic);
+  std::optional<Epilogue> epilogue;
+  std::optional<TileEpilogue> tile;
+  if (reader)
+    epilogue = findEpilogue(generic, *reader);
+  if (reader && !epilogue)
+    tile = findTileEpilogue(generic, *reader);
+  SmallVector<Value> moved;
   if (epilogue) {
-    SmallVector<Value> moved = {epilogue->output};
+    moved.push_back(epilogue->output);
     for (const Operand &addend : epilogue->addends)
       moved.push_back(addend.memref);
-    for (Value value : moved)
-      if (Operation *def = value.getDefiningOp();
-          def && generic->isBeforeInBlock(def))
-        def->moveBefore(generic);
+  }
+  if (tile)
+    for (const Operand &operand : tile->operands)
+      moved.push_back(operand.memref);
+  for (Value value : moved)
+    if (Operation *def = value.getDefiningOp();
+        def && generic->isBeforeInBlock(def))
+      def->moveBefore(generic);
+  Value product = c.memref;
+  if (epilogue) {
     // The output, seen in C's shape: the view's inverse.
+    const Reader &r = epilogue->reader;
     c.memref = epilogue->output;
-    if (epilogue->view && epilogue->expands)
-      c.memref =
-          b.create<memref::CollapseShapeOp>(loc, c.memref, epilogue->groups);
-    else if (epilogue->view)
+    if (r.view && r.expands)
+      c.memref = b.create<memref::CollapseShapeOp>(loc, c.memref, r.groups);
+    else if (r.view)
       c.memref = b.create<memref::ExpandShapeOp>(
           loc, cast<MemRefType>(product.getType()).getShape(), c.memref,
-          epilogue->groups);
+          r.groups);
   }
 
   // Packing buffers, one block of A and one of B per thread (or, with
@@ -535,18 +802,43 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   args.push_back(b.create<arith::ConstantIndexOp>(
       loc, epilogue ? epilogue->kind : NNCC_GEMM_PLAIN));
   args.append({packABase, packBBase});
-  b.create<func::CallOp>(loc, gemm, args);
+  if (tile) {
+    // The dispatcher takes the buffers the epilogue uses and the outer
+    // batch indices, then the GEMM's arguments.
+    llvm::SetVector<Value> passed;
+    for (const Operand &operand : tile->operands)
+      passed.insert(operand.memref);
+    passed.insert(tile->scalars.begin(), tile->scalars.end());
+    SmallVector<Value> outer;
+    for (unsigned i = 0; i + 3 < rank; ++i)
+      outer.push_back(
+          ivs[cast<AffineDimExpr>(outMap.getResult(i)).getPosition()]);
+    func::FuncOp dispatch =
+        buildTileFunction(generic->getParentOfType<func::FuncOp>(), *tile,
+                          passed.getArrayRef(), outer.size(), gemm);
+    SmallVector<Value> operands(passed.begin(), passed.end());
+    llvm::append_range(operands, outer);
+    llvm::append_range(operands, args);
+    b.create<func::CallOp>(loc, dispatch, operands);
+  } else {
+    b.create<func::CallOp>(loc, gemm, args);
+  }
 
   // The packing buffers live until the product is done.
   b.setInsertionPointAfter(generic);
   b.create<memref::DeallocOp>(loc, packABuffer);
   b.create<memref::DeallocOp>(loc, packBBuffer);
   generic.erase();
+  if (tile) {
+    tile->reader.op.erase();
+    if (tile->reader.view)
+      tile->reader.view->erase();
+  }
   if (!epilogue)
     return;
-  epilogue->op.erase();
-  if (epilogue->view)
-    epilogue->view->erase();
+  epilogue->reader.op.erase();
+  if (epilogue->reader.view)
+    epilogue->reader.view->erase();
   // C is now only allocated and freed.
   Operation *alloc = product.getDefiningOp();
   for (Operation *user : llvm::make_early_inc_range(product.getUsers()))

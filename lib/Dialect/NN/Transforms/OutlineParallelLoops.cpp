@@ -15,6 +15,7 @@
 
 #include "nncc/Dialect/NN/Transforms/Passes.h"
 
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -41,6 +42,8 @@ using namespace nncc::nn;
 /// The attribute of a dispatcher declaration naming its loop's function.
 static constexpr llvm::StringLiteral kParallelBodyAttr = "nn.parallel_body";
 static constexpr llvm::StringLiteral kParallelRange = "__nncc_parallel_range";
+/// The runtime's GEMM that calls a generated epilogue (nncc_gemm.c).
+static constexpr llvm::StringLiteral kGemmTiles = "__nncc_sgemm_tiles";
 
 /// Loop nests doing fewer innermost iterations than this stay on the
 /// calling thread: waking the pool costs about a microsecond.
@@ -258,76 +261,109 @@ void OutlineParallelLoops::runOnOperation() {
   }
 }
 
+/// A kind of dispatcher declaration: the attribute that names its function,
+/// the runtime function it calls, and the arguments the runtime passes the
+/// trampoline after the record (a range of a loop; a block of a product).
+struct DispatchKind {
+  llvm::StringLiteral attr;
+  llvm::StringLiteral runtime;
+  unsigned extras;
+};
+static constexpr DispatchKind kDispatchKinds[] = {
+    {kParallelBodyAttr, kParallelRange, 2},
+    {kGemmEpilogueAttr, kGemmTiles, 5},
+};
+
+/// Defines `dispatch`, whose first arguments are `body`'s but its last
+/// `kind.extras`, and whose others are the runtime function's before the
+/// trampoline and its record:
+///   dispatch(fields..., forwarded...) stores the fields in a record on the
+///     stack and calls runtime(forwarded..., trampoline, record);
+///   trampoline(record, extras...) = body(record's fields..., extras...).
+static LogicalResult defineDispatcher(LLVM::LLVMFuncOp dispatch,
+                                      const DispatchKind &kind) {
+  auto module = dispatch->getParentOfType<ModuleOp>();
+  MLIRContext *ctx = module.getContext();
+  Location loc = dispatch.getLoc();
+  auto bodyName = dispatch->getAttrOfType<FlatSymbolRefAttr>(kind.attr);
+  auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(bodyName);
+  ArrayRef<Type> params = dispatch.getFunctionType().getParams();
+  if (!body || body.getNumArguments() < kind.extras ||
+      body.getNumArguments() - kind.extras > params.size())
+    return dispatch.emitError("no function '")
+           << bodyName.getValue() << "' that takes the dispatcher's arguments";
+  dispatch->removeAttr(kind.attr);
+  dispatch.setLinkage(LLVM::Linkage::Internal);
+  body.setLinkage(LLVM::Linkage::Internal);
+  ArrayRef<Type> fields =
+      params.take_front(body.getNumArguments() - kind.extras);
+  ArrayRef<Type> forwarded = params.drop_front(fields.size());
+  ArrayRef<Type> extras =
+      body.getFunctionType().getParams().take_back(kind.extras);
+  auto record = LLVM::LLVMStructType::getLiteral(ctx, fields);
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto runtime = module.lookupSymbol<LLVM::LLVMFuncOp>(kind.runtime);
+  if (!runtime) {
+    SmallVector<Type> types(forwarded.begin(), forwarded.end());
+    types.append({ptr, ptr});
+    runtime = b.create<LLVM::LLVMFuncOp>(
+        module.getLoc(), kind.runtime,
+        LLVM::LLVMFunctionType::get(voidType, types));
+  }
+
+  b.setInsertionPointAfter(dispatch);
+  SmallVector<Type> trampolineTypes = {ptr};
+  trampolineTypes.append(extras.begin(), extras.end());
+  auto trampoline = b.create<LLVM::LLVMFuncOp>(
+      loc, (dispatch.getName() + "_trampoline").str(),
+      LLVM::LLVMFunctionType::get(voidType, trampolineTypes),
+      LLVM::Linkage::Internal);
+  {
+    Block *entry = trampoline.addEntryBlock(b);
+    OpBuilder t = OpBuilder::atBlockBegin(entry);
+    SmallVector<Value> operands;
+    for (auto [i, field] : llvm::enumerate(fields)) {
+      Value address = t.create<LLVM::GEPOp>(
+          loc, ptr, record, entry->getArgument(0),
+          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+      operands.push_back(t.create<LLVM::LoadOp>(loc, field, address));
+    }
+    llvm::append_range(operands, entry->getArguments().drop_front());
+    t.create<LLVM::CallOp>(loc, body, operands);
+    t.create<LLVM::ReturnOp>(loc, ValueRange());
+  }
+
+  Block *entry = dispatch.addEntryBlock(b);
+  OpBuilder d = OpBuilder::atBlockBegin(entry);
+  auto i64 = IntegerType::get(ctx, 64);
+  Value one = d.create<LLVM::ConstantOp>(loc, i64, d.getI64IntegerAttr(1));
+  Value slot = d.create<LLVM::AllocaOp>(loc, ptr, record, one);
+  for (auto [i, field] : llvm::enumerate(fields)) {
+    Value address = d.create<LLVM::GEPOp>(
+        loc, ptr, record, slot,
+        ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+    d.create<LLVM::StoreOp>(loc, entry->getArgument(i), address);
+  }
+  SmallVector<Value> operands(
+      entry->getArguments().drop_front(fields.size()));
+  operands.push_back(
+      d.create<LLVM::AddressOfOp>(loc, ptr, trampoline.getName()));
+  operands.push_back(slot);
+  d.create<LLVM::CallOp>(loc, runtime, operands);
+  d.create<LLVM::ReturnOp>(loc, ValueRange());
+  return success();
+}
+
 void LowerParallelDispatch::runOnOperation() {
   ModuleOp module = getOperation();
-  MLIRContext *ctx = module.getContext();
-  SmallVector<LLVM::LLVMFuncOp> dispatchers;
+  SmallVector<std::pair<LLVM::LLVMFuncOp, const DispatchKind *>> dispatchers;
   for (auto func : module.getOps<LLVM::LLVMFuncOp>())
-    if (func->hasAttr(kParallelBodyAttr))
-      dispatchers.push_back(func);
-  if (dispatchers.empty())
-    return;
-  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto i64 = IntegerType::get(ctx, 64);
-  auto voidType = LLVM::LLVMVoidType::get(ctx);
-  auto range = module.lookupSymbol<LLVM::LLVMFuncOp>(kParallelRange);
-  if (!range)
-    range = b.create<LLVM::LLVMFuncOp>(
-        module.getLoc(), kParallelRange,
-        LLVM::LLVMFunctionType::get(voidType, {i64, ptr, ptr}));
-
-  for (LLVM::LLVMFuncOp dispatch : dispatchers) {
-    Location loc = dispatch.getLoc();
-    auto bodyName =
-        dispatch->getAttrOfType<FlatSymbolRefAttr>(kParallelBodyAttr);
-    auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(bodyName);
-    if (!body) {
-      dispatch.emitError("no loop function '") << bodyName.getValue() << "'";
+    for (const DispatchKind &kind : kDispatchKinds)
+      if (func->hasAttr(kind.attr))
+        dispatchers.push_back({func, &kind});
+  for (auto [dispatch, kind] : dispatchers)
+    if (failed(defineDispatcher(dispatch, *kind)))
       return signalPassFailure();
-    }
-    dispatch->removeAttr(kParallelBodyAttr);
-    dispatch.setLinkage(LLVM::Linkage::Internal);
-    body.setLinkage(LLVM::Linkage::Internal);
-    // The record: the dispatcher's arguments but the count.
-    ArrayRef<Type> fields = dispatch.getFunctionType().getParams().drop_back();
-    auto record = LLVM::LLVMStructType::getLiteral(ctx, fields);
-
-    // trampoline(record, begin, end) = body(record's fields..., begin, end).
-    b.setInsertionPointAfter(dispatch);
-    auto trampoline = b.create<LLVM::LLVMFuncOp>(
-        loc, (dispatch.getName() + "_trampoline").str(),
-        LLVM::LLVMFunctionType::get(voidType, {ptr, i64, i64}),
-        LLVM::Linkage::Internal);
-    {
-      Block *entry = trampoline.addEntryBlock(b);
-      OpBuilder t = OpBuilder::atBlockBegin(entry);
-      SmallVector<Value> operands;
-      for (auto [i, field] : llvm::enumerate(fields)) {
-        Value address = t.create<LLVM::GEPOp>(
-            loc, ptr, record, entry->getArgument(0),
-            ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
-        operands.push_back(t.create<LLVM::LoadOp>(loc, field, address));
-      }
-      operands.append({entry->getArgument(1), entry->getArgument(2)});
-      t.create<LLVM::CallOp>(loc, body, operands);
-      t.create<LLVM::ReturnOp>(loc, ValueRange());
-    }
-
-    // dispatch(values..., count): the record on the stack, then the pool.
-    Block *entry = dispatch.addEntryBlock(b);
-    OpBuilder d = OpBuilder::atBlockBegin(entry);
-    Value one = d.create<LLVM::ConstantOp>(loc, i64, d.getI64IntegerAttr(1));
-    Value slot = d.create<LLVM::AllocaOp>(loc, ptr, record, one);
-    for (auto [i, field] : llvm::enumerate(fields)) {
-      Value address = d.create<LLVM::GEPOp>(
-          loc, ptr, record, slot,
-          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
-      d.create<LLVM::StoreOp>(loc, entry->getArgument(i), address);
-    }
-    Value fn = d.create<LLVM::AddressOfOp>(loc, ptr, trampoline.getName());
-    d.create<LLVM::CallOp>(loc, range,
-                           ValueRange{entry->getArguments().back(), fn, slot});
-    d.create<LLVM::ReturnOp>(loc, ValueRange());
-  }
 }

@@ -13,6 +13,7 @@
 
 #include "nncc/Dialect/NN/Transforms/Passes.h"
 
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/MemoryPlanner.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
@@ -148,7 +149,8 @@ static memref::AllocOp inPlaceInput(
 
 void PlanMemory::runOnOperation() {
   func::FuncOp func = getOperation();
-  if (func.isExternal())
+  // A GEMM's epilogue function allocates nothing and takes no arena.
+  if (func.isExternal() || func->hasAttr(kGemmTileAttr))
     return;
   Block &block = func.getBody().front();
   llvm::DenseMap<Operation *, int64_t> position;

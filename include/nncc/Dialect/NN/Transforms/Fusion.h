@@ -20,6 +20,15 @@ constexpr llvm::StringLiteral kFusionGroupAttr = "nn.fusion_group";
 /// products large enough to gain from it).
 constexpr llvm::StringLiteral kMatmulKernelAttr = "nn.matmul";
 
+/// On the declaration of a GEMM call's dispatcher (nn-lower-matmul-calls),
+/// the function the GEMM calls on each final block of its product: the
+/// product's reader, run as its epilogue. nn-lower-parallel-dispatch
+/// defines the dispatcher once the module is in the LLVM dialect.
+constexpr llvm::StringLiteral kGemmEpilogueAttr = "nn.gemm_epilogue";
+/// Marks such an epilogue function: it works on its arguments' memory
+/// only, so nn-plan-memory gives it no arena.
+constexpr llvm::StringLiteral kGemmTileAttr = "nn.gemm_tile";
+
 /// Whether `op` is an nn op computed element by element (with numpy
 /// broadcasting of its operands), so that it lowers to one parallel loop.
 bool isElementwise(mlir::Operation *op);
