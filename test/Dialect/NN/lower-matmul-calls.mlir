@@ -494,8 +494,9 @@ func.func @residual_written_between(%x: memref<16x64xf32>, %w: memref<32x64xf32>
 // scalar, and keeps the pre-activation as a second output. The GEMM calls
 // @gelu_epilogue0 on each final block of C: rows [i, i + rows) and columns
 // [j, j + cols), on views of C, of the bias's columns, and of the outputs
-// reshaped as C is; the reader, the view and C's other readers are gone.
-// The outputs' allocation moves up to the call.
+// reshaped as C is; the reader and the view are gone. The output allocated
+// after the product (%y) is written in place of C, whose buffer its users
+// now read (in its shape); the one it is given (%pre) stays its own.
 
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -506,23 +507,25 @@ func.func @residual_written_between(%x: memref<16x64xf32>, %w: memref<32x64xf32>
 // CHECK-LABEL: func.func @gelu
 // CHECK-SAME: (%{{.+}}: memref<32x64xf32>, %{{.+}}: memref<24x64xf32>, %{{.+}}: memref<3xi64>, %[[B:.+]]: memref<24xf32>, %[[S:.+]]: memref<f32>, %[[PRE:.+]]: memref<2x16x24xf32>)
 // CHECK: %[[C:.+]] = memref.alloc() : memref<32x24xf32>
-// CHECK: %[[Y:.+]] = memref.alloc() : memref<2x16x24xf32>
+// CHECK: %[[Y:.+]] = memref.expand_shape %[[C]] {{\[\[}}0, 1], [2]] output_shape [2, 16, 24]
+// CHECK-NOT: memref.alloc() : memref<2x16x24xf32>
 // CHECK-NOT: memref.reshape
 // CHECK: %[[CBASE:[a-z_0-9]+]], %{{.+}} = memref.extract_strided_metadata %[[C]]
-// CHECK: call @gelu_epilogue0_gemm(%[[B]], %[[C]], %[[S]], %[[PRE]], %[[Y]], {{.+}}, %[[CBASE]], {{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
+// CHECK: call @gelu_epilogue0_gemm(%[[B]], %[[C]], %[[S]], %[[PRE]], {{.+}}, %[[CBASE]], {{.+}}, %{{c0(_[0-9]+)?}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}) :
 // CHECK-NOT: linalg.generic
+// CHECK-NOT: memref.dealloc %[[C]] :
 // CHECK: "test.use"(%[[Y]])
-// CHECK: func.func private @gelu_epilogue0(%[[TB:.+]]: memref<24xf32> {llvm.noalias}, %[[TC:.+]]: memref<32x24xf32> {llvm.noalias}, %[[TS:.+]]: memref<f32> {llvm.noalias}, %[[TP:.+]]: memref<2x16x24xf32> {llvm.noalias}, %[[TY:.+]]: memref<2x16x24xf32> {llvm.noalias}, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index, %[[R:.+]]: index, %[[N:.+]]: index) attributes {nn.gemm_tile}
+// CHECK-NEXT: memref.dealloc %[[C]] : memref<32x24xf32>
+// CHECK: func.func private @gelu_epilogue0(%[[TB:.+]]: memref<24xf32> {llvm.noalias}, %[[TC:.+]]: memref<32x24xf32> {llvm.noalias}, %[[TS:.+]]: memref<f32> {llvm.noalias}, %[[TP:.+]]: memref<2x16x24xf32> {llvm.noalias}, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index, %[[R:.+]]: index, %[[N:.+]]: index) attributes {nn.gemm_tile}
 // CHECK: %[[VB:.+]] = memref.subview %[[TB]][%[[J]]] [%[[N]]] [1]
 // CHECK: %[[VC:.+]] = memref.subview %[[TC]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
 // CHECK: %[[FP:.+]] = memref.collapse_shape %[[TP]] {{\[\[}}0, 1], [2]] : memref<2x16x24xf32> into memref<32x24xf32>
 // CHECK: %[[VP:.+]] = memref.subview %[[FP]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
-// CHECK: %[[FY:.+]] = memref.collapse_shape %[[TY]]
-// CHECK: %[[VY:.+]] = memref.subview %[[FY]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
+// CHECK: %[[VY:.+]] = memref.subview %[[TC]][%[[I]], %[[J]]] [%[[R]], %[[N]]] [1, 1]
 // CHECK: linalg.generic {indexing_maps = [#[[COL:.+]], #[[ID:.+]], #[[NONE:.+]], #[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[VB]], %[[VC]], %[[TS]], %[[VC]] : {{.+}}) outs(%[[VP]], %[[VY]] :
 // CHECK: math.erf
 // CHECK: return
-// CHECK: func.func private @gelu_epilogue0_gemm(memref<24xf32>, memref<32x24xf32>, memref<f32>, memref<2x16x24xf32>, memref<2x16x24xf32>, index, index, index, index, memref<f32>, {{.+}}) attributes {nn.gemm_epilogue = @gelu_epilogue0}
+// CHECK: func.func private @gelu_epilogue0_gemm(memref<24xf32>, memref<32x24xf32>, memref<f32>, memref<2x16x24xf32>, index, index, index, index, memref<f32>, {{.+}}) attributes {nn.gemm_epilogue = @gelu_epilogue0}
 func.func @gelu(%x: memref<32x64xf32>, %w: memref<24x64xf32>, %shape: memref<3xi64>, %b: memref<24xf32>, %s: memref<f32>, %pre: memref<2x16x24xf32>) {
   %c = memref.alloc() : memref<32x24xf32>
   linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x64xf32>, memref<24x64xf32>) outs(%c : memref<32x24xf32>) attrs = {nn.matmul} {
@@ -544,6 +547,7 @@ func.func @gelu(%x: memref<32x64xf32>, %w: memref<24x64xf32>, %shape: memref<3xi
   }
   memref.dealloc %c : memref<32x24xf32>
   "test.use"(%y) : (memref<2x16x24xf32>) -> ()
+  memref.dealloc %y : memref<2x16x24xf32>
   return
 }
 
@@ -641,6 +645,79 @@ func.func @indexed(%x: memref<32x32xf32>, %w: memref<32x32xf32>, %out: memref<32
     %t = arith.select %lower, %v, %zero : f32
     linalg.yield %t : f32
   }
+  memref.dealloc %c : memref<32x32xf32>
+  return
+}
+
+// -----
+
+// The scalar the reader divides by is computed after the product (as
+// attention's scale is): that kernel moves before the GEMM, which then has
+// the reader as its epilogue. Not when what that kernel reads is written in
+// between: it would read the old value.
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#none = affine_map<(d0, d1) -> ()>
+#scalar = affine_map<() -> ()>
+// CHECK-LABEL: func.func @scale_after_product
+// CHECK: %[[SCALE:.+]] = memref.alloc() : memref<f32>
+// CHECK: linalg.generic {{.+}} outs(%[[SCALE]] : memref<f32>)
+// CHECK: math.sqrt
+// CHECK: call @scale_after_product_epilogue0_gemm(%{{.+}}, %[[SCALE]], %{{.+}}, {{.+}}) :
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// CHECK-LABEL: func.func @scale_read_after_write
+// CHECK: call @__nncc_sgemm(
+// CHECK: memref.copy
+// CHECK: math.sqrt
+// CHECK: arith.divf
+func.func @scale_after_product(%x: memref<32x32xf32>, %w: memref<32x32xf32>, %d: memref<f32>, %out: memref<32x32xf32>) {
+  %c = memref.alloc() : memref<32x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %scale = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []} ins(%d : memref<f32>) outs(%scale : memref<f32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = math.sqrt %v : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id, #none, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %scale : memref<32x32xf32>, memref<f32>) outs(%out : memref<32x32xf32>) {
+  ^bb0(%v: f32, %k: f32, %o: f32):
+    %t = arith.divf %v, %k : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %scale : memref<f32>
+  memref.dealloc %c : memref<32x32xf32>
+  return
+}
+func.func @scale_read_after_write(%x: memref<32x32xf32>, %w: memref<32x32xf32>, %d: memref<f32>, %e: memref<f32>, %out: memref<32x32xf32>) {
+  %c = memref.alloc() : memref<32x32xf32>
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %e, %d : memref<f32> to memref<f32>
+  %scale = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []} ins(%d : memref<f32>) outs(%scale : memref<f32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = math.sqrt %v : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id, #none, #id], iterator_types = ["parallel", "parallel"]} ins(%c, %scale : memref<32x32xf32>, memref<f32>) outs(%out : memref<32x32xf32>) {
+  ^bb0(%v: f32, %k: f32, %o: f32):
+    %t = arith.divf %v, %k : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %scale : memref<f32>
   memref.dealloc %c : memref<32x32xf32>
   return
 }

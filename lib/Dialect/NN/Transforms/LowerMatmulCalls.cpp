@@ -183,6 +183,11 @@ struct TileEpilogue {
   /// Values from outside that the reader's body uses: constants, which the
   /// function recreates, and scalars, which it is passed.
   SmallVector<Value> constants, scalars;
+  /// Kernels between the product and the reader that compute an operand of
+  /// the reader and move before the product (see hoistableWriter).
+  SmallVector<Operation *> hoisted;
+  /// The output, if any, that is written in place of C (see inPlaceOutput).
+  std::optional<unsigned> inPlace;
 };
 
 /// The groups of dimensions of a view that only reshapes a contiguous
@@ -452,6 +457,47 @@ static bool passable(Type type) {
          !memref.getMemorySpace();
 }
 
+/// The kernel that computes `value` between `product` and its reader, if
+/// it can run before the product instead: `value` is an allocation there
+/// that this one generic alone uses before the reader, as its one output,
+/// and that generic reads only values that exist at the product and that
+/// nothing between the two uses (attention's scale, computed after the
+/// product that it divides).
+static linalg::GenericOp hoistableWriter(Value value,
+                                         linalg::GenericOp product,
+                                         Operation *reader) {
+  auto alloc = value.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !movable(value, product))
+    return {};
+  linalg::GenericOp writer;
+  for (Operation *user : value.getUsers()) {
+    Operation *top = reader->getBlock()->findAncestorOpInBlock(*user);
+    if (!top)
+      return {};
+    if (top == reader || isa<memref::DeallocOp>(top) ||
+        reader->isBeforeInBlock(top))
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (writer || !generic || generic->getBlock() != product->getBlock() ||
+        generic.getNumDpsInits() != 1 || generic.getDpsInits()[0] != value)
+      return {};
+    writer = generic;
+  }
+  if (!writer)
+    return {};
+  llvm::SetVector<Value> read;
+  getUsedValuesDefinedAbove(writer.getRegion(), read);
+  for (Value input : writer.getDpsInputs())
+    read.insert(input);
+  for (Value input : read)
+    if (!availableAt(input, product) ||
+        (isa<BaseMemRefType>(input.getType()) &&
+         (viewRoot(input) == product.getDpsInits()[0] ||
+          usedBetween(viewRoot(input), product, writer))))
+      return {};
+  return writer;
+}
+
 /// The tile epilogue of `product` (see TileEpilogue), if its reader has no
 /// fixed one: its operands other than C must exist at the product (or can
 /// move there), be unused between the two, and be passable; each of its
@@ -468,7 +514,7 @@ findTileEpilogue(linalg::GenericOp product, const Reader &reader) {
   AffineMap identity = AffineMap::getMultiDimIdentityMap(cRank, ctx);
   ArrayRef<int64_t> readShape = cast<MemRefType>(reader.read.getType()).getShape();
   SmallVector<int64_t> toC = sourceDims(reader.groups, reader.expands, cRank);
-  TileEpilogue tile{reader, c, {}, {}, {}, {}};
+  TileEpilogue tile{reader, c, {}, {}, {}, {}, {}, std::nullopt};
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(op.getRegion(), captured);
   for (Value value : captured) {
@@ -495,9 +541,15 @@ findTileEpilogue(linalg::GenericOp product, const Reader &reader) {
       continue;
     }
     Value root = viewRoot(value);
-    if (!passable(value.getType()) || root == c ||
-        (!availableAt(value, product) && !movable(value, product)) ||
-        usedBetween(root, product, op))
+    if (!passable(value.getType()) || root == c)
+      return std::nullopt;
+    linalg::GenericOp writer;
+    if (!output)
+      writer = hoistableWriter(value, product, op);
+    if (writer)
+      tile.hoisted.push_back(writer);
+    else if ((!availableAt(value, product) && !movable(value, product)) ||
+             usedBetween(root, product, op))
       return std::nullopt;
     (output ? outputRoots : inputRoots).push_back(root);
     if (reader.view && map.isIdentity() &&
@@ -531,7 +583,54 @@ findTileEpilogue(linalg::GenericOp product, const Reader &reader) {
     if (llvm::count(outputRoots, root) != 1 ||
         llvm::is_contained(inputRoots, root))
       return std::nullopt;
+  // An output allocated after the product, for the reader to write first,
+  // can take C's buffer: each element of C is read by the iteration that
+  // then writes it, and the GEMM is done with the block by then. The step
+  // then needs one buffer less.
+  auto cType = cast<MemRefType>(c.getType());
+  for (unsigned i = op.getNumDpsInputs(); i < tile.operands.size(); ++i) {
+    Value value = tile.operands[i].memref;
+    auto type = cast<MemRefType>(value.getType());
+    if (value.getDefiningOp<memref::AllocOp>() && movable(value, product) &&
+        type.getElementType() == cType.getElementType() &&
+        llvm::all_of(value.getUsers(), [&](Operation *user) {
+          return user->getBlock() == op->getBlock();
+        })) {
+      tile.inPlace = i;
+      break;
+    }
+  }
   return tile;
+}
+
+/// Makes `tile`'s in-place output C's buffer (seen in the output's shape):
+/// the output's allocation goes, and C lives as long as the output did.
+static void writeInPlace(TileEpilogue &tile) {
+  unsigned i = *tile.inPlace;
+  Value output = tile.operands[i].memref;
+  auto alloc = tile.c.getDefiningOp<memref::AllocOp>();
+  OpBuilder b(alloc);
+  b.setInsertionPointAfter(alloc);
+  Value view = tile.c;
+  const Reader &reader = tile.reader;
+  auto outputType = cast<MemRefType>(output.getType());
+  if (tile.reshaped[i] && reader.expands)
+    view = b.create<memref::ExpandShapeOp>(alloc.getLoc(),
+                                           outputType.getShape(), tile.c,
+                                           reader.groups);
+  else if (tile.reshaped[i])
+    view = b.create<memref::CollapseShapeOp>(alloc.getLoc(), tile.c,
+                                             reader.groups);
+  for (Operation *user : llvm::make_early_inc_range(tile.c.getUsers()))
+    if (isa<memref::DeallocOp>(user))
+      user->erase();
+  for (OpOperand &use : llvm::make_early_inc_range(output.getUses()))
+    use.set(isa<memref::DeallocOp>(use.getOwner()) ? tile.c : view);
+  output.getDefiningOp()->erase();
+  tile.operands[i] = {tile.c, AffineMap::getMultiDimIdentityMap(
+                                  alloc.getType().getRank(),
+                                  alloc.getContext())};
+  tile.reshaped[i] = false;
 }
 
 /// The function that computes `tile`'s reader on one block of C, which the
@@ -604,10 +703,9 @@ static func::FuncOp buildTileFunction(func::FuncOp parent,
   unsigned inputs = reader.getNumDpsInputs();
   for (auto [i, operand] : llvm::enumerate(tile.operands)) {
     maps.push_back(operand.map);
-    // An input read twice alike (C, in a GELU) is one view. (Outputs are
-    // distinct buffers.)
+    // An input read twice alike (C, in a GELU) is one view.
     std::optional<size_t> same;
-    for (size_t k = 0; k < i && k < inputs && !same; ++k)
+    for (size_t k = 0; k < i && i < inputs && !same; ++k)
       if (tile.operands[k].memref == operand.memref &&
           tile.operands[k].map == operand.map &&
           tile.reshaped[k] == tile.reshaped[i])
@@ -677,6 +775,8 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
     for (const Operand &addend : epilogue->addends)
       moved.push_back(addend.memref);
   }
+  if (tile && tile->inPlace)
+    writeInPlace(*tile);
   if (tile)
     for (const Operand &operand : tile->operands)
       moved.push_back(operand.memref);
@@ -684,6 +784,9 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
     if (Operation *def = value.getDefiningOp();
         def && generic->isBeforeInBlock(def))
       def->moveBefore(generic);
+  if (tile)
+    for (Operation *writer : tile->hoisted)
+      writer->moveBefore(generic);
   Value product = c.memref;
   if (epilogue) {
     // The output, seen in C's shape: the view's inverse.
