@@ -168,3 +168,32 @@ g (float[N, 4, 16, 16] x) => (float[N, 8, 4, 4] y)
 }
 """ % (tensor("w1", (8, 4, 3, 3), 0.3), tensor("b1", (8,), 0.2),
        tensor("w2", (8, 4, 3, 3), 0.3), tensor("b2", (8,), 0.2)))
+
+write("activation_epilogue.onnxtxt", """\
+# GELU (as PyTorch exports it, with erf) and tanh after linear layers large
+# enough for the runtime's GEMM: no fixed epilogue computes them, so the
+# GEMM calls a generated one, which in training also writes what the
+# backward pass keeps (nn-lower-matmul-calls).
+""", 8, 5, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, 64] x) => (float[N, 8] y)
+  <%s,
+   %s,
+   %s,
+   %s,
+   %s> {
+  h = Gemm <transB = 1> (x, w1, b1)
+  root2 = Constant <value = float {1.4142135}> ()
+  one = Constant <value = float {1.0}> ()
+  half = Constant <value = float {0.5}> ()
+  d = Div (h, root2)
+  e = Erf (d)
+  a = Add (e, one)
+  m = Mul (h, a)
+  gelu = Mul (m, half)
+  t = Gemm <transB = 1> (gelu, w2, b2)
+  u = Tanh (t)
+  y = MatMul (u, w3)
+}
+""" % (tensor("w1", (48, 64), 0.2), tensor("b1", (48,), 0.2),
+       tensor("w2", (32, 48), 0.2), tensor("b2", (32,), 0.2),
+       tensor("w3", (32, 8), 0.3)))
