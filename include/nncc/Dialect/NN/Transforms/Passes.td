@@ -176,7 +176,7 @@ def NNOutlineParallelLoops
 
 def NNLowerParallelDispatch
     : Pass<"nn-lower-parallel-dispatch", "mlir::ModuleOp"> {
-  let summary = "Define the dispatchers of outlined parallel loops";
+  let summary = "Define the dispatchers of outlined loops and GEMM epilogues";
   let description = [{
     Runs on the LLVM dialect, after nn-outline-parallel-loops and the
     conversion to LLVM. Each dispatcher declaration (`nn.parallel_body`
@@ -184,7 +184,11 @@ def NNLowerParallelDispatch
     stack record and calls the runtime's `__nncc_parallel_range(count,
     trampoline, record)`, which runs `trampoline(record, begin, end)` on
     one range of the loop per thread; the trampoline loads the arguments and
-    calls the loop's function.
+    calls the loop's function. A GEMM's dispatcher (`nn.gemm_epilogue`
+    names the epilogue that nn-lower-matmul-calls generated) is alike: the
+    epilogue's arguments go in the record, the GEMM's to
+    `__nncc_sgemm_tiles(..., trampoline, record)`, which runs
+    `trampoline(record, matrix, i, j, rows, cols)` on each final block.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
@@ -219,7 +223,13 @@ def NNLowerMatmulCalls : Pass<"nn-lower-matmul-calls", "mlir::ModuleOp"> {
     product's buffer is read only by a bias add (then maybe a residual add,
     then maybe relu) right after it, also through a reshaping view, that
     loop becomes the GEMM's epilogue: the GEMM writes the add's output
-    and the product's own buffer disappears. The call's packing buffers are
+    and the product's own buffer disappears. Any other all-parallel
+    generic that alone reads the product becomes a generated epilogue: a
+    function (`nn.gemm_tile`) that runs its body on one block of the
+    product, which the GEMM calls through a dispatcher declaration
+    (`nn.gemm_epilogue`) on each block once it is final; an output of it
+    allocated after the product is written in place of the product. The
+    call's packing buffers are
     new allocations, sized for the module's `nn.threads`, which
     nn-plan-memory places in the arena like every other buffer. A marked
     generic of another form stays a loop nest.
