@@ -197,3 +197,20 @@ g (float[N, 64] x) => (float[N, 8] y)
 """ % (tensor("w1", (48, 64), 0.2), tensor("b1", (48,), 0.2),
        tensor("w2", (32, 48), 0.2), tensor("b2", (32,), 0.2),
        tensor("w3", (32, 8), 0.3)))
+
+write("conv_activation_epilogue.onnxtxt", """\
+# A convolution large enough for im2col and GEMM followed by tanh: the GEMM
+# calls a generated epilogue that adds the bias and applies tanh through the
+# view of its [N, F, H*W] product as [N, F, H, W] (nn-lower-matmul-calls).
+""", 2, 4, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, 3, 8, 8] x) => (float[N, 4, 6, 6] y)
+  <%s,
+   %s,
+   %s,
+   %s> {
+  c = Conv <pads = [1, 1, 1, 1]> (x, w, b)
+  r = Tanh (c)
+  y = Conv (r, w2, b2)
+}
+""" % (tensor("w", (16, 3, 3, 3), 0.3), tensor("b", (16,), 0.2),
+       tensor("w2", (4, 16, 3, 3), 0.2), tensor("b2", (4,), 0.2)))
