@@ -245,3 +245,103 @@ func.func @one_dimension(%arena: memref<4096xi8> {nn.role = "workspace"}) {
   }
   return
 }
+
+// -----
+
+// A promoted sum that starts from its first term (select(first, x, acc + x),
+// `first` at the first index of every loop that carries it and of the
+// outer sample loop) becomes a plain sum from -0.0, which adds to x as x:
+// the initial value is -0.0 at the first sample, the partial sum after it;
+// the add may be reassociated, so the row vectorizes.
+
+// CHECK-LABEL: func.func @first_term
+// CHECK: scf.for %[[N:.+]] = %{{.+}} to
+// CHECK: scf.parallel (%[[C:.+]]) =
+// CHECK: %[[LOADED:.+]] = memref.load %[[ACC:.+]][%[[C]]]
+// CHECK: %[[ZERO:.+]] = arith.constant -0.000000e+00 : f32
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[N]], %{{.+}} : index
+// CHECK: %[[INIT:.+]] = arith.select %[[FIRST]], %[[ZERO]], %[[LOADED]] : f32
+// CHECK: scf.for %{{.+}} iter_args(%[[A:.+]] = %[[INIT]]) -> (f32)
+// CHECK: scf.for %{{.+}} iter_args(%[[B:.+]] = %[[A]]) -> (f32)
+// CHECK: %[[SUM:.+]] = arith.addf %[[B]], %{{.+}} fastmath<reassoc> : f32
+// CHECK-NOT: arith.select
+// CHECK: scf.yield %[[SUM]]
+func.func @first_term(%in: memref<8x16x4x16xf32>, %arena: memref<16448xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %c16384 = arith.constant 16384 : index
+  %acc = memref.view %arena[%c16384][] : memref<16448xi8> to memref<16xf32>
+  scf.for %n = %c0 to %c8 step %c1 {
+    scf.parallel (%c) = (%c0) to (%c16) step (%c1) {
+      scf.for %h = %c0 to %c4 step %c1 {
+        scf.for %w = %c0 to %c16 step %c1 {
+          %v = memref.load %in[%n, %c, %h, %w] : memref<8x16x4x16xf32>
+          %a = memref.load %acc[%c] : memref<16xf32>
+          %s = arith.addf %a, %v : f32
+          %f0 = arith.cmpi eq, %n, %c0 : index
+          %f1 = arith.cmpi eq, %h, %c0 : index
+          %f01 = arith.andi %f0, %f1 : i1
+          %f2 = arith.cmpi eq, %w, %c0 : index
+          %first = arith.andi %f01, %f2 : i1
+          %r = arith.select %first, %v, %s : f32
+          memref.store %r, %acc[%c] : memref<16xf32>
+        }
+      }
+      scf.reduce
+    }
+  }
+  return
+}
+
+// -----
+
+// Stays a sum in order: the condition leaves out a loop that carries the
+// sum (it would restart at each %h), or tests another loop's index.
+
+// CHECK-LABEL: func.func @restarts
+// CHECK: arith.select
+// CHECK-NOT: fastmath
+// CHECK-LABEL: func.func @other_index
+// CHECK: arith.select
+// CHECK-NOT: fastmath
+func.func @restarts(%in: memref<4x16xf32>, %arena: memref<64xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %acc = memref.view %arena[%c0][] : memref<64xi8> to memref<f32>
+  scf.for %h = %c0 to %c4 step %c1 {
+    scf.for %w = %c0 to %c16 step %c1 {
+      %v = memref.load %in[%h, %w] : memref<4x16xf32>
+      %a = memref.load %acc[] : memref<f32>
+      %s = arith.addf %a, %v : f32
+      %first = arith.cmpi eq, %w, %c0 : index
+      %r = arith.select %first, %v, %s : f32
+      memref.store %r, %acc[] : memref<f32>
+    }
+  }
+  return
+}
+func.func @other_index(%in: memref<4x16xf32>, %arena: memref<64xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %acc = memref.view %arena[%c0][] : memref<64xi8> to memref<f32>
+  scf.for %w = %c0 to %c16 step %c1 {
+    scf.for %h = %c0 to %c4 step %c1 {
+      %v = memref.load %in[%h, %w] : memref<4x16xf32>
+      %a = memref.load %acc[] : memref<f32>
+      %s = arith.addf %a, %v : f32
+      %fw = arith.cmpi eq, %w, %c0 : index
+      %fh = arith.cmpi eq, %h, %c1 : index
+      %first = arith.andi %fw, %fh : i1
+      %r = arith.select %first, %v, %s : f32
+      memref.store %r, %acc[] : memref<f32>
+    }
+  }
+  return
+}

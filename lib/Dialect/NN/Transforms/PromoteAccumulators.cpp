@@ -20,6 +20,7 @@
 
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -248,6 +249,115 @@ static bool hoistRowInvariantLoads(scf::ParallelOp loop,
   return true;
 }
 
+/// The terms of a conjunction (a tree of arith.andi).
+static void conjuncts(Value condition, SmallVectorImpl<Value> &terms) {
+  if (auto both = condition.getDefiningOp<arith::AndIOp>()) {
+    conjuncts(both.getLhs(), terms);
+    conjuncts(both.getRhs(), terms);
+    return;
+  }
+  terms.push_back(condition);
+}
+
+/// Rewrites a promoted sum that starts from its first term (convert-nn-to-
+/// linalg's firstOr: `select(first, x, acc + x)`, where `first` holds at
+/// the first iteration of the whole reduction) into a plain sum that starts
+/// from -0.0, which adds to any x exactly as x: -0.0 + x is x. `first` is
+/// the conjunction of `iv == lb` for the loops that carry the accumulator
+/// (the innermost, `loop`, and those around it) and of terms the loops do
+/// not change (an outer loop's index): the chain's initial value becomes
+/// `select(those terms, -0.0, initial)`. The add may then be reassociated
+/// (`fastmath<reassoc>`), so LLVM vectorizes the innermost loop with a
+/// partial sum per vector lane: a bias gradient's sum along the image's
+/// rows, a row's statistics. The result is the same on any number of
+/// threads, which split other dimensions; it is rounded differently from a
+/// sum in order. Returns whether it did.
+static bool startSumFromZero(scf::ForOp loop, unsigned position,
+                             RewriterBase &rewriter) {
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  auto select = yield.getOperand(position).getDefiningOp<arith::SelectOp>();
+  BlockArgument acc = loop.getRegionIterArg(position);
+  if (!select || !acc.getType().isF32() || !select->hasOneUse())
+    return false;
+  auto add = select.getFalseValue().getDefiningOp<arith::AddFOp>();
+  if (!add || !add->hasOneUse() ||
+      !llvm::is_contained(add->getOperands(), acc) ||
+      !llvm::is_contained(add->getOperands(), select.getTrueValue()) ||
+      add.getLhs() == add.getRhs())
+    return false;
+  // The loops that carry the accumulator, innermost first.
+  SmallVector<scf::ForOp> chain = {loop};
+  Value initial = loop.getInitArgs()[position];
+  while (auto arg = dyn_cast<BlockArgument>(initial)) {
+    auto outer = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+    if (!outer || arg.getArgNumber() == 0 ||
+        chain.back()->getParentOp() != outer)
+      return false;
+    unsigned index = arg.getArgNumber() - 1;
+    auto outerYield = cast<scf::YieldOp>(outer.getBody()->getTerminator());
+    if (outerYield.getOperand(index) !=
+        chain.back()->getResult(position))
+      return false;
+    chain.push_back(outer);
+    position = index;
+    initial = outer.getInitArgs()[index];
+  }
+  scf::ForOp top = chain.back();
+  // Each carrying loop at its first index, and terms outside the chain.
+  SmallVector<Value> terms, invariant;
+  conjuncts(select.getCondition(), terms);
+  llvm::SmallPtrSet<Operation *, 4> atFirst;
+  for (Value term : terms) {
+    auto compare = term.getDefiningOp<arith::CmpIOp>();
+    if (compare && compare.getPredicate() == arith::CmpIPredicate::eq) {
+      // iv == lb, either way round, with lb a constant.
+      auto isFirst = [](scf::ForOp l, Value x, Value y) {
+        std::optional<int64_t> lb = getConstantIntValue(l.getLowerBound());
+        return x == l.getInductionVar() && lb && getConstantIntValue(y) == lb;
+      };
+      auto carrying = llvm::find_if(chain, [&](scf::ForOp l) {
+        return isFirst(l, compare.getLhs(), compare.getRhs()) ||
+               isFirst(l, compare.getRhs(), compare.getLhs());
+      });
+      if (carrying != chain.end()) {
+        atFirst.insert(*carrying);
+        continue;
+      }
+    }
+    if (!top.isDefinedOutsideOfLoop(term) &&
+        !(compare && top.isDefinedOutsideOfLoop(compare.getLhs()) &&
+          top.isDefinedOutsideOfLoop(compare.getRhs())))
+      return false;
+    invariant.push_back(term);
+  }
+  if (atFirst.size() != chain.size())
+    return false;
+
+  Location loc = select.getLoc();
+  rewriter.setInsertionPoint(top);
+  Value zero = rewriter.create<arith::ConstantOp>(
+      loc, rewriter.getF32FloatAttr(-0.0f));
+  Value start = zero;
+  if (!invariant.empty()) {
+    Value first;
+    for (Value term : invariant) {
+      if (!top.isDefinedOutsideOfLoop(term))
+        term = rewriter.clone(*term.getDefiningOp())->getResult(0);
+      first = first ? rewriter.create<arith::AndIOp>(loc, first, term)
+                    : term;
+    }
+    start = rewriter.create<arith::SelectOp>(loc, first, zero, initial);
+  }
+  rewriter.modifyOpInPlace(top, [&] {
+    top.getInitArgsMutable()[position].assign(start);
+  });
+  rewriter.modifyOpInPlace(add, [&] {
+    add.setFastmath(arith::FastMathFlags::reassoc);
+  });
+  rewriter.replaceOp(select, add.getResult());
+  return true;
+}
+
 void PromoteAccumulators::runOnOperation() {
   IRRewriter rewriter(&getContext());
   SmallVector<scf::ParallelOp> parallels;
@@ -263,4 +373,15 @@ void PromoteAccumulators::runOnOperation() {
   for (scf::ForOp loop : loops)
     while (scf::ForOp promoted = promoteOne(loop, rewriter))
       loop = promoted;
+
+  // Then the sums they carry, from their innermost loops.
+  SmallVector<scf::ForOp> inner;
+  getOperation()->walk([&](scf::ForOp loop) {
+    if (loop.getNumRegionIterArgs() != 0 &&
+        loop.getBody()->getOps<scf::ForOp>().empty())
+      inner.push_back(loop);
+  });
+  for (scf::ForOp loop : inner)
+    for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i)
+      startSumFromZero(loop, i, rewriter);
 }

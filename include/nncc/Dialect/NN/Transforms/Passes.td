@@ -146,8 +146,16 @@ def NNPromoteAccumulators
     before it, stored once after it. Loops are visited from the inside out,
     so a reduction's accumulator rises through every loop it does not
     depend on.
+
+    A sum so carried that starts from its first term (convert-nn-to-
+    linalg's `select(first, x, acc + x)`, `first` at the first index of
+    every loop that carries it and of loops outside them) then starts from
+    -0.0, which adds to any x as x: its initial value is -0.0 where those
+    outer terms hold, and its add is `fastmath<reassoc>`, so that LLVM
+    vectorizes the innermost loop with a partial sum per lane.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect"];
 }
 
