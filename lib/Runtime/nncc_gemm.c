@@ -109,13 +109,28 @@ static void apply_epilogue(const gemm_t *g, int64_t i, int64_t j, int64_t mr,
    pc + p). */
 static void pack_a_block(const gemm_t *g, int64_t i0, int64_t mc, int64_t pc,
                          int64_t kc, float *dst) {
+  int64_t a_row = g->a_row, a_col = g->a_col;
   for (int64_t q = 0; q * MR < mc; ++q) {
-    float *panel = dst + q * kc * MR;
+    float *restrict panel = dst + q * kc * MR;
     int64_t rows = min64(MR, mc - q * MR);
-    const float *src = g->a + (i0 + q * MR) * g->a_row + pc * g->a_col;
-    for (int64_t r = 0; r < MR; ++r)
+    const float *restrict src = g->a + (i0 + q * MR) * a_row + pc * a_col;
+    if (rows < MR) {
+      for (int64_t r = 0; r < MR; ++r)
+        for (int64_t p = 0; p < kc; ++p)
+          panel[p * MR + r] = r < rows ? src[r * a_row + p * a_col] : 0.0f;
+    } else if (a_row == 1) {
+      /* A transposed (a weight gradient's X^T): a column's MR elements
+         are contiguous, as in the panel. */
       for (int64_t p = 0; p < kc; ++p)
-        panel[p * MR + r] = r < rows ? src[r * g->a_row + p * g->a_col] : 0.0f;
+        for (int64_t r = 0; r < MR; ++r)
+          panel[p * MR + r] = src[p * a_col + r];
+    } else {
+      /* A panel column by column: MR loads from MR rows, MR contiguous
+         stores. */
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t r = 0; r < MR; ++r)
+          panel[p * MR + r] = src[r * a_row + p * a_col];
+    }
   }
 }
 
