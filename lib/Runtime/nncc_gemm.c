@@ -80,27 +80,44 @@ typedef struct {
   int64_t ic_per_task, ic_tasks, panels_per_task, jr_tasks;
 } gemm_t;
 
+/* row[q * stride] += addend[q * addend_stride] for q < n: a contiguous row
+   plus a contiguous or a broadcast (stride 0) addend vectorizes. */
+static inline void add_row(float *restrict row, int64_t stride,
+                           const float *restrict addend,
+                           int64_t addend_stride, int64_t n) {
+  if (stride == 1 && addend_stride == 1) {
+    for (int64_t q = 0; q < n; ++q)
+      row[q] = row[q] + addend[q];
+  } else if (stride == 1 && addend_stride == 0) {
+    float x = addend[0];
+    for (int64_t q = 0; q < n; ++q)
+      row[q] = row[q] + x;
+  } else {
+    for (int64_t q = 0; q < n; ++q)
+      row[q * stride] = row[q * stride] + addend[q * addend_stride];
+  }
+}
+
 /* C = C + bias, + residual, then relu (NaN stays NaN, as the nn.relu it
    replaces), each step as its flag asks, on the mr x nr tile of C at
-   (i, j), while it is still in L1. */
+   (i, j), while it is still in L1. Each element goes through the steps in
+   that order, one row at a time. */
 static void apply_epilogue(const gemm_t *g, int64_t i, int64_t j, int64_t mr,
                            int64_t nr) {
   for (int64_t r = 0; r < mr; ++r) {
     float *restrict c = g->c + (i + r) * g->c_row + j * g->c_col;
-    const float *restrict bias =
-        g->bias + (i + r) * g->bias_row + j * g->bias_col;
-    const float *restrict residual =
-        g->residual + (i + r) * g->residual_row + j * g->residual_col;
-    for (int64_t q = 0; q < nr; ++q) {
-      float x = c[q * g->c_col];
-      if (g->epilogue & NNCC_GEMM_BIAS)
-        x = x + bias[q * g->bias_col];
-      if (g->epilogue & NNCC_GEMM_RESIDUAL)
-        x = x + residual[q * g->residual_col];
-      if (g->epilogue & NNCC_GEMM_RELU)
-        x = x > 0.0f || x != x ? x : 0.0f;
-      c[q * g->c_col] = x;
-    }
+    if (g->epilogue & NNCC_GEMM_BIAS)
+      add_row(c, g->c_col, g->bias + (i + r) * g->bias_row + j * g->bias_col,
+              g->bias_col, nr);
+    if (g->epilogue & NNCC_GEMM_RESIDUAL)
+      add_row(c, g->c_col,
+              g->residual + (i + r) * g->residual_row + j * g->residual_col,
+              g->residual_col, nr);
+    if (g->epilogue & NNCC_GEMM_RELU)
+      for (int64_t q = 0; q < nr; ++q) {
+        float x = c[q * g->c_col];
+        c[q * g->c_col] = x > 0.0f || x != x ? x : 0.0f;
+      }
   }
 }
 
