@@ -655,6 +655,93 @@ struct PoolLowering : public OpRewritePattern<PoolOp> {
   }
 };
 
+/// Max pooling's gradient when its windows tile the input (strides equal to
+/// the kernel, no padding or dilation, no input left over): every input
+/// element is in one window, so the gradient is elementwise, with no
+/// scatter and no zero fill. The input and the gradient are seen as [N, C,
+/// O1, K1, O2, K2, ...] (a reshape: each spatial dimension split into
+/// window and offset); an element gets its window's gradient when it is
+/// that window's first maximal element (the scatter's choice: the first
+/// element greater than all before it, the window's first when none is),
+/// else 0. Each element scans its window again: a few compares, against a
+/// scatter's scalar search and read-modify-write, and the loop over windows
+/// vectorizes. Returns null when the windows do not tile the input.
+static Value tiledMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value grad,
+                              const WindowGeometry &window) {
+  RankedTensorType type = tensorType(x);
+  int64_t s = window.rank();
+  for (int64_t i = 0; i < s; ++i)
+    if (window.strides[i] != window.kernel[i] || window.dilations[i] != 1 ||
+        window.padBegin[i] != 0 ||
+        window.output[i] * window.kernel[i] != window.input[i])
+      return {};
+  int64_t positions = 1;
+  for (int64_t k : window.kernel)
+    positions *= k;
+  // [N, C, O1, K1, ...]: dimension 2 + 2i is window i, 3 + 2i the offset.
+  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1)};
+  SmallVector<ReassociationIndices> groups = {{0}, {1}};
+  for (int64_t i = 0; i < s; ++i) {
+    shape.append({window.output[i], window.kernel[i]});
+    groups.push_back({2 + 2 * i, 3 + 2 * i});
+  }
+  auto splitType = RankedTensorType::get(shape, type.getElementType());
+  Value split = b.create<tensor::ExpandShapeOp>(loc, splitType, x, groups);
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = shape.size();
+  auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+  // The gradient, by window; the input at each offset of the window, in
+  // the scatter's order (the last dimension's offset fastest).
+  SmallVector<AffineExpr> gradExprs = {dim(0), dim(1)};
+  for (int64_t i = 0; i < s; ++i)
+    gradExprs.push_back(dim(2 + 2 * i));
+  SmallVector<Value> inputs = {grad};
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, gradExprs, ctx)};
+  for (int64_t position = 0; position < positions; ++position) {
+    SmallVector<AffineExpr> exprs = {dim(0), dim(1)};
+    int64_t rest = position, stride = positions;
+    for (int64_t i = 0; i < s; ++i) {
+      stride /= window.kernel[i];
+      exprs.append({dim(2 + 2 * i),
+                    getAffineConstantExpr(rest / stride, ctx)});
+      rest %= stride;
+    }
+    inputs.push_back(split);
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  Type elem = type.getElementType();
+  auto generic = b.create<linalg::GenericOp>(
+      loc, splitType, inputs, emptyTensor(b, loc, splitType), maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        IndexMath m{nb, l};
+        Value best = negativeInfinity(nb, l, elem);
+        Value chosen = m.constant(0);
+        for (int64_t position = 0; position < positions; ++position) {
+          Value value = args[1 + position];
+          Value better = nb.create<arith::CmpFOp>(
+              l, arith::CmpFPredicate::OGT, value, best);
+          best = nb.create<arith::SelectOp>(l, better, value, best);
+          chosen = nb.create<arith::SelectOp>(l, better, m.constant(position),
+                                              chosen);
+        }
+        // This element's offset in its window, in the same order.
+        Value own = m.constant(0);
+        for (int64_t i = 0; i < s; ++i)
+          own = m.add(m.mul(own, window.kernel[i]),
+                      nb.create<linalg::IndexOp>(l, 3 + 2 * i));
+        Value mine = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                              own, chosen);
+        nb.create<linalg::YieldOp>(
+            l, ValueRange{nb.create<arith::SelectOp>(
+                   l, mine, args[0], floatConstant(nb, l, elem, 0.0))});
+      });
+  return b.create<tensor::CollapseShapeOp>(loc, type, generic.getResult(0),
+                                           groups);
+}
+
 struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(PoolGradOp op,
@@ -671,6 +758,12 @@ struct PoolGradLowering : public OpRewritePattern<PoolGradOp> {
     if (failed(window))
       return failure();
     int64_t s = window->rank();
+    if (op.getKind() == PoolKind::max)
+      if (Value dx = tiledMaxPoolGrad(rewriter, loc, op.getInput(),
+                                      op.getGrad(), *window)) {
+        rewriter.replaceOp(op, dx);
+        return success();
+      }
     auto paddedType = RankedTensorType::get(paddedShape(type, *window), elem);
     Value grad = op.getGrad();
     Value zeros = zeroFilled(rewriter, loc, paddedType);

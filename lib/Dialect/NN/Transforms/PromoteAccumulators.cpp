@@ -266,12 +266,11 @@ static void conjuncts(Value condition, SmallVectorImpl<Value> &terms) {
 /// the conjunction of `iv == lb` for the loops that carry the accumulator
 /// (the innermost, `loop`, and those around it) and of terms the loops do
 /// not change (an outer loop's index): the chain's initial value becomes
-/// `select(those terms, -0.0, initial)`. The add may then be reassociated
-/// (`fastmath<reassoc>`), so LLVM vectorizes the innermost loop with a
-/// partial sum per vector lane: a bias gradient's sum along the image's
-/// rows, a row's statistics. The result is the same on any number of
-/// threads, which split other dimensions; it is rounded differently from a
-/// sum in order. Returns whether it did.
+/// `select(those terms, -0.0, initial)`. The sum is the same, bit for bit,
+/// and each iteration one select cheaper. (Not reassociated: LLVM would
+/// vectorize a loop outlined for the threads differently from the same
+/// loop inline, or not at all, and the results would depend on the thread
+/// count.) Returns whether it did.
 static bool startSumFromZero(scf::ForOp loop, unsigned position,
                              RewriterBase &rewriter) {
   auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
@@ -350,9 +349,6 @@ static bool startSumFromZero(scf::ForOp loop, unsigned position,
   }
   rewriter.modifyOpInPlace(top, [&] {
     top.getInitArgsMutable()[position].assign(start);
-  });
-  rewriter.modifyOpInPlace(add, [&] {
-    add.setFastmath(arith::FastMathFlags::reassoc);
   });
   rewriter.replaceOp(select, add.getResult());
   return true;

@@ -151,8 +151,8 @@ def NNPromoteAccumulators
     linalg's `select(first, x, acc + x)`, `first` at the first index of
     every loop that carries it and of loops outside them) then starts from
     -0.0, which adds to any x as x: its initial value is -0.0 where those
-    outer terms hold, and its add is `fastmath<reassoc>`, so that LLVM
-    vectorizes the innermost loop with a partial sum per lane.
+    outer terms hold, and each iteration is a plain add, with the same
+    result bit for bit.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
