@@ -186,7 +186,7 @@ struct TileEpilogue {
   /// Kernels between the product and the reader that compute an operand of
   /// the reader and move before the product (see hoistableWriter).
   SmallVector<Operation *> hoisted;
-  /// The output, if any, that is written in place of C (see inPlaceOutput).
+  /// The output, if any, that is written in place of C (see writeInPlace).
   std::optional<unsigned> inPlace;
 };
 
