@@ -83,8 +83,8 @@ typedef struct {
 /* row[q * stride] += addend[q * addend_stride] for q < n: a contiguous row
    plus a contiguous or a broadcast (stride 0) addend vectorizes. */
 static inline void add_row(float *restrict row, int64_t stride,
-                           const float *restrict addend,
-                           int64_t addend_stride, int64_t n) {
+                           const float *restrict addend, int64_t addend_stride,
+                           int64_t n) {
   if (stride == 1 && addend_stride == 1) {
     for (int64_t q = 0; q < n; ++q)
       row[q] = row[q] + addend[q];
@@ -231,57 +231,58 @@ static void batch_task(void *context, int64_t task, int32_t thread) {
    (each of its offset and strides, a stride 0 where it broadcasts) added
    and relu applied; then, if `tile` is not null, tile(tile_context, ...)
    on blocks of C that together cover each matrix once, each when it is
-   final (on whichever thread computed it). pack_a and pack_b hold __nncc_max_threads() blocks of
-   NNCC_GEMM_PACK_A_FLOATS(m, k) and NNCC_GEMM_PACK_B_FLOATS(k, n) floats
-   (Gemm.h), and pack_a, with more than one thread, at least
-   NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k). A matrix is computed alike on any
-   thread and on any number of them, so results do not depend on how the
-   work is split. */
-void __nncc_sgemm_tiles(
-    int64_t m, int64_t n, int64_t k, int64_t batch, const float *a,
-    int64_t a_offset, int64_t a_row, int64_t a_col, int64_t a_batch,
-    const float *b, int64_t b_offset, int64_t b_row, int64_t b_col,
-    int64_t b_batch, float *c, int64_t c_offset, int64_t c_row, int64_t c_col,
-    int64_t c_batch, const float *bias, int64_t bias_offset, int64_t bias_row,
-    int64_t bias_col, int64_t bias_batch, const float *residual,
-    int64_t residual_offset, int64_t residual_row, int64_t residual_col,
-    int64_t residual_batch, int64_t epilogue, float *pack_a, float *pack_b,
-    nncc_tile_fn tile, void *tile_context) {
+   final (on whichever thread computed it). pack_a and pack_b hold
+   __nncc_max_threads() blocks of NNCC_GEMM_PACK_A_FLOATS(m, k) and
+   NNCC_GEMM_PACK_B_FLOATS(k, n) floats (Gemm.h), and pack_a, with more than one
+   thread, at least NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k). A matrix is computed
+   alike on any thread and on any number of them, so results do not depend on
+   how the work is split. */
+void __nncc_sgemm_tiles(int64_t m, int64_t n, int64_t k, int64_t batch,
+                        const float *a, int64_t a_offset, int64_t a_row,
+                        int64_t a_col, int64_t a_batch, const float *b,
+                        int64_t b_offset, int64_t b_row, int64_t b_col,
+                        int64_t b_batch, float *c, int64_t c_offset,
+                        int64_t c_row, int64_t c_col, int64_t c_batch,
+                        const float *bias, int64_t bias_offset,
+                        int64_t bias_row, int64_t bias_col, int64_t bias_batch,
+                        const float *residual, int64_t residual_offset,
+                        int64_t residual_row, int64_t residual_col,
+                        int64_t residual_batch, int64_t epilogue, float *pack_a,
+                        float *pack_b, nncc_tile_fn tile, void *tile_context) {
   if (m <= 0 || n <= 0 || batch <= 0)
     return;
   int32_t threads = __nncc_max_threads();
-  batch_t work = {
-      .g = {.m = m,
-            .n = n,
-            .k = k,
-            .a = a + a_offset,
-            .a_row = a_row,
-            .a_col = a_col,
-            .b = b + b_offset,
-            .b_row = b_row,
-            .b_col = b_col,
-            .c = c + c_offset,
-            .c_row = c_row,
-            .c_col = c_col,
-            .epilogue = epilogue,
-            .bias = bias + bias_offset,
-            .bias_row = bias_row,
-            .bias_col = bias_col,
-            .residual = residual + residual_offset,
-            .residual_row = residual_row,
-            .residual_col = residual_col,
-            .pack_a = pack_a,
-            .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
-            .pack_b = pack_b,
-            .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n),
-            .tile = tile,
-            .tile_context = tile_context},
-      .a_batch = a_batch,
-      .b_batch = b_batch,
-      .c_batch = c_batch,
-      .bias_batch = bias_batch,
-      .residual_batch = residual_batch,
-      .count = batch};
+  batch_t work = {.g = {.m = m,
+                        .n = n,
+                        .k = k,
+                        .a = a + a_offset,
+                        .a_row = a_row,
+                        .a_col = a_col,
+                        .b = b + b_offset,
+                        .b_row = b_row,
+                        .b_col = b_col,
+                        .c = c + c_offset,
+                        .c_row = c_row,
+                        .c_col = c_col,
+                        .epilogue = epilogue,
+                        .bias = bias + bias_offset,
+                        .bias_row = bias_row,
+                        .bias_col = bias_col,
+                        .residual = residual + residual_offset,
+                        .residual_row = residual_row,
+                        .residual_col = residual_col,
+                        .pack_a = pack_a,
+                        .pack_a_stride = NNCC_GEMM_PACK_A_FLOATS(m, k),
+                        .pack_b = pack_b,
+                        .pack_b_stride = NNCC_GEMM_PACK_B_FLOATS(k, n),
+                        .tile = tile,
+                        .tile_context = tile_context},
+                  .a_batch = a_batch,
+                  .b_batch = b_batch,
+                  .c_batch = c_batch,
+                  .bias_batch = bias_batch,
+                  .residual_batch = residual_batch,
+                  .count = batch};
   /* Blocks of M as even as MR allows: 128 rows are 2 x 66, not 96 + 32. */
   work.g.ic_blocks = (m + MC - 1) / MC;
   work.g.mc = round_up((m + work.g.ic_blocks - 1) / work.g.ic_blocks, MR);
@@ -307,9 +308,8 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
                   int64_t residual_col, int64_t residual_batch,
                   int64_t epilogue, float *pack_a, float *pack_b) {
   __nncc_sgemm_tiles(m, n, k, batch, a, a_offset, a_row, a_col, a_batch, b,
-                     b_offset, b_row, b_col, b_batch, c, c_offset, c_row,
-                     c_col, c_batch, bias, bias_offset, bias_row, bias_col,
-                     bias_batch, residual, residual_offset, residual_row,
-                     residual_col, residual_batch, epilogue, pack_a, pack_b, 0,
-                     0);
+                     b_offset, b_row, b_col, b_batch, c, c_offset, c_row, c_col,
+                     c_batch, bias, bias_offset, bias_row, bias_col, bias_batch,
+                     residual, residual_offset, residual_row, residual_col,
+                     residual_batch, epilogue, pack_a, pack_b, 0, 0);
 }

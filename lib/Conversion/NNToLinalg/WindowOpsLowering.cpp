@@ -702,8 +702,7 @@ static Value tiledMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value grad,
     int64_t rest = position, stride = positions;
     for (int64_t i = 0; i < s; ++i) {
       stride /= window.kernel[i];
-      exprs.append({dim(2 + 2 * i),
-                    getAffineConstantExpr(rest / stride, ctx)});
+      exprs.append({dim(2 + 2 * i), getAffineConstantExpr(rest / stride, ctx)});
       rest %= stride;
     }
     inputs.push_back(split);
@@ -721,8 +720,8 @@ static Value tiledMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value grad,
         Value chosen = m.constant(0);
         for (int64_t position = 0; position < positions; ++position) {
           Value value = args[1 + position];
-          Value better = nb.create<arith::CmpFOp>(
-              l, arith::CmpFPredicate::OGT, value, best);
+          Value better = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT,
+                                                  value, best);
           best = nb.create<arith::SelectOp>(l, better, value, best);
           chosen = nb.create<arith::SelectOp>(l, better, m.constant(position),
                                               chosen);
@@ -732,8 +731,8 @@ static Value tiledMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value grad,
         for (int64_t i = 0; i < s; ++i)
           own = m.add(m.mul(own, window.kernel[i]),
                       nb.create<linalg::IndexOp>(l, 3 + 2 * i));
-        Value mine = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                              own, chosen);
+        Value mine =
+            nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, own, chosen);
         nb.create<linalg::YieldOp>(
             l, ValueRange{nb.create<arith::SelectOp>(
                    l, mine, args[0], floatConstant(nb, l, elem, 0.0))});

@@ -416,8 +416,7 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product,
   // projection: each loop at most once, of C's dimensions (its stride is
   // then the GEMM's), or broadcast (constant 0).
   unsigned cRank = cast<MemRefType>(c.getType()).getRank();
-  SmallVector<int64_t> toC =
-      sourceDims(reader.groups, reader.expands, cRank);
+  SmallVector<int64_t> toC = sourceDims(reader.groups, reader.expands, cRank);
   SmallVector<Operand, 2> addends;
   for (unsigned arg : addendArgs) {
     Value addend = consumer.getDpsInputs()[arg];
@@ -447,7 +446,6 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product,
   return Epilogue{reader, addends, output, kind};
 }
 
-
 /// Whether a generated function can take `type` as an argument: a bare
 /// pointer in the library's calling convention (a statically shaped memref
 /// of identity layout).
@@ -463,8 +461,7 @@ static bool passable(Type type) {
 /// and that generic reads only values that exist at the product and that
 /// nothing between the two uses (attention's scale, computed after the
 /// product that it divides).
-static linalg::GenericOp hoistableWriter(Value value,
-                                         linalg::GenericOp product,
+static linalg::GenericOp hoistableWriter(Value value, linalg::GenericOp product,
                                          Operation *reader) {
   auto alloc = value.getDefiningOp<memref::AllocOp>();
   if (!alloc || !movable(value, product))
@@ -503,8 +500,8 @@ static linalg::GenericOp hoistableWriter(Value value,
 /// move there), be unused between the two, and be passable; each of its
 /// outputs must be a buffer that nothing else the GEMM or the reader
 /// touches, since it is written while the GEMM still runs.
-static std::optional<TileEpilogue>
-findTileEpilogue(linalg::GenericOp product, const Reader &reader) {
+static std::optional<TileEpilogue> findTileEpilogue(linalg::GenericOp product,
+                                                    const Reader &reader) {
   linalg::GenericOp op = reader.op;
   if (op.getNumDpsInits() == 0 || op.hasIndexSemantics())
     return std::nullopt;
@@ -512,7 +509,8 @@ findTileEpilogue(linalg::GenericOp product, const Reader &reader) {
   Value c = product.getDpsInits()[0];
   unsigned cRank = cast<MemRefType>(c.getType()).getRank();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(cRank, ctx);
-  ArrayRef<int64_t> readShape = cast<MemRefType>(reader.read.getType()).getShape();
+  ArrayRef<int64_t> readShape =
+      cast<MemRefType>(reader.read.getType()).getShape();
   SmallVector<int64_t> toC = sourceDims(reader.groups, reader.expands, cRank);
   TileEpilogue tile{reader, c, {}, {}, {}, {}, {}, std::nullopt};
   llvm::SetVector<Value> captured;
@@ -615,9 +613,8 @@ static void writeInPlace(TileEpilogue &tile) {
   const Reader &reader = tile.reader;
   auto outputType = cast<MemRefType>(output.getType());
   if (tile.reshaped[i] && reader.expands)
-    view = b.create<memref::ExpandShapeOp>(alloc.getLoc(),
-                                           outputType.getShape(), tile.c,
-                                           reader.groups);
+    view = b.create<memref::ExpandShapeOp>(
+        alloc.getLoc(), outputType.getShape(), tile.c, reader.groups);
   else if (tile.reshaped[i])
     view = b.create<memref::CollapseShapeOp>(alloc.getLoc(), tile.c,
                                              reader.groups);
@@ -627,9 +624,9 @@ static void writeInPlace(TileEpilogue &tile) {
   for (OpOperand &use : llvm::make_early_inc_range(output.getUses()))
     use.set(isa<memref::DeallocOp>(use.getOwner()) ? tile.c : view);
   output.getDefiningOp()->erase();
-  tile.operands[i] = {tile.c, AffineMap::getMultiDimIdentityMap(
-                                  alloc.getType().getRank(),
-                                  alloc.getContext())};
+  tile.operands[i] = {
+      tile.c, AffineMap::getMultiDimIdentityMap(alloc.getType().getRank(),
+                                                alloc.getContext())};
   tile.reshaped[i] = false;
 }
 
@@ -663,8 +660,8 @@ static func::FuncOp buildTileFunction(func::FuncOp parent,
   types.append(outer, index);
   SmallVector<Type> tileTypes = types;
   tileTypes.append(5, index);
-  auto function = mb.create<func::FuncOp>(
-      loc, name, FunctionType::get(ctx, tileTypes, {}));
+  auto function =
+      mb.create<func::FuncOp>(loc, name, FunctionType::get(ctx, tileTypes, {}));
   function.setPrivate();
   function->setAttr(kGemmTileAttr, UnitAttr::get(ctx));
   for (auto [i, value] : llvm::enumerate(passed))
@@ -684,8 +681,8 @@ static func::FuncOp buildTileFunction(func::FuncOp parent,
     mapping.map(value, argument);
   for (Value constant : tile.constants)
     b.clone(*constant.getDefiningOp(), mapping);
-  ArrayRef<BlockArgument> rest = entry->getArguments().drop_front(
-      passed.size());
+  ArrayRef<BlockArgument> rest =
+      entry->getArguments().drop_front(passed.size());
   // The block's offset and extent in each of C's dimensions: the outer
   // batch indices, the matrix, then rows and columns.
   auto cType = cast<MemRefType>(tile.c.getType());
@@ -716,8 +713,8 @@ static func::FuncOp buildTileFunction(func::FuncOp parent,
     }
     Value memref = mapping.lookupOrDefault(operand.memref);
     if (tile.reshaped[i] && tile.reader.expands)
-      memref = b.create<memref::CollapseShapeOp>(loc, memref,
-                                                 tile.reader.groups);
+      memref =
+          b.create<memref::CollapseShapeOp>(loc, memref, tile.reader.groups);
     else if (tile.reshaped[i])
       memref = b.create<memref::ExpandShapeOp>(loc, cType.getShape(), memref,
                                                tile.reader.groups);

@@ -346,8 +346,7 @@ static LogicalResult defineDispatcher(LLVM::LLVMFuncOp dispatch,
         ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
     d.create<LLVM::StoreOp>(loc, entry->getArgument(i), address);
   }
-  SmallVector<Value> operands(
-      entry->getArguments().drop_front(fields.size()));
+  SmallVector<Value> operands(entry->getArguments().drop_front(fields.size()));
   operands.push_back(
       d.create<LLVM::AddressOfOp>(loc, ptr, trampoline.getName()));
   operands.push_back(slot);

@@ -294,8 +294,7 @@ static bool startSumFromZero(scf::ForOp loop, unsigned position,
       return false;
     unsigned index = arg.getArgNumber() - 1;
     auto outerYield = cast<scf::YieldOp>(outer.getBody()->getTerminator());
-    if (outerYield.getOperand(index) !=
-        chain.back()->getResult(position))
+    if (outerYield.getOperand(index) != chain.back()->getResult(position))
       return false;
     chain.push_back(outer);
     position = index;
@@ -334,22 +333,20 @@ static bool startSumFromZero(scf::ForOp loop, unsigned position,
 
   Location loc = select.getLoc();
   rewriter.setInsertionPoint(top);
-  Value zero = rewriter.create<arith::ConstantOp>(
-      loc, rewriter.getF32FloatAttr(-0.0f));
+  Value zero =
+      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(-0.0f));
   Value start = zero;
   if (!invariant.empty()) {
     Value first;
     for (Value term : invariant) {
       if (!top.isDefinedOutsideOfLoop(term))
         term = rewriter.clone(*term.getDefiningOp())->getResult(0);
-      first = first ? rewriter.create<arith::AndIOp>(loc, first, term)
-                    : term;
+      first = first ? rewriter.create<arith::AndIOp>(loc, first, term) : term;
     }
     start = rewriter.create<arith::SelectOp>(loc, first, zero, initial);
   }
-  rewriter.modifyOpInPlace(top, [&] {
-    top.getInitArgsMutable()[position].assign(start);
-  });
+  rewriter.modifyOpInPlace(
+      top, [&] { top.getInitArgsMutable()[position].assign(start); });
   rewriter.replaceOp(select, add.getResult());
   return true;
 }
