@@ -266,7 +266,7 @@ func.func @one_dimension(%arena: memref<4096xi8> {nn.role = "workspace"}) {
 // CHECK: %[[SUM:.+]] = arith.addf %[[B]], %{{.+}} : f32
 // CHECK-NOT: arith.select
 // CHECK: scf.yield %[[SUM]]
-func.func @first_term(%in: memref<8x16x4x16xf32>, %arena: memref<16448xi8> {nn.role = "workspace"}) {
+func.func @first_term(%in: memref<8x16x4x4xf32>, %arena: memref<16448xi8> {nn.role = "workspace"}) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
@@ -277,8 +277,8 @@ func.func @first_term(%in: memref<8x16x4x16xf32>, %arena: memref<16448xi8> {nn.r
   scf.for %n = %c0 to %c8 step %c1 {
     scf.parallel (%c) = (%c0) to (%c16) step (%c1) {
       scf.for %h = %c0 to %c4 step %c1 {
-        scf.for %w = %c0 to %c16 step %c1 {
-          %v = memref.load %in[%n, %c, %h, %w] : memref<8x16x4x16xf32>
+        scf.for %w = %c0 to %c4 step %c1 {
+          %v = memref.load %in[%n, %c, %h, %w] : memref<8x16x4x4xf32>
           %a = memref.load %acc[%c] : memref<16xf32>
           %s = arith.addf %a, %v : f32
           %f0 = arith.cmpi eq, %n, %c0 : index
@@ -342,6 +342,52 @@ func.func @other_index(%in: memref<4x16xf32>, %arena: memref<64xi8> {nn.role = "
       %r = arith.select %first, %v, %s : f32
       memref.store %r, %acc[] : memref<f32>
     }
+  }
+  return
+}
+
+// -----
+
+// A row's sum of at least 16 terms is split into 8 partial sums (one per
+// lane of a vector, the first from the sum's start), each carried by a loop
+// over 8 terms at a time whose body is the row's, once per lane; the lanes
+// are then added pairwise in a fixed order, and the 4 terms left over added
+// in order after them. The arithmetic is written out, so it does not depend
+// on how LLVM vectorizes.
+
+// CHECK-LABEL: func.func @lanes
+// CHECK: %[[START:.+]] = arith.constant -0.000000e+00 : f32
+// CHECK: %[[ZERO:.+]] = arith.constant -0.000000e+00 : f32
+// CHECK: %[[LANES:.+]]:8 = scf.for %[[I:.+]] = %{{.+}} to %c16 step %c8 iter_args(%[[A0:.+]] = %[[START]], %[[A1:.+]] = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]]) -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: %[[I0:.+]] = arith.addi %[[I]], %c0
+// CHECK: %[[X0:.+]] = memref.load %{{.+}}[%[[I0]]]
+// CHECK: %[[S0:.+]] = arith.addf %[[A0]], %[[X0]] : f32
+// CHECK: %[[I1:.+]] = arith.addi %[[I]], %c1
+// CHECK: %[[X1:.+]] = memref.load %{{.+}}[%[[I1]]]
+// CHECK: %[[S1:.+]] = arith.addf %[[A1]], %[[X1]] : f32
+// CHECK: arith.addi %[[I]], %c7
+// CHECK: scf.yield %[[S0]], %[[S1]],
+// CHECK: %[[P01:.+]] = arith.addf %[[LANES]]#0, %[[LANES]]#1 : f32
+// CHECK: %[[P23:.+]] = arith.addf %[[LANES]]#2, %[[LANES]]#3 : f32
+// CHECK: %[[P45:.+]] = arith.addf %[[LANES]]#4, %[[LANES]]#5 : f32
+// CHECK: %[[P67:.+]] = arith.addf %[[LANES]]#6, %[[LANES]]#7 : f32
+// CHECK: %[[P03:.+]] = arith.addf %[[P01]], %[[P23]] : f32
+// CHECK: %[[P47:.+]] = arith.addf %[[P45]], %[[P67]] : f32
+// CHECK: %[[ALL:.+]] = arith.addf %[[P03]], %[[P47]] : f32
+// CHECK: %[[REST:.+]] = scf.for %{{.+}} = %c16{{.*}} to %c20 step %c1 iter_args(%{{.+}} = %[[ALL]]) -> (f32)
+// CHECK: memref.store %[[REST]]
+func.func @lanes(%in: memref<20xf32>, %arena: memref<64xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c20 = arith.constant 20 : index
+  %acc = memref.view %arena[%c0][] : memref<64xi8> to memref<f32>
+  scf.for %w = %c0 to %c20 step %c1 {
+    %v = memref.load %in[%w] : memref<20xf32>
+    %a = memref.load %acc[] : memref<f32>
+    %s = arith.addf %a, %v : f32
+    %first = arith.cmpi eq, %w, %c0 : index
+    %r = arith.select %first, %v, %s : f32
+    memref.store %r, %acc[] : memref<f32>
   }
   return
 }

@@ -12,7 +12,9 @@
 // processed from the inside out, carried by each loop it is invariant in.
 // Likewise, an elementwise kernel's broadcast operand (a row's sum) is
 // loaded once per row, before the row's loop, rather than in every
-// iteration, and the row vectorizes.
+// iteration, and the row vectorizes. A sum along a row is split into
+// partial sums per vector lane, written out, so that it vectorizes alike
+// in every library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -267,10 +269,10 @@ static void conjuncts(Value condition, SmallVectorImpl<Value> &terms) {
 /// (the innermost, `loop`, and those around it) and of terms the loops do
 /// not change (an outer loop's index): the chain's initial value becomes
 /// `select(those terms, -0.0, initial)`. The sum is the same, bit for bit,
-/// and each iteration one select cheaper. (Not reassociated: LLVM would
-/// vectorize a loop outlined for the threads differently from the same
-/// loop inline, or not at all, and the results would depend on the thread
-/// count.) Returns whether it did.
+/// and each iteration one select cheaper; splitIntoLanes then vectorizes
+/// it. (Not `reassoc`: LLVM would vectorize a loop outlined for the threads
+/// differently from the same loop inline, and the results would depend on
+/// the thread count.) Returns whether it did.
 static bool startSumFromZero(scf::ForOp loop, unsigned position,
                              RewriterBase &rewriter) {
   auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
@@ -351,6 +353,78 @@ static bool startSumFromZero(scf::ForOp loop, unsigned position,
   return true;
 }
 
+/// The partial sums a row's sum is split into (see splitIntoLanes): a
+/// vector of floats on AVX2.
+static constexpr int64_t kLanes = 8;
+
+/// Splits the sum that `loop` carries (its one value, `acc + term`) into
+/// kLanes partial sums: a loop over kLanes iterations at a time, each of
+/// them one lane's, the lanes then added pairwise in a fixed order, then
+/// the iterations left over added in order. The arithmetic is written out,
+/// so the result does not depend on how LLVM vectorizes it (as it would
+/// with reassociation allowed: a loop outlined for the threads vectorizes
+/// differently from the same loop inline), and the lanes' isomorphic
+/// iterations vectorize. Needs constant bounds, a step of 1 and at least
+/// 2 kLanes iterations. Returns whether it did.
+static bool splitIntoLanes(scf::ForOp loop, RewriterBase &rewriter) {
+  if (loop.getNumRegionIterArgs() != 1)
+    return false;
+  BlockArgument acc = loop.getRegionIterArg(0);
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!add || !acc.getType().isF32() || !acc.hasOneUse() ||
+      !llvm::is_contained(add->getOperands(), acc) || !lb || !ub ||
+      step != 1 || *ub - *lb < 2 * kLanes)
+    return false;
+  int64_t split = *lb + (*ub - *lb) / kLanes * kLanes;
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  Value zero =
+      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(-0.0f));
+  SmallVector<Value> inits(kLanes, zero);
+  inits.front() = loop.getInitArgs()[0];
+  Block *body = loop.getBody();
+  auto lanes = rewriter.create<scf::ForOp>(
+      loc, loop.getLowerBound(),
+      rewriter.create<arith::ConstantIndexOp>(loc, split),
+      rewriter.create<arith::ConstantIndexOp>(loc, kLanes), inits,
+      [&](OpBuilder &b, Location l, Value iv, ValueRange partial) {
+        SmallVector<Value> next;
+        for (int64_t lane = 0; lane < kLanes; ++lane) {
+          IRMapping mapping;
+          mapping.map(loop.getInductionVar(),
+                      b.create<arith::AddIOp>(
+                          l, iv, b.create<arith::ConstantIndexOp>(l, lane)));
+          mapping.map(acc, partial[lane]);
+          for (Operation &op : body->without_terminator())
+            b.clone(op, mapping);
+          next.push_back(mapping.lookup(add.getResult()));
+        }
+        b.create<scf::YieldOp>(l, next);
+      });
+  SmallVector<Value> partial(lanes.getResults());
+  while (partial.size() > 1) {
+    SmallVector<Value> halves;
+    for (size_t i = 0; i < partial.size(); i += 2)
+      halves.push_back(
+          rewriter.create<arith::AddFOp>(loc, partial[i], partial[i + 1]));
+    partial = halves;
+  }
+  if (split == *ub) {
+    rewriter.replaceOp(loop, partial.front());
+    return true;
+  }
+  rewriter.modifyOpInPlace(loop, [&] {
+    loop.getLowerBoundMutable().assign(
+        rewriter.create<arith::ConstantIndexOp>(loc, split));
+    loop.getInitArgsMutable()[0].assign(partial.front());
+  });
+  return true;
+}
+
 void PromoteAccumulators::runOnOperation() {
   IRRewriter rewriter(&getContext());
   SmallVector<scf::ParallelOp> parallels;
@@ -374,7 +448,11 @@ void PromoteAccumulators::runOnOperation() {
         loop.getBody()->getOps<scf::ForOp>().empty())
       inner.push_back(loop);
   });
-  for (scf::ForOp loop : inner)
+  for (scf::ForOp loop : inner) {
+    bool started = false;
     for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i)
-      startSumFromZero(loop, i, rewriter);
+      started |= startSumFromZero(loop, i, rewriter);
+    if (started)
+      splitIntoLanes(loop, rewriter);
+  }
 }

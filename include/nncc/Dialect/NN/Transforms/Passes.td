@@ -151,8 +151,11 @@ def NNPromoteAccumulators
     linalg's `select(first, x, acc + x)`, `first` at the first index of
     every loop that carries it and of loops outside them) then starts from
     -0.0, which adds to any x as x: its initial value is -0.0 where those
-    outer terms hold, and each iteration is a plain add, with the same
-    result bit for bit.
+    outer terms hold, and each iteration is a plain add. Its innermost loop,
+    if it has at least 16 iterations, is then split into 8 partial sums
+    written out (8 iterations at a time, one per lane, the lanes added
+    pairwise in a fixed order, the rest in order), which vectorize; the
+    result does not depend on how LLVM vectorizes, nor on the threads.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
