@@ -376,8 +376,8 @@ static bool splitIntoLanes(scf::ForOp loop, RewriterBase &rewriter) {
   std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
   std::optional<int64_t> step = getConstantIntValue(loop.getStep());
   if (!add || !acc.getType().isF32() || !acc.hasOneUse() ||
-      !llvm::is_contained(add->getOperands(), acc) || !lb || !ub ||
-      step != 1 || *ub - *lb < 2 * kLanes)
+      !llvm::is_contained(add->getOperands(), acc) || !lb || !ub || step != 1 ||
+      *ub - *lb < 2 * kLanes)
     return false;
   int64_t split = *lb + (*ub - *lb) / kLanes * kLanes;
   Location loc = loop.getLoc();
