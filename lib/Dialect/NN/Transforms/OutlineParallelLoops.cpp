@@ -10,6 +10,10 @@
 // The first pass works on loops, where the nest and what it reads are plain
 // to see; the record that carries those values to the pool's threads is
 // built by the second, on the LLVM dialect, where a memref is a pointer.
+// The second also defines the dispatchers of the epilogues that
+// nn-lower-matmul-calls generates, alike: the GEMM
+// (__nncc_sgemm_tiles, lib/Runtime/nncc_gemm.c) calls their trampoline on
+// each final block of its product.
 //
 //===----------------------------------------------------------------------===//
 
