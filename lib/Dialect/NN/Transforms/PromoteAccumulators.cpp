@@ -278,7 +278,8 @@ static bool startSumFromZero(scf::ForOp loop, unsigned position,
   auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
   auto select = yield.getOperand(position).getDefiningOp<arith::SelectOp>();
   BlockArgument acc = loop.getRegionIterArg(position);
-  if (!select || !acc.getType().isF32() || !select->hasOneUse())
+  if (!select || !acc.getType().isF32() || !select->hasOneUse() ||
+      !acc.hasOneUse())
     return false;
   auto add = select.getFalseValue().getDefiningOp<arith::AddFOp>();
   if (!add || !add->hasOneUse() ||
@@ -290,8 +291,10 @@ static bool startSumFromZero(scf::ForOp loop, unsigned position,
   SmallVector<scf::ForOp> chain = {loop};
   Value initial = loop.getInitArgs()[position];
   while (auto arg = dyn_cast<BlockArgument>(initial)) {
+    // Each loop of the chain passes its value on to the next, and does
+    // nothing else with it: the value it starts with is seen only there.
     auto outer = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
-    if (!outer || arg.getArgNumber() == 0 ||
+    if (!outer || arg.getArgNumber() == 0 || !arg.hasOneUse() ||
         chain.back()->getParentOp() != outer)
       return false;
     unsigned index = arg.getArgNumber() - 1;
