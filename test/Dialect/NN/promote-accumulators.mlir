@@ -299,12 +299,17 @@ func.func @first_term(%in: memref<8x16x4x4xf32>, %arena: memref<16448xi8> {nn.ro
 // -----
 
 // Stays a sum in order: the condition leaves out a loop that carries the
-// sum (it would restart at each %h), or tests another loop's index.
+// sum (it would restart at each %h), or tests another loop's index, or a
+// loop of the chain uses the value it carries for something else (here a
+// store), which would see -0.0 instead of the initial value.
 
 // CHECK-LABEL: func.func @restarts
 // CHECK: arith.select
 // CHECK-NOT: -0.0
 // CHECK-LABEL: func.func @other_index
+// CHECK: arith.select
+// CHECK-NOT: -0.0
+// CHECK-LABEL: func.func @chain_value_used
 // CHECK: arith.select
 // CHECK-NOT: -0.0
 func.func @restarts(%in: memref<4x16xf32>, %arena: memref<64xi8> {nn.role = "workspace"}) {
@@ -343,6 +348,30 @@ func.func @other_index(%in: memref<4x16xf32>, %arena: memref<64xi8> {nn.role = "
       memref.store %r, %acc[] : memref<f32>
     }
   }
+  return
+}
+
+func.func @chain_value_used(%in: memref<4x16xf32>, %seen: memref<4xf32>, %arena: memref<64xi8> {nn.role = "workspace"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %acc = memref.view %arena[%c0][] : memref<64xi8> to memref<f32>
+  %init = memref.load %acc[] : memref<f32>
+  %sum = scf.for %h = %c0 to %c4 step %c1 iter_args(%a = %init) -> (f32) {
+    memref.store %a, %seen[%h] : memref<4xf32>
+    %row = scf.for %w = %c0 to %c16 step %c1 iter_args(%b = %a) -> (f32) {
+      %v = memref.load %in[%h, %w] : memref<4x16xf32>
+      %s = arith.addf %b, %v : f32
+      %fh = arith.cmpi eq, %h, %c0 : index
+      %fw = arith.cmpi eq, %w, %c0 : index
+      %first = arith.andi %fh, %fw : i1
+      %r = arith.select %first, %v, %s : f32
+      scf.yield %r : f32
+    }
+    scf.yield %row : f32
+  }
+  memref.store %sum, %acc[] : memref<f32>
   return
 }
 
