@@ -71,6 +71,17 @@ inline Value buildElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// Reduces `element(inputs)` over `axes` of the first input with `combine`
+/// (which gets the accumulator, then the element), into a tensor that keeps
+/// the reduced axes as size 1 when `keepDims`, of element type
+/// `resultElement` (by default the first input's). The other inputs
+/// broadcast to the first. The accumulator starts from the first element
+/// (firstOr), not from a filled buffer.
+Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
+             ArrayRef<int64_t> axes, bool keepDims, BodyBuilder element,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
+             Type resultElement = {});
+
 /// Whether an m x k by k x n product is large enough for the runtime's
 /// packed GEMM to beat the loop nest LLVM makes of the generic: float32, at
 /// least 4096 multiply-adds, and columns enough to fill most of its 16-wide

@@ -62,22 +62,13 @@ static Value isRealSample(OpBuilder &b, Location loc, Value count,
 static Value sumOfTerms(OpBuilder &b, Location loc, ValueRange inputs,
                         Type elem, BodyBuilder term) {
   int64_t rank = tensorType(inputs.front()).getRank();
-  auto scalarType = RankedTensorType::get({}, elem);
-  SmallVector<AffineMap> maps(inputs.size(), b.getMultiDimIdentityMap(rank));
-  maps.push_back(AffineMap::get(rank, 0, {}, b.getContext()));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::reduction);
-  return b
-      .create<linalg::GenericOp>(
-          loc, scalarType, inputs, emptyTensor(b, loc, scalarType), maps,
-          iterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value value = term(nb, l, args.drop_back());
-            nb.create<linalg::YieldOp>(
-                l, firstOr(nb, l, iterators, value,
-                           nb.create<arith::AddFOp>(l, args.back(), value)));
-          })
-      .getResult(0);
+  return reduce(
+      b, loc, inputs, llvm::to_vector(llvm::seq<int64_t>(0, rank)),
+      /*keepDims=*/false, term,
+      [](OpBuilder &nb, Location l, Value sum, Value value) -> Value {
+        return nb.create<arith::AddFOp>(l, sum, value);
+      },
+      elem);
 }
 
 /// The mean of `term` over the elements of the samples before `count` (the

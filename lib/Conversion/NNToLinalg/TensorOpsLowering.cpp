@@ -22,15 +22,14 @@ using namespace mlir;
 using namespace nncc::nn;
 using namespace nncc::lowering;
 
-namespace {
-
-/// Reduces `element(inputs)` over `axes` of the first input with `combine`,
-/// into a tensor that keeps the reduced axes as size 1 when `keepDims`. The
-/// other inputs broadcast to the first (numpy rules): a softmax's sum reads
-/// `exp(x - max)` with the row maximum broadcast, in one loop nest.
-Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
-             ArrayRef<int64_t> axes, bool keepDims, BodyBuilder element,
-             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+// A softmax's sum reads `exp(x - max)` with the row maximum broadcast, in
+// one loop nest; a loss's sum of per-sample terms is a reduction over every
+// axis to a float (NNToLinalg.cpp's sumOfTerms).
+Value nncc::lowering::reduce(
+    OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<int64_t> axes,
+    bool keepDims, BodyBuilder element,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
+    Type resultElement) {
   MLIRContext *ctx = b.getContext();
   RankedTensorType inputType = tensorType(inputs.front());
   int64_t rank = inputType.getRank();
@@ -51,7 +50,8 @@ Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
       shape.push_back(1);
     }
   }
-  auto resultType = RankedTensorType::get(shape, inputType.getElementType());
+  auto resultType = RankedTensorType::get(
+      shape, resultElement ? resultElement : inputType.getElementType());
   SmallVector<AffineMap> maps;
   for (Value input : inputs)
     maps.push_back(broadcastMap(tensorType(input), inputType));
@@ -68,6 +68,9 @@ Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
           })
       .getResult(0);
 }
+
+namespace {
+
 
 Value identity(OpBuilder &, Location, ValueRange args) { return args[0]; }
 

@@ -243,6 +243,30 @@ static SmallVector<int64_t> sourceDims(ArrayRef<ReassociationIndices> groups,
   return result;
 }
 
+/// An operand's map from the reader's loops, `map`, as a map from C's
+/// `cRank` dimensions, `toC` giving the C dimension of each loop (see
+/// sourceDims): each loop at most once and one of C's, or a broadcast
+/// (constant 0). std::nullopt otherwise.
+static std::optional<AffineMap>
+mapFromC(AffineMap map, ArrayRef<int64_t> toC, unsigned cRank) {
+  MLIRContext *ctx = map.getContext();
+  llvm::SmallBitVector seen(map.getNumDims());
+  SmallVector<AffineExpr> exprs;
+  for (AffineExpr expr : map.getResults()) {
+    auto constant = dyn_cast<AffineConstantExpr>(expr);
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (constant && constant.getValue() == 0) {
+      exprs.push_back(expr);
+      continue;
+    }
+    if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
+      return std::nullopt;
+    seen.set(dim.getPosition());
+    exprs.push_back(getAffineDimExpr(toC[dim.getPosition()], ctx));
+  }
+  return AffineMap::get(cRank, 0, exprs, ctx);
+}
+
 /// The memref `value` views (through view ops), or `value` itself.
 static Value viewRoot(Value value) {
   while (Operation *def = value.getDefiningOp()) {
@@ -338,7 +362,6 @@ static bool movable(Value value, Operation *product) {
 static std::optional<Epilogue> findEpilogue(linalg::GenericOp product,
                                             const Reader &reader) {
   Value c = product.getDpsInits()[0];
-  MLIRContext *ctx = product.getContext();
   linalg::GenericOp consumer = reader.op;
   Value read = reader.read;
   unsigned inputs = consumer.getNumDpsInputs();
@@ -427,21 +450,11 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product,
         (!availableAt(addend, product) && !movable(addend, product)) ||
         usedBetween(root, product, consumer))
       return std::nullopt;
-    llvm::SmallBitVector seen(consumer.getNumLoops());
-    SmallVector<AffineExpr> exprs;
-    for (AffineExpr expr : consumer.getIndexingMapsArray()[arg].getResults()) {
-      auto constant = dyn_cast<AffineConstantExpr>(expr);
-      auto dim = dyn_cast<AffineDimExpr>(expr);
-      if (constant && constant.getValue() == 0) {
-        exprs.push_back(expr);
-        continue;
-      }
-      if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
-        return std::nullopt;
-      seen.set(dim.getPosition());
-      exprs.push_back(getAffineDimExpr(toC[dim.getPosition()], ctx));
-    }
-    addends.push_back({addend, AffineMap::get(cRank, 0, exprs, ctx)});
+    std::optional<AffineMap> map =
+        mapFromC(consumer.getIndexingMapsArray()[arg], toC, cRank);
+    if (!map)
+      return std::nullopt;
+    addends.push_back({addend, *map});
   }
   return Epilogue{reader, addends, output, kind};
 }
@@ -556,25 +569,10 @@ static std::optional<TileEpilogue> findTileEpilogue(linalg::GenericOp product,
       tile.reshaped.push_back(true);
       continue;
     }
-    // Read through C's dimensions: each loop at most once, or broadcast.
-    llvm::SmallBitVector seen(op.getNumLoops());
-    SmallVector<AffineExpr> exprs;
-    for (AffineExpr expr : map.getResults()) {
-      auto constant = dyn_cast<AffineConstantExpr>(expr);
-      auto dim = dyn_cast<AffineDimExpr>(expr);
-      if (constant && constant.getValue() == 0) {
-        exprs.push_back(expr);
-        continue;
-      }
-      if (!dim || seen.test(dim.getPosition()) || toC[dim.getPosition()] < 0)
-        return std::nullopt;
-      seen.set(dim.getPosition());
-      exprs.push_back(getAffineDimExpr(toC[dim.getPosition()], ctx));
-    }
-    AffineMap cMap = AffineMap::get(cRank, 0, exprs, ctx);
-    if (output && cMap != identity)
+    std::optional<AffineMap> cMap = mapFromC(map, toC, cRank);
+    if (!cMap || (output && *cMap != identity))
       return std::nullopt;
-    tile.operands.push_back({value, cMap});
+    tile.operands.push_back({value, *cMap});
     tile.reshaped.push_back(false);
   }
   for (Value root : outputRoots)
