@@ -71,7 +71,6 @@ Value nncc::lowering::reduce(
 
 namespace {
 
-
 Value identity(OpBuilder &, Location, ValueRange args) { return args[0]; }
 
 Value maxOf(OpBuilder &b, Location l, Value acc, Value x) {

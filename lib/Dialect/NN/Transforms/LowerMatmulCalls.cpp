@@ -247,8 +247,8 @@ static SmallVector<int64_t> sourceDims(ArrayRef<ReassociationIndices> groups,
 /// `cRank` dimensions, `toC` giving the C dimension of each loop (see
 /// sourceDims): each loop at most once and one of C's, or a broadcast
 /// (constant 0). std::nullopt otherwise.
-static std::optional<AffineMap>
-mapFromC(AffineMap map, ArrayRef<int64_t> toC, unsigned cRank) {
+static std::optional<AffineMap> mapFromC(AffineMap map, ArrayRef<int64_t> toC,
+                                         unsigned cRank) {
   MLIRContext *ctx = map.getContext();
   llvm::SmallBitVector seen(map.getNumDims());
   SmallVector<AffineExpr> exprs;
@@ -459,15 +459,6 @@ static std::optional<Epilogue> findEpilogue(linalg::GenericOp product,
   return Epilogue{reader, addends, output, kind};
 }
 
-/// Whether a generated function can take `type` as an argument: a bare
-/// pointer in the library's calling convention (a statically shaped memref
-/// of identity layout).
-static bool passable(Type type) {
-  auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.hasStaticShape() && memref.getLayout().isIdentity() &&
-         !memref.getMemorySpace();
-}
-
 /// The kernel that computes `value` between `product` and its reader, if
 /// it can run before the product instead: `value` is an allocation there
 /// that this one generic alone uses before the reader, as its one output,
@@ -552,7 +543,7 @@ static std::optional<TileEpilogue> findTileEpilogue(linalg::GenericOp product,
       continue;
     }
     Value root = viewRoot(value);
-    if (!passable(value.getType()) || root == c)
+    if (!isPassableMemRef(value.getType()) || root == c)
       return std::nullopt;
     linalg::GenericOp writer;
     if (!output)

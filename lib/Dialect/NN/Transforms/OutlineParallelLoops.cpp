@@ -110,12 +110,13 @@ static std::optional<int64_t> workOf(Operation &op) {
 }
 
 /// Whether `value` can be passed to an outlined function: a scalar, or a
-/// statically shaped memref of identity layout (a bare pointer in the
-/// library's calling convention).
+/// passable memref (isPassableMemRef).
 static bool passable(Value value) {
   Type type = value.getType();
-  if (type.isIntOrIndexOrFloat())
-    return true;
+  return type.isIntOrIndexOrFloat() || isPassableMemRef(type);
+}
+
+bool nncc::nn::isPassableMemRef(Type type) {
   auto memref = dyn_cast<MemRefType>(type);
   return memref && memref.hasStaticShape() && memref.getLayout().isIdentity() &&
          !memref.getMemorySpace();

@@ -7,6 +7,7 @@
 
 namespace mlir {
 class Operation;
+class Type;
 } // namespace mlir
 
 namespace nncc::nn {
@@ -28,6 +29,12 @@ constexpr llvm::StringLiteral kGemmEpilogueAttr = "nn.gemm_epilogue";
 /// Marks such an epilogue function: it works on its arguments' memory
 /// only, so nn-plan-memory gives it no arena.
 constexpr llvm::StringLiteral kGemmTileAttr = "nn.gemm_tile";
+
+/// Whether a function generated for the library (a loop nest outlined for
+/// the threads, a GEMM's epilogue) can take a memref of `type` as an
+/// argument: a bare pointer in the library's calling convention, so a
+/// statically shaped memref of identity layout in the default space.
+bool isPassableMemRef(mlir::Type type);
 
 /// Whether `op` is an nn op computed element by element (with numpy
 /// broadcasting of its operands), so that it lowers to one parallel loop.
