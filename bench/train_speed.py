@@ -11,7 +11,9 @@ compile time of each model.
 
 PyTorch runs with one thread and OPENBLAS_CORETYPE=SkylakeX, so Debian's
 OpenBLAS uses this CPU's vector units. Needs Debian's python3-torch and
-python3-onnx (not needed by the tests).
+python3-onnx (not needed by the tests): run bench/setup.sh first, which
+installs them with OpenBLAS; the benchmark prints the BLAS PyTorch mapped and
+refuses to report ratios against any other.
 """
 import argparse
 import os
@@ -143,6 +145,28 @@ def time_torch(name, work, steps):
             loss = step()
         best = min(best, (time.perf_counter() - start) * 1e3 / steps)
     print("ms_per_step %.6f\nloss %.6f" % (best, loss))
+    print("blas %s\nsgemm_gflops %.3f" % (loaded_blas(), torch_sgemm_gflops()))
+
+
+def loaded_blas():
+    """The BLAS library this process actually mapped (after a matmul)."""
+    torch.mm(torch.ones(8, 8), torch.ones(8, 8))
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line}
+    return ",".join(sorted(p for p in paths if p.startswith("/"))) or "none"
+
+
+def torch_sgemm_gflops(size=512):
+    a, b = torch.rand(size, size), torch.rand(size, size)
+    for _ in range(3):
+        torch.mm(a, b)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(10):
+            torch.mm(a, b)
+        best = min(best, (time.perf_counter() - start) / 10)
+    return 2 * size ** 3 / best / 1e9
 
 
 def compile_model(nncc, onnx_path, library, options):
@@ -200,10 +224,13 @@ def measure(name, nncc, work, threads):
                 results[t] = (seconds, ms, loss)
     out = run([sys.executable, os.path.abspath(__file__), "--torch", name,
                "--work", work, "--steps", str(steps)],
-              env=dict(os.environ, OPENBLAS_CORETYPE="SkylakeX"))
+              env=dict(os.environ, OPENBLAS_CORETYPE="SkylakeX",
+                       OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1"))
     torch_ms = float(re.search(r"ms_per_step (\S+)", out).group(1))
     torch_loss = float(re.search(r"loss (\S+)", out).group(1))
-    return results, torch_ms, torch_loss
+    blas = re.search(r"blas (\S+)", out).group(1)
+    sgemm = float(re.search(r"sgemm_gflops (\S+)", out).group(1))
+    return results, torch_ms, torch_loss, blas, sgemm
 
 
 def matmul_gflops(nncc, work, size=512):
@@ -265,8 +292,16 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for name in args.models.split(","):
             threads = [1] if name == "xor" else [1, 2]
-            results, torch_ms, torch_loss = measure(name, args.nncc, work,
-                                                    threads)
+            results, torch_ms, torch_loss, blas, sgemm = measure(
+                name, args.nncc, work, threads)
+            if "openblas" not in blas:
+                raise SystemExit(
+                    "PyTorch ran on %s, not OpenBLAS: the ratios would be "
+                    "against an unfair baseline. Run bench/setup.sh first."
+                    % blas)
+            if name == args.models.split(",")[0]:
+                print("PyTorch BLAS: %s; its 512x512x512 sgemm: %.2f GFLOP/s"
+                      % (blas, sgemm))
             seconds, ms, loss = results[1]
             print("%-12s %8.2fs %12.4f %12.4f %7.2fx %10.4f %10.4f" % (
                 name, seconds, ms, torch_ms, torch_ms / ms, loss, torch_loss))
