@@ -145,18 +145,12 @@ def time_torch(name, work, steps):
             loss = step()
         best = min(best, (time.perf_counter() - start) * 1e3 / steps)
     print("ms_per_step %.6f\nloss %.6f" % (best, loss))
-    print("blas %s\nsgemm_gflops %.3f" % (loaded_blas(), torch_sgemm_gflops()))
 
 
-def loaded_blas():
-    """The BLAS library this process actually mapped (after a matmul)."""
-    torch.mm(torch.ones(8, 8), torch.ones(8, 8))
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "blas" in line}
-    return ",".join(sorted(p for p in paths if p.startswith("/"))) or "none"
-
-
-def torch_sgemm_gflops(size=512):
+def describe_blas(size=512):
+    """In the reference process: the BLAS libraries it mapped once a matmul
+    ran, and the GFLOP/s of its size^3 sgemm."""
+    torch.set_num_threads(1)
     a, b = torch.rand(size, size), torch.rand(size, size)
     for _ in range(3):
         torch.mm(a, b)
@@ -166,7 +160,30 @@ def torch_sgemm_gflops(size=512):
         for _ in range(10):
             torch.mm(a, b)
         best = min(best, (time.perf_counter() - start) / 10)
-    return 2 * size ** 3 / best / 1e9
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line}
+    print("blas %s\nsgemm_gflops %.3f" % (
+        ",".join(sorted(p for p in paths if p.startswith("/"))) or "none",
+        2 * size ** 3 / best / 1e9))
+
+
+# PyTorch's environment: OpenBLAS's kernels for this CPU, on one thread
+# (without OPENBLAS_NUM_THREADS its sgemm uses every core).
+REFERENCE_ENV = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX",
+                     OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+
+
+def check_reference_blas():
+    """The BLAS the reference runs on, and its sgemm GFLOP/s; refuses to go
+    on with the reference netlib BLAS, against which every ratio is wrong."""
+    out = run([sys.executable, os.path.abspath(__file__), "--blas"],
+              env=REFERENCE_ENV)
+    blas = re.search(r"blas (\S+)", out).group(1)
+    if "openblas" not in blas:
+        raise SystemExit("PyTorch runs on %s, not OpenBLAS: the ratios would "
+                         "be against an unfair baseline. Run bench/setup.sh "
+                         "first." % blas)
+    return blas, float(re.search(r"sgemm_gflops (\S+)", out).group(1))
 
 
 def compile_model(nncc, onnx_path, library, options):
@@ -224,13 +241,10 @@ def measure(name, nncc, work, threads):
                 results[t] = (seconds, ms, loss)
     out = run([sys.executable, os.path.abspath(__file__), "--torch", name,
                "--work", work, "--steps", str(steps)],
-              env=dict(os.environ, OPENBLAS_CORETYPE="SkylakeX",
-                       OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1"))
+              env=REFERENCE_ENV)
     torch_ms = float(re.search(r"ms_per_step (\S+)", out).group(1))
     torch_loss = float(re.search(r"loss (\S+)", out).group(1))
-    blas = re.search(r"blas (\S+)", out).group(1)
-    sgemm = float(re.search(r"sgemm_gflops (\S+)", out).group(1))
-    return results, torch_ms, torch_loss, blas, sgemm
+    return results, torch_ms, torch_loss
 
 
 def matmul_gflops(nncc, work, size=512):
@@ -277,31 +291,31 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS),
                         help="comma-separated subset of " + ",".join(MODELS))
     parser.add_argument("--torch", help=argparse.SUPPRESS)
+    parser.add_argument("--blas", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch:
         time_torch(args.torch, args.work, args.steps)
         return
+    if args.blas:
+        describe_blas()
+        return
+    blas, sgemm = check_reference_blas()
     print("one thread each unless noted; nncc best of %d alternating rounds "
           "of 3 runs, PyTorch best of 3 runs; PyTorch %s with "
-          "OPENBLAS_CORETYPE=SkylakeX" % (ROUNDS, torch.__version__))
+          "OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1" % (
+              ROUNDS, torch.__version__))
+    print("PyTorch's BLAS: %s; its 512x512x512 sgemm: %.2f GFLOP/s" % (
+        blas, sgemm))
     print("%-12s %9s %12s %12s %8s %10s %10s" % (
         "model", "compile", "nncc ms", "torch ms", "speedup", "nncc loss",
         "torch loss"))
     with tempfile.TemporaryDirectory() as work:
         for name in args.models.split(","):
             threads = [1] if name == "xor" else [1, 2]
-            results, torch_ms, torch_loss, blas, sgemm = measure(
-                name, args.nncc, work, threads)
-            if "openblas" not in blas:
-                raise SystemExit(
-                    "PyTorch ran on %s, not OpenBLAS: the ratios would be "
-                    "against an unfair baseline. Run bench/setup.sh first."
-                    % blas)
-            if name == args.models.split(",")[0]:
-                print("PyTorch BLAS: %s; its 512x512x512 sgemm: %.2f GFLOP/s"
-                      % (blas, sgemm))
+            results, torch_ms, torch_loss = measure(name, args.nncc, work,
+                                                    threads)
             seconds, ms, loss = results[1]
             print("%-12s %8.2fs %12.4f %12.4f %7.2fx %10.4f %10.4f" % (
                 name, seconds, ms, torch_ms, torch_ms / ms, loss, torch_loss))
