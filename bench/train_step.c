@@ -7,7 +7,9 @@
  * DATA_DIR holds input0.bin, input1.bin, ... and target0.bin, ...: each the
  * raw little-endian tensor of one batch, as the header's info describes it.
  * Prints the milliseconds per step (best of three runs of STEPS steps) and
- * the loss of the last step.
+ * the loss of the last step; for a library compiled with --profile, then
+ * also each kernel kind's milliseconds and kernels per step over STEPS
+ * more steps.
  */
 #define _POSIX_C_SOURCE 199309L
 #include MODEL_HEADER
@@ -75,6 +77,18 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("ms_per_step %.6f\nloss %.6f\n", best, loss);
+#ifdef NNCC_PROFILE
+  nncc_profile_reset();
+  for (int i = 0; i < steps && rc == 0; ++i)
+    rc = nncc_train_step(m, inputs, targets, &loss);
+  for (int32_t k = 0; k < nncc_profile_num_kinds(); ++k) {
+    double seconds;
+    int64_t calls;
+    if (nncc_profile_read(k, &seconds, &calls) == NNCC_OK)
+      printf("kind %s %.6f %.1f\n", nncc_profile_kind(k),
+             seconds * 1e3 / steps, (double)calls / steps);
+  }
+#endif
   nncc_destroy(m);
   return 0;
 }

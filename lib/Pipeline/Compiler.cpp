@@ -8,6 +8,7 @@
 
 #include "nncc/Pipeline/Compiler.h"
 
+#include "nncc/Dialect/NN/Transforms/Passes.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Pipeline/Pipelines.h"
 #include "nncc/Pipeline/Stats.h"
@@ -190,10 +191,19 @@ LogicalResult nncc::compile(MLIRContext &context,
   if (failed(iface))
     return failure();
   iface->checkFinite = options.checkFinite;
+  iface->profiled = options.codegen.profile;
   std::string modelName = llvm::sys::path::filename(options.input).str();
 
   // The header needs the arena size, so it is written after planning.
+  if (options.codegen.profile && failed(runPipeline(*module, [](OpPassManager &pm) {
+        pm.addNestedPass<func::FuncOp>(nn::createNNTagKernelKinds());
+      })))
+    return failure();
   if (failed(runPipeline(*module, buildBufferizationPipeline)))
+    return failure();
+  if (options.codegen.profile && failed(runPipeline(*module, [](OpPassManager &pm) {
+        pm.addPass(nn::createNNInstrumentKernels());
+      })))
     return failure();
   iface->workspaceBytes = workspaceBytes(*module);
   if (options.stats) {

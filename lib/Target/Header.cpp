@@ -106,6 +106,19 @@ int nncc_load(nncc_model *m, const char *path);
 const char *nncc_strerror(int code);
 )";
 
+/// The kernel timers of a library compiled with --profile.
+static const char *const kProfileDeclarations = R"(
+/* Kernel timers (compiled with --profile): the wall time and the number of
+   calls of the kernels of nncc_forward and nncc_train_step, summed by kind
+   since the library was loaded or last reset. The totals belong to the
+   library, not to a model: profile one model stepping at a time. */
+#define NNCC_PROFILE 1
+int32_t     nncc_profile_num_kinds(void);
+const char *nncc_profile_kind(int32_t kind);  /* "conv", "gemm", ...; NULL when out of range */
+int         nncc_profile_read(int32_t kind, double *seconds, int64_t *calls);
+void        nncc_profile_reset(void);
+)";
+
 static void describe(llvm::raw_ostream &os, llvm::StringRef what,
                      const std::vector<TensorSpec> &specs) {
   os << " * " << what << ":";
@@ -149,6 +162,8 @@ void nncc::emitHeader(const ModelInterface &iface, llvm::StringRef prefix,
 #include "nncc/Runtime/ErrorCodes.def"
   std::string decls = kDeclarations;
   decls.replace(decls.find("@ERROR_CODES@"), 13, codes);
+  if (iface.profiled)
+    decls += kProfileDeclarations;
   std::string out;
   for (size_t i = 0; i < decls.size();) {
     if (decls.compare(i, 4, "nncc") == 0) {

@@ -41,6 +41,7 @@
 
 LLD_HAS_DRIVER(elf)
 
+#include "nncc/Runtime/ProfileBitcode.inc"
 #include "nncc/Runtime/RuntimeBitcode.inc"
 
 using namespace nncc;
@@ -309,22 +310,24 @@ static bool addPackedWrapper(llvm::Module &module, llvm::StringRef name,
   return true;
 }
 
-static bool linkRuntime(llvm::Module &module, std::string &error) {
+/// Links the embedded bitcode `bitcode` (of `size` bytes, named `name`)
+/// into `module`.
+static bool linkBitcode(llvm::Module &module, const unsigned char *bitcode,
+                        unsigned long size, llvm::StringRef name,
+                        std::string &error) {
   llvm::MemoryBufferRef buffer(
-      llvm::StringRef(reinterpret_cast<const char *>(kRuntimeBitcode),
-                      kRuntimeBitcodeSize),
-      "nncc_runtime.bc");
+      llvm::StringRef(reinterpret_cast<const char *>(bitcode), size), name);
   llvm::Expected<std::unique_ptr<llvm::Module>> runtime =
       llvm::parseBitcodeFile(buffer, module.getContext());
   if (!runtime) {
-    error = "internal error: cannot read the runtime bitcode: " +
+    error = "internal error: cannot read " + name.str() + ": " +
             llvm::toString(runtime.takeError());
     return false;
   }
   (*runtime)->setTargetTriple(module.getTargetTriple());
   (*runtime)->setDataLayout(module.getDataLayout());
   if (llvm::Linker::linkModules(module, std::move(*runtime))) {
-    error = "internal error: cannot link the runtime support";
+    error = "internal error: cannot link " + name.str();
     return false;
   }
   return true;
@@ -422,7 +425,11 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
     vectorFloats =
         target.getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;
   addMetadata(*module, iface, vectorFloats);
-  if (!linkRuntime(*module, error))
+  if (!linkBitcode(*module, kRuntimeBitcode, kRuntimeBitcodeSize,
+                   "nncc_runtime.bc", error) ||
+      (options.profile &&
+       !linkBitcode(*module, kProfileBitcode, kProfileBitcodeSize,
+                    "nncc_profile.bc", error)))
     return nullptr;
   setSymbolVisibility(*module, options.prefix);
 

@@ -126,6 +126,11 @@ static cl::opt<bool> checkFinite(
     "check-finite",
     cl::desc("Skip, and report, a step whose loss or gradients are not finite"),
     cl::cat(category));
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("Time the library's kernels by kind (conv, gemm, pooling, ...); "
+             "the library exports <prefix>_profile_* to read the times"),
+    cl::cat(category));
 // LLVM owns the option name "stats" (its pass statistics), so main takes
 // --stats out of the arguments before the command line is parsed.
 static bool stats = false;
@@ -277,6 +282,7 @@ static bool parseOptions(nncc::CompilerOptions &options) {
   options.import.maxElements = maxElements;
   options.inference = inference;
   options.checkFinite = checkFinite;
+  options.codegen.profile = profile;
   options.stats = stats;
   if (!lossOutput.empty())
     training.lossOutputName = lossOutput;

@@ -39,6 +39,9 @@ struct CodegenOptions {
   /// 0 to choose from the target (16 with AVX-512). Tests force 16 to run
   /// the AVX-512 kernel's code, split into 8-float halves, on AVX2 CPUs.
   int gemmVectorFloats = 0;
+  /// Time every kernel by kind (--profile): the library links the profiling
+  /// runtime and exports its `<prefix>_profile_*` functions.
+  bool profile = false;
 };
 
 /// The target machine for the host's triple and `options.targetCPU`, or null

@@ -52,6 +52,8 @@ struct ModelInterface {
 
   /// --check-finite: a step whose loss or update is not finite is undone.
   bool checkFinite = false;
+  /// Compiled with --profile: the header declares the kernel timers.
+  bool profiled = false;
 
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;

@@ -281,4 +281,35 @@ def NNExpandStridedCopies
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def NNTagKernelKinds : Pass<"nn-tag-kernel-kinds", "mlir::func::FuncOp"> {
+  let summary = "Record in each nn op's location the kind of kernel it is";
+  let description = [{
+    The first half of `nncc --profile`. Wraps the location of every nn op in
+    a `FusedLoc` whose metadata is the string `nn.kernel:<kind>`, with the
+    kinds of `include/nncc/Runtime/ProfileKinds.def`: `gemm` (matmul),
+    `conv` (a convolution and its two gradients), `pooling` (and its
+    gradient), `reduction` (sums, maxima, softmax, losses), `optimizer` (the
+    parameter updates), `copy` (reshapes, transposes, slices, gathers, casts)
+    and `elementwise` (the rest). The lowerings give the ops they build the
+    location of the op they lower, so the kind reaches the loops, copies and
+    GEMM calls that nn-instrument-kernels times. Nothing else changes.
+  }];
+}
+
+def NNInstrumentKernels : Pass<"nn-instrument-kernels", "mlir::ModuleOp"> {
+  let summary = "Time every kernel of @forward and @train_step by kind";
+  let description = [{
+    The second half of `nncc --profile`, after nn-plan-memory. In `@forward`
+    and `@train_step`, every kernel at the top of the function (a structured
+    op, a loop, a copy, a call of the runtime's GEMM) is bracketed by calls
+    of the profiling runtime, `__nncc_profile_enter()` before and
+    `__nncc_profile_exit(kind)` after, which add its wall time to its kind.
+    The kind is the first, in ProfileKinds.def's order, of the kinds that
+    nn-tag-kernel-kinds left in the kernel's location (fused kernels carry
+    the locations of all their ops), or `other` when it carries none.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif // NNCC_DIALECT_NN_TRANSFORMS_PASSES_TD
