@@ -2,12 +2,13 @@
 """Speed benchmark: milliseconds per training step of nncc and of PyTorch on
 the same models, the same batch and the same optimizer, side by side, one
 thread each (and nncc with --threads=2 against --threads=1 on every model
-but XOR); the GFLOP/s of nncc's
+but XOR); the share of nncc's step in each kind of kernel (convolution,
+GEMM, pooling, ..., from a library compiled with --profile); the GFLOP/s of nncc's
 512x512x512 matmul against the peak an FMA micro-benchmark measures; and the
 compile time of each model.
 
     /usr/bin/python3 bench/train_speed.py [--nncc build/bin/nncc]
-        [--models xor,mlp,cnn,transformer]
+        [--models xor,mlp,cnn,resnet,transformer]
 
 PyTorch runs with one thread and OPENBLAS_CORETYPE=SkylakeX, so Debian's
 OpenBLAS uses this CPU's vector units. Needs Debian's python3-torch and
@@ -71,14 +72,57 @@ class LeNet(torch.nn.Module):
         return self.classifier(self.features(x))
 
 
+class BasicBlock(torch.nn.Module):
+    """ResNet's basic block: two 3x3 convolutions with batch norm, and the
+    input added back (through a strided 1x1 convolution when the block
+    halves the resolution)."""
+
+    def __init__(self, inputs, outputs, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(outputs)
+        self.conv2 = torch.nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(outputs)
+        self.shortcut = torch.nn.Sequential()
+        if stride != 1 or inputs != outputs:
+            self.shortcut = torch.nn.Sequential(
+                torch.nn.Conv2d(inputs, outputs, 1, stride, bias=False),
+                torch.nn.BatchNorm2d(outputs))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+
+class ResNet(torch.nn.Module):
+    """A CIFAR-style ResNet stack on 32x32 RGB: a 3x3 stem of 16 channels,
+    two blocks at 16 channels, one block down to 16x16 at 32 channels,
+    global average pooling and a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 16, 3, 1, 1, bias=False),
+            torch.nn.BatchNorm2d(16), torch.nn.ReLU())
+        self.blocks = torch.nn.Sequential(
+            BasicBlock(16, 16, 1), BasicBlock(16, 16, 1),
+            BasicBlock(16, 32, 2))
+        self.head = torch.nn.Linear(32, 10)
+
+    def forward(self, x):
+        y = self.blocks(self.stem(x))
+        return self.head(torch.flatten(
+            torch.nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
 def xor_batch(generator):
     x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
     return x, torch.tensor([[0.], [1.], [1.], [0.]])
 
 
-def image_batch(batch):
+def image_batch(batch, channels=1, size=28):
     def make(generator):
-        x = torch.rand(batch, 1, 28, 28, generator=generator)
+        x = torch.rand(batch, channels, size, size, generator=generator)
         return x, torch.randint(0, 10, (batch,), generator=generator)
     return make
 
@@ -98,6 +142,9 @@ MODELS = {
     "cnn": (LeNet, image_batch(64), "cross-entropy",
             ["--optimizer=sgd", "--lr=0.01", "--momentum=0.9"],
             lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), 20),
+    "resnet": (ResNet, image_batch(32, 3, 32), "cross-entropy",
+               ["--optimizer=sgd", "--lr=0.01", "--momentum=0.9"],
+               lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), 10),
     # 2 pre-norm blocks (GELU MLP), 4 heads, d 128, context 64, vocabulary 96.
     "transformer": (lambda: Transformer(vocab=96, dim=128, context=64),
                     token_batch, "cross-entropy",
@@ -239,12 +286,37 @@ def measure(name, nncc, work, threads):
             loss = float(re.search(r"loss (\S+)", out).group(1))
             if t not in results or ms < results[t][1]:
                 results[t] = (seconds, ms, loss)
+    profile = profile_step(nncc, work, name, onnx_path, data, common, steps)
     out = run([sys.executable, os.path.abspath(__file__), "--torch", name,
                "--work", work, "--steps", str(steps)],
               env=REFERENCE_ENV)
     torch_ms = float(re.search(r"ms_per_step (\S+)", out).group(1))
     torch_loss = float(re.search(r"loss (\S+)", out).group(1))
-    return results, torch_ms, torch_loss
+    return results, torch_ms, torch_loss, profile
+
+
+def profile_step(nncc, work, name, onnx_path, data, options, steps):
+    """The milliseconds per step of each kernel kind of the one-thread
+    library compiled with --profile, and its milliseconds per step."""
+    library = os.path.join(work, name + "_profile.so")
+    run([nncc, onnx_path, "-o", library, "--profile"] + options)
+    program = build_driver(work, name + "_profile", library)
+    out = run([program, data, str(max(2, steps // 10)), str(steps)])
+    kinds = {kind: float(ms) for kind, ms in
+             re.findall(r"kind (\S+) (\S+)", out)}
+    return kinds, float(re.search(r"ms_per_step (\S+)", out).group(1))
+
+
+def print_profile(name, profile):
+    """One line: each kind's share of the step, the largest first, and the
+    share spent outside kernels."""
+    kinds, ms = profile
+    shares = sorted(((t / ms, kind) for kind, t in kinds.items() if t > 0),
+                    reverse=True)
+    outside = max(0.0, 1 - sum(share for share, _ in shares))
+    print("%-12s %s, outside kernels %.0f%%" % (
+        "", ", ".join("%s %.0f%%" % (kind, 100 * share)
+                      for share, kind in shares), 100 * outside))
 
 
 def matmul_gflops(nncc, work, size=512):
@@ -314,8 +386,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for name in args.models.split(","):
             threads = [1] if name == "xor" else [1, 2]
-            results, torch_ms, torch_loss = measure(name, args.nncc, work,
-                                                    threads)
+            results, torch_ms, torch_loss, profile = measure(
+                name, args.nncc, work, threads)
             seconds, ms, loss = results[1]
             print("%-12s %8.2fs %12.4f %12.4f %7.2fx %10.4f %10.4f" % (
                 name, seconds, ms, torch_ms, torch_ms / ms, loss, torch_loss))
@@ -323,6 +395,7 @@ def main():
                 print("%-12s %8.2fs %12.4f %12s %7.2fx  (--threads=2 against "
                       "--threads=1)" % (name + " x2", results[2][0],
                                         results[2][1], "", ms / results[2][1]))
+            print_profile(name, profile)
         peak, lanes = fma_peak(work)
         gflops = matmul_gflops(args.nncc, work)
         print("matmul 512x512x512: %.2f GFLOP/s; FMA peak %.2f GFLOP/s "

@@ -98,24 +98,73 @@ func.func @grouped(%x: tensor<2x4x10x10xf32>, %w: tensor<8x2x3x3xf32>) -> tensor
 
 // -----
 
-// With padding, the im2col copy reads the unpadded input: a window entry in
-// the padding loads a clamped index and selects 0, so no padded copy of the
-// input is made.
+// With padding, the input is first copied into a zero-filled padded tensor;
+// the im2col copy of the windows then reads it at plain strided offsets,
+// with no index computed, clamped or tested per window entry.
 
+// CHECK-DAG: #[[WINDOWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 + d3)>
 // CHECK-LABEL: func.func @padded
-// CHECK-NOT: linalg.fill
-// CHECK-NOT: tensor.insert_slice
-// CHECK: linalg.generic
-// CHECK-SAME: outs(%{{.+}} : tensor<2x3x3x3x10x10xf32>)
-// CHECK: %[[ROW:.+]] = arith.subi %{{.+}}, %c1
-// CHECK: arith.cmpi sge, %[[ROW]], %c0
-// CHECK: arith.cmpi sle, %[[ROW]], %c9
-// CHECK: arith.minsi %[[ROW]], %c9
-// CHECK: arith.maxsi
-// CHECK: %[[X:.+]] = tensor.extract %{{.+}}[
-// CHECK: arith.select %{{.+}}, %[[X]], %{{.+}} : f32
+// CHECK: %[[FILLED:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x3x12x12xf32>)
+// CHECK: %[[PADDED:.+]] = tensor.insert_slice %{{.+}} into %[[FILLED]][0, 0, 1, 1] [2, 3, 10, 10] [1, 1, 1, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[WINDOWS]], #{{.+}}]
+// CHECK-SAME: ins(%[[PADDED]] : tensor<2x3x12x12xf32>) outs(%{{.+}} : tensor<2x3x3x3x10x10xf32>)
+// CHECK-NOT: arith.select
 // CHECK: attrs = {nn.matmul}
 func.func @padded(%x: tensor<2x3x10x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<2x8x10x10xf32> {
   %0 = nn.conv %x, %w strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] groups 1 : tensor<2x3x10x10xf32>, tensor<8x3x3x3xf32>
   return %0 : tensor<2x8x10x10xf32>
+}
+
+// -----
+
+// With many output positions (P = 256 >= a block of K) and windows of at
+// least two column panels (C*K = 72), the weight gradient is a product per
+// sample, dy[n] (F x P) times its windows (C*K x P) transposed, summed over
+// the samples: the windows are copied with the positions innermost.
+
+// CHECK-LABEL: func.func @grad_weight_by_sample
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.+}} : tensor<2x8x3x3x16x16xf32>)
+// CHECK: %[[COLS:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<2x8x3x3x16x16xf32> into tensor<2x72x256xf32>
+// CHECK: %[[DY:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<2x4x16x16xf32> into tensor<2x4x256xf32>
+// CHECK: %[[PARTIAL:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[DY]], %[[COLS]] : tensor<2x4x256xf32>, tensor<2x72x256xf32>)
+// CHECK-SAME: outs(%{{.+}} : tensor<2x4x72xf32>) attrs = {nn.matmul}
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "parallel", "parallel"]
+// CHECK-SAME: ins(%[[PARTIAL]] : tensor<2x4x72xf32>) outs(%{{.+}} : tensor<4x72xf32>)
+// CHECK: arith.addf
+// CHECK: tensor.expand_shape %{{.+}} : tensor<4x72xf32> into tensor<4x8x3x3xf32>
+func.func @grad_weight_by_sample(%x: tensor<2x8x16x16xf32>, %g: tensor<2x4x16x16xf32>) -> tensor<4x8x3x3xf32> {
+  %0 = nn.conv_grad_weight %x, %g to [4, 8, 3, 3] strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] groups 1 : tensor<2x8x16x16xf32>, tensor<2x4x16x16xf32>
+  return %0 : tensor<4x8x3x3xf32>
+}
+
+// -----
+
+// At stride 1, the input gradient is the convolution of dy, padded by
+// K - 1 - pad (here 1 before and after, and 2 with no padding), with the
+// weight's kernel reversed and its channels swapped: windows and a product,
+// no scatter.
+
+// CHECK-LABEL: func.func @grad_input_as_conv
+// The weight [4, 8, 3, 3], kernel reversed, as [8, 4, 3, 3].
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}} : tensor<4x8x3x3xf32>) outs(%{{.+}} : tensor<4x8x3x3xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}} : tensor<4x8x3x3xf32>) outs(%{{.+}} : tensor<8x4x3x3xf32>)
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 1] [2, 4, 16, 16] [1, 1, 1, 1] : tensor<2x4x16x16xf32> into tensor<2x4x18x18xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.+}} : tensor<2x4x3x3x16x16xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x36xf32>, tensor<2x36x256xf32>)
+// CHECK-SAME: attrs = {nn.matmul}
+// CHECK-NOT: scf.forall
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 2, 2] [2, 4, 14, 14] [1, 1, 1, 1] : tensor<2x4x14x14xf32> into tensor<2x4x18x18xf32>
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @grad_input_as_conv(%g: tensor<2x4x16x16xf32>, %w: tensor<4x8x3x3xf32>, %h: tensor<2x4x14x14xf32>) -> (tensor<2x8x16x16xf32>, tensor<2x8x16x16xf32>) {
+  %0 = nn.conv_grad_input %g, %w to [2, 8, 16, 16] strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] groups 1 : tensor<2x4x16x16xf32>, tensor<4x8x3x3xf32>
+  %1 = nn.conv_grad_input %h, %w to [2, 8, 16, 16] strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x4x14x14xf32>, tensor<4x8x3x3xf32>
+  return %0, %1 : tensor<2x8x16x16xf32>, tensor<2x8x16x16xf32>
 }

@@ -214,3 +214,21 @@ g (float[N, 3, 8, 8] x) => (float[N, 4, 6, 6] y)
 }
 """ % (tensor("w", (16, 3, 3, 3), 0.3), tensor("b", (16,), 0.2),
        tensor("w2", (4, 16, 3, 3), 0.2), tensor("b2", (4,), 0.2)))
+
+write("conv_stride1.onnxtxt", """\
+# Convolutions at stride 1: the first's weight gradient is a product per
+# sample summed over the samples (256 positions, windows of 72), the
+# second's input gradient, with asymmetric padding and dilation, is itself
+# a convolution of the output gradient with the reversed kernel.
+""", 2, 4, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, 8, 16, 16] x) => (float[N, 3, 14, 17] y)
+  <%s,
+   %s,
+   %s,
+   %s> {
+  c = Conv <pads = [1, 1, 1, 1]> (x, w, b)
+  r = Tanh (c)
+  y = Conv <pads = [2, 1, 0, 2], dilations = [2, 1]> (r, w2, b2)
+}
+""" % (tensor("w", (4, 8, 3, 3), 0.3), tensor("b", (4,), 0.2),
+       tensor("w2", (3, 4, 3, 3), 0.2), tensor("b2", (3,), 0.2)))
