@@ -170,6 +170,53 @@ static void pack_a_shared(gemm_t *g) {
   g->packed_a = g->pack_a;
 }
 
+typedef float v16f __attribute__((vector_size(16 * sizeof(float))));
+
+/* rows[q][i] becomes rows[i][q]: four rounds of perfect shuffles, each row
+   2i and 2i + 1 the interleaved halves of rows i and i + 8. */
+static inline void transpose16(v16f rows[16]) {
+  for (int round = 0; round < 4; ++round) {
+    v16f next[16];
+    for (int i = 0; i < 8; ++i) {
+      next[2 * i] = __builtin_shufflevector(rows[i], rows[i + 8], 0, 16, 1,
+                                            17, 2, 18, 3, 19, 4, 20, 5, 21,
+                                            6, 22, 7, 23);
+      next[2 * i + 1] = __builtin_shufflevector(
+          rows[i], rows[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
+          14, 30, 15, 31);
+    }
+    for (int i = 0; i < 16; ++i)
+      rows[i] = next[i];
+  }
+}
+
+/* A panel of a transposed B (B(p, j) = src[p + j * ld]: a linear layer's
+   weight, a convolution's windows): dst[p * width + j] = B(p, j) for
+   p < kc and j < nr, and 0 for j in [nr, width), width a multiple of 16.
+   Blocks of 16 x 16 are loaded along p, where B is contiguous, and
+   transposed in registers (one scalar copy per element was the slowest
+   part of the weight gradients' products). */
+static void pack_b_transposed(const float *src, int64_t ld, int64_t kc,
+                              int64_t nr, int64_t width, float *dst) {
+  int64_t p = 0;
+  for (; p + 16 <= kc; p += 16)
+    for (int64_t j0 = 0; j0 < width; j0 += 16) {
+      v16f rows[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        v16f row = {0};
+        if (j0 + i < nr)
+          __builtin_memcpy(&row, src + (j0 + i) * ld + p, sizeof row);
+        rows[i] = row;
+      }
+      transpose16(rows);
+      for (int64_t q = 0; q < 16; ++q)
+        __builtin_memcpy(dst + (p + q) * width + j0, &rows[q], sizeof rows[q]);
+    }
+  for (; p < kc; ++p)
+    for (int64_t j = 0; j < width; ++j)
+      dst[p * width + j] = j < nr ? src[p + j * ld] : 0.0f;
+}
+
 #define VW 8
 #include "nncc_gemm_kernels.h"
 #undef VW

@@ -87,12 +87,9 @@ static void W(pack_b_panel)(const gemm_t *g, int64_t pc, int64_t kc,
     }
     return;
   }
-  if (g->b_row == 1 && nr == NR) {
-    /* B transposed (a linear layer's weight): each panel column is a
-       contiguous row of the weight. */
-    for (int64_t j = 0; j < NR; ++j)
-      for (int64_t p = 0; p < kc; ++p)
-        dst[p * NR + j] = src[p + j * g->b_col];
+  if (g->b_row == 1) {
+    /* B transposed: each panel column is contiguous. */
+    pack_b_transposed(src, g->b_col, kc, nr, NR, dst);
     return;
   }
   for (int64_t j = 0; j < NR; ++j)

@@ -143,9 +143,10 @@ func.func @grad_weight_by_sample(%x: tensor<2x8x16x16xf32>, %g: tensor<2x4x16x16
 // -----
 
 // At stride 1, the input gradient is the convolution of dy, padded by
-// K - 1 - pad (here 1 before and after, and 2 with no padding), with the
-// weight's kernel reversed and its channels swapped: windows and a product,
-// no scatter.
+// K - 1 - pad (here 1 on each side, then 1, 1, 2 and 0), with the weight's
+// kernel reversed and its channels swapped: windows and a product, no
+// scatter. With many more input positions than output ones (a 5x5 kernel
+// from 12x12 to 8x8), the scatter stays.
 
 // CHECK-LABEL: func.func @grad_input_as_conv
 // The weight [4, 8, 3, 3], kernel reversed, as [8, 4, 3, 3].
@@ -160,11 +161,14 @@ func.func @grad_weight_by_sample(%x: tensor<2x8x16x16xf32>, %g: tensor<2x4x16x16
 // CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x36xf32>, tensor<2x36x256xf32>)
 // CHECK-SAME: attrs = {nn.matmul}
 // CHECK-NOT: scf.forall
-// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 2, 2] [2, 4, 14, 14] [1, 1, 1, 1] : tensor<2x4x14x14xf32> into tensor<2x4x18x18xf32>
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 2] [2, 4, 16, 16] [1, 1, 1, 1] : tensor<2x4x16x16xf32> into tensor<2x4x18x18xf32>
 // CHECK-NOT: scf.forall
+// CHECK: attrs = {nn.matmul}
+// CHECK: scf.forall
 // CHECK: return
-func.func @grad_input_as_conv(%g: tensor<2x4x16x16xf32>, %w: tensor<4x8x3x3xf32>, %h: tensor<2x4x14x14xf32>) -> (tensor<2x8x16x16xf32>, tensor<2x8x16x16xf32>) {
+func.func @grad_input_as_conv(%g: tensor<2x4x16x16xf32>, %w: tensor<4x8x3x3xf32>, %h: tensor<2x4x16x16xf32>, %k: tensor<2x32x8x8xf32>, %v: tensor<32x16x5x5xf32>) -> (tensor<2x8x16x16xf32>, tensor<2x8x16x16xf32>, tensor<2x16x12x12xf32>) {
   %0 = nn.conv_grad_input %g, %w to [2, 8, 16, 16] strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] groups 1 : tensor<2x4x16x16xf32>, tensor<4x8x3x3xf32>
-  %1 = nn.conv_grad_input %h, %w to [2, 8, 16, 16] strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x4x14x14xf32>, tensor<4x8x3x3xf32>
-  return %0, %1 : tensor<2x8x16x16xf32>, tensor<2x8x16x16xf32>
+  %1 = nn.conv_grad_input %h, %w to [2, 8, 16, 16] strides [1, 1] pads [1, 0, 1, 2] dilations [1, 1] groups 1 : tensor<2x4x16x16xf32>, tensor<4x8x3x3xf32>
+  %2 = nn.conv_grad_input %k, %v to [2, 16, 12, 12] strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x32x8x8xf32>, tensor<32x16x5x5xf32>
+  return %0, %1, %2 : tensor<2x8x16x16xf32>, tensor<2x8x16x16xf32>, tensor<2x16x12x12xf32>
 }
