@@ -22,9 +22,50 @@ using namespace mlir;
 using namespace nncc::nn;
 using namespace nncc::lowering;
 
+/// The generic that reduces `element(inputs)` over the dimensions of
+/// `reduced` of a loop nest whose inputs are read through `maps`, into
+/// `resultType` through `outMap`. The last `bounds` inputs are not read:
+/// they only give loops their sizes.
+static Value reductionNest(
+    OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<AffineMap> maps,
+    const llvm::SmallBitVector &reduced, AffineMap outMap,
+    RankedTensorType resultType, BodyBuilder element,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
+    unsigned bounds = 0) {
+  SmallVector<utils::IteratorType> iterators;
+  for (unsigned i = 0; i < reduced.size(); ++i)
+    iterators.push_back(reduced.test(i) ? utils::IteratorType::reduction
+                                        : utils::IteratorType::parallel);
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.push_back(outMap);
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, inputs, emptyTensor(b, loc, resultType), allMaps,
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value value = element(nb, l, args.drop_back(1 + bounds));
+            nb.create<linalg::YieldOp>(
+                l, firstOr(nb, l, iterators, value,
+                           combine(nb, l, args.back(), value)));
+          })
+      .getResult(0);
+}
+
+/// Lanes of a split reduction: as many as a 512-bit vector holds floats.
+static constexpr int64_t kReductionLanes = 16;
+
 // A softmax's sum reads `exp(x - max)` with the row maximum broadcast, in
 // one loop nest; a loss's sum of per-sample terms is a reduction over every
 // axis to a float (NNToLinalg.cpp's sumOfTerms).
+//
+// A reduction over the last, contiguous axis would be a chain of scalar
+// operations, one per element, each waiting for the one before: the
+// vectorizer may not reorder a float sum. When that axis is long and a
+// multiple of 16, it is split instead: element i goes to lane i mod 16,
+// the lanes are reduced in the nest over the other axes (one vector
+// operation per 16 elements), and then the 16 lanes in order. The order is
+// fixed by the shapes alone, so the result is the same on any number of
+// threads.
 Value nncc::lowering::reduce(
     OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<int64_t> axes,
     bool keepDims, BodyBuilder element,
@@ -33,40 +74,76 @@ Value nncc::lowering::reduce(
   MLIRContext *ctx = b.getContext();
   RankedTensorType inputType = tensorType(inputs.front());
   int64_t rank = inputType.getRank();
+  Type elem = resultElement ? resultElement : inputType.getElementType();
   llvm::SmallBitVector reduced(rank);
   for (int64_t axis : axes)
     reduced.set(axis);
-  SmallVector<AffineExpr> outExprs;
-  SmallVector<int64_t> shape;
-  SmallVector<utils::IteratorType> iterators;
+  SmallVector<AffineExpr> outExprs, keptExprs;
+  SmallVector<int64_t> shape, keptShape;
   for (int64_t i = 0; i < rank; ++i) {
-    iterators.push_back(reduced.test(i) ? utils::IteratorType::reduction
-                                        : utils::IteratorType::parallel);
     if (!reduced.test(i)) {
       outExprs.push_back(getAffineDimExpr(i, ctx));
       shape.push_back(inputType.getDimSize(i));
+      keptExprs.push_back(getAffineDimExpr(i, ctx));
+      keptShape.push_back(inputType.getDimSize(i));
     } else if (keepDims) {
       outExprs.push_back(getAffineConstantExpr(0, ctx));
       shape.push_back(1);
     }
   }
-  auto resultType = RankedTensorType::get(
-      shape, resultElement ? resultElement : inputType.getElementType());
+  auto resultType = RankedTensorType::get(shape, elem);
   SmallVector<AffineMap> maps;
   for (Value input : inputs)
     maps.push_back(broadcastMap(tensorType(input), inputType));
-  maps.push_back(AffineMap::get(rank, 0, outExprs, ctx));
-  return b
-      .create<linalg::GenericOp>(
-          loc, resultType, inputs, emptyTensor(b, loc, resultType), maps,
-          iterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value value = element(nb, l, args.drop_back());
-            nb.create<linalg::YieldOp>(
-                l, firstOr(nb, l, iterators, value,
-                           combine(nb, l, args.back(), value)));
-          })
-      .getResult(0);
+  int64_t last = rank == 0 ? 0 : inputType.getDimSize(rank - 1);
+  if (rank == 0 || !reduced.test(rank - 1) || last % kReductionLanes != 0 ||
+      last < 2 * kReductionLanes)
+    return reductionNest(b, loc, inputs, maps, reduced,
+                         AffineMap::get(rank, 0, outExprs, ctx), resultType,
+                         element, combine);
+
+  // The lanes: the last axis i as (i / 16, i mod 16), a new parallel
+  // dimension `rank` for the lane.
+  AffineExpr lane = getAffineDimExpr(rank, ctx);
+  AffineExpr split = getAffineDimExpr(rank - 1, ctx) * kReductionLanes + lane;
+  SmallVector<AffineMap> laneMaps;
+  for (AffineMap map : maps)
+    laneMaps.push_back(map.replace(getAffineDimExpr(rank - 1, ctx), split,
+                                   rank + 1, 0));
+  llvm::SmallBitVector laneReduced(reduced);
+  laneReduced.resize(rank + 1);
+  keptExprs.push_back(lane);
+  keptShape.push_back(kReductionLanes);
+  // The loop over blocks of 16 takes its size from a tensor of that many
+  // elements that is never read (no map of the inputs gives it alone). A
+  // reshape of the inputs instead would stand between the reduction and
+  // the elementwise kernels that nn-fuse-kernels merges into it.
+  SmallVector<Value> laneInputs(inputs);
+  laneInputs.push_back(emptyTensor(
+      b, loc, RankedTensorType::get({last / kReductionLanes}, elem)));
+  laneMaps.push_back(
+      AffineMap::get(rank + 1, 0, getAffineDimExpr(rank - 1, ctx)));
+  Value lanes = reductionNest(
+      b, loc, laneInputs, laneMaps, laneReduced,
+      AffineMap::get(rank + 1, 0, keptExprs, ctx),
+      RankedTensorType::get(keptShape, elem), element, combine,
+      /*bounds=*/1);
+  // Then the lanes, into the result's shape.
+  int64_t kept = keptShape.size();
+  llvm::SmallBitVector lastOnly(kept);
+  lastOnly.set(kept - 1);
+  SmallVector<AffineExpr> finalExprs;
+  for (int64_t i = 0, k = 0; i < rank; ++i) {
+    if (!reduced.test(i))
+      finalExprs.push_back(getAffineDimExpr(k++, ctx));
+    else if (keepDims)
+      finalExprs.push_back(getAffineConstantExpr(0, ctx));
+  }
+  return reductionNest(
+      b, loc, lanes, b.getMultiDimIdentityMap(kept), lastOnly,
+      AffineMap::get(kept, 0, finalExprs, ctx), resultType,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; },
+      combine);
 }
 
 namespace {
