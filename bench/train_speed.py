@@ -315,7 +315,7 @@ def print_profile(name, profile):
                     reverse=True)
     outside = max(0.0, 1 - sum(share for share, _ in shares))
     print("%-12s %s, outside kernels %.0f%%" % (
-        "", ", ".join("%s %.0f%%" % (kind, 100 * share)
+        "  kernels", ", ".join("%s %.0f%%" % (kind, 100 * share)
                       for share, kind in shares), 100 * outside))
 
 
