@@ -8,8 +8,8 @@
  * raw little-endian tensor of one batch, as the header's info describes it.
  * Prints the milliseconds per step (best of three runs of STEPS steps) and
  * the loss of the last step; for a library compiled with --profile, then
- * also each kernel kind's milliseconds and kernels per step over STEPS
- * more steps.
+ * also, over STEPS more steps, their milliseconds per step and each kernel
+ * kind's milliseconds and kernels per step.
  */
 #define _POSIX_C_SOURCE 199309L
 #include MODEL_HEADER
@@ -79,8 +79,10 @@ int main(int argc, char **argv) {
   printf("ms_per_step %.6f\nloss %.6f\n", best, loss);
 #ifdef NNCC_PROFILE
   nncc_profile_reset();
+  double start = now();
   for (int i = 0; i < steps && rc == 0; ++i)
     rc = nncc_train_step(m, inputs, targets, &loss);
+  printf("profiled_ms_per_step %.6f\n", (now() - start) * 1e3 / steps);
   for (int32_t k = 0; k < nncc_profile_num_kinds(); ++k) {
     double seconds;
     int64_t calls;
