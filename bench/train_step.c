@@ -87,8 +87,8 @@ int main(int argc, char **argv) {
     double seconds;
     int64_t calls;
     if (nncc_profile_read(k, &seconds, &calls) == NNCC_OK)
-      printf("kind %s %.6f %.1f\n", nncc_profile_kind(k),
-             seconds * 1e3 / steps, (double)calls / steps);
+      printf("kind %s %.6f %.1f\n", nncc_profile_kind(k), seconds * 1e3 / steps,
+             (double)calls / steps);
   }
 #endif
   nncc_destroy(m);

@@ -194,16 +194,16 @@ LogicalResult nncc::compile(MLIRContext &context,
   iface->profiled = options.codegen.profile;
   std::string modelName = llvm::sys::path::filename(options.input).str();
 
-  // The header needs the arena size, so it is written after planning.
-  if (options.codegen.profile && failed(runPipeline(*module, [](OpPassManager &pm) {
-        pm.addNestedPass<func::FuncOp>(nn::createNNTagKernelKinds());
-      })))
-    return failure();
-  if (failed(runPipeline(*module, buildBufferizationPipeline)))
-    return failure();
-  if (options.codegen.profile && failed(runPipeline(*module, [](OpPassManager &pm) {
-        pm.addPass(nn::createNNInstrumentKernels());
-      })))
+  // The header needs the arena size, so it is written after planning. With
+  // --profile, each nn op's kind is tagged before and the kernels it became
+  // are timed after.
+  PassManager planning(&context);
+  if (options.codegen.profile)
+    planning.addNestedPass<func::FuncOp>(nn::createNNTagKernelKinds());
+  buildBufferizationPipeline(planning);
+  if (options.codegen.profile)
+    planning.addPass(nn::createNNInstrumentKernels());
+  if (failed(planning.run(*module)))
     return failure();
   iface->workspaceBytes = workspaceBytes(*module);
   if (options.stats) {

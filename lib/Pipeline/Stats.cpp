@@ -3,12 +3,10 @@
 #include "nncc/Pipeline/Stats.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
@@ -117,11 +115,8 @@ void nncc::collectKernelStats(ModuleOp module,
     if (!func || func.isExternal())
       continue;
     s.kernels = 0;
-    // Each top-level loop nest: a structured op, a loop, a copy, a call of
-    // a runtime kernel (the GEMM).
     for (Operation &op : func.getBody().front())
-      if (isa<linalg::LinalgOp, scf::ForOp, scf::ParallelOp, memref::CopyOp,
-              func::CallOp>(op))
+      if (isKernel(&op))
         ++s.kernels;
     if (auto arena = func->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr))
       s.arenaBytes = arena.getInt();

@@ -178,12 +178,12 @@ static inline void transpose16(v16f rows[16]) {
   for (int round = 0; round < 4; ++round) {
     v16f next[16];
     for (int i = 0; i < 8; ++i) {
-      next[2 * i] = __builtin_shufflevector(rows[i], rows[i + 8], 0, 16, 1,
-                                            17, 2, 18, 3, 19, 4, 20, 5, 21,
-                                            6, 22, 7, 23);
-      next[2 * i + 1] = __builtin_shufflevector(
-          rows[i], rows[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
-          14, 30, 15, 31);
+      next[2 * i] =
+          __builtin_shufflevector(rows[i], rows[i + 8], 0, 16, 1, 17, 2, 18, 3,
+                                  19, 4, 20, 5, 21, 6, 22, 7, 23);
+      next[2 * i + 1] =
+          __builtin_shufflevector(rows[i], rows[i + 8], 8, 24, 9, 25, 10, 26,
+                                  11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     }
     for (int i = 0; i < 16; ++i)
       rows[i] = next[i];

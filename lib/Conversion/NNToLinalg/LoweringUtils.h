@@ -71,6 +71,20 @@ inline Value buildElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// The element of a reduction that reads its first input as it is.
+inline Value identity(OpBuilder &, Location, ValueRange args) {
+  return args[0];
+}
+
+/// Combinations of a reduction's accumulator with an element.
+inline Value sumOf(OpBuilder &b, Location l, Value acc, Value x) {
+  return b.create<arith::AddFOp>(l, acc, x);
+}
+inline Value maxOf(OpBuilder &b, Location l, Value acc, Value x) {
+  // NaN propagates, as in torch.amax.
+  return b.create<arith::MaximumFOp>(l, acc, x);
+}
+
 /// Reduces `element(inputs)` over `axes` of the first input with `combine`
 /// (which gets the accumulator, then the element), into a tensor that keeps
 /// the reduced axes as size 1 when `keepDims`, of element type

@@ -26,12 +26,13 @@ using namespace nncc::lowering;
 /// `reduced` of a loop nest whose inputs are read through `maps`, into
 /// `resultType` through `outMap`. The last `bounds` inputs are not read:
 /// they only give loops their sizes.
-static Value reductionNest(
-    OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<AffineMap> maps,
-    const llvm::SmallBitVector &reduced, AffineMap outMap,
-    RankedTensorType resultType, BodyBuilder element,
-    function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
-    unsigned bounds = 0) {
+static Value
+reductionNest(OpBuilder &b, Location loc, ValueRange inputs,
+              ArrayRef<AffineMap> maps, const llvm::SmallBitVector &reduced,
+              AffineMap outMap, RankedTensorType resultType,
+              BodyBuilder element,
+              function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
+              unsigned bounds = 0) {
   SmallVector<utils::IteratorType> iterators;
   for (unsigned i = 0; i < reduced.size(); ++i)
     iterators.push_back(reduced.test(i) ? utils::IteratorType::reduction
@@ -108,8 +109,8 @@ Value nncc::lowering::reduce(
   AffineExpr split = getAffineDimExpr(rank - 1, ctx) * kReductionLanes + lane;
   SmallVector<AffineMap> laneMaps;
   for (AffineMap map : maps)
-    laneMaps.push_back(map.replace(getAffineDimExpr(rank - 1, ctx), split,
-                                   rank + 1, 0));
+    laneMaps.push_back(
+        map.replace(getAffineDimExpr(rank - 1, ctx), split, rank + 1, 0));
   llvm::SmallBitVector laneReduced(reduced);
   laneReduced.resize(rank + 1);
   keptExprs.push_back(lane);
@@ -123,11 +124,11 @@ Value nncc::lowering::reduce(
       b, loc, RankedTensorType::get({last / kReductionLanes}, elem)));
   laneMaps.push_back(
       AffineMap::get(rank + 1, 0, getAffineDimExpr(rank - 1, ctx)));
-  Value lanes = reductionNest(
-      b, loc, laneInputs, laneMaps, laneReduced,
-      AffineMap::get(rank + 1, 0, keptExprs, ctx),
-      RankedTensorType::get(keptShape, elem), element, combine,
-      /*bounds=*/1);
+  Value lanes =
+      reductionNest(b, loc, laneInputs, laneMaps, laneReduced,
+                    AffineMap::get(rank + 1, 0, keptExprs, ctx),
+                    RankedTensorType::get(keptShape, elem), element, combine,
+                    /*bounds=*/1);
   // Then the lanes, into the result's shape.
   int64_t kept = keptShape.size();
   llvm::SmallBitVector lastOnly(kept);
@@ -139,25 +140,12 @@ Value nncc::lowering::reduce(
     else if (keepDims)
       finalExprs.push_back(getAffineConstantExpr(0, ctx));
   }
-  return reductionNest(
-      b, loc, lanes, b.getMultiDimIdentityMap(kept), lastOnly,
-      AffineMap::get(kept, 0, finalExprs, ctx), resultType,
-      [](OpBuilder &, Location, ValueRange args) { return args[0]; },
-      combine);
+  return reductionNest(b, loc, lanes, b.getMultiDimIdentityMap(kept), lastOnly,
+                       AffineMap::get(kept, 0, finalExprs, ctx), resultType,
+                       identity, combine);
 }
 
 namespace {
-
-Value identity(OpBuilder &, Location, ValueRange args) { return args[0]; }
-
-Value maxOf(OpBuilder &b, Location l, Value acc, Value x) {
-  // NaN propagates, as in torch.amax.
-  return b.create<arith::MaximumFOp>(l, acc, x);
-}
-
-Value sumOf(OpBuilder &b, Location l, Value acc, Value x) {
-  return b.create<arith::AddFOp>(l, acc, x);
-}
 
 //===----------------------------------------------------------------------===//
 // Softmax and reduce_max

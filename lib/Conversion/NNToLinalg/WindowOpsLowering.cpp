@@ -376,12 +376,8 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
       Value partial =
           buildMatmul(rewriter, loc, dy, cols, false, true,
                       RankedTensorType::get({samples, fg, cg * k}, elem));
-      Value dw = reduce(
-          rewriter, loc, partial, {0}, /*keepDims=*/false,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; },
-          [](OpBuilder &b, Location l, Value acc, Value x) -> Value {
-            return b.create<arith::AddFOp>(l, acc, x);
-          });
+      Value dw = reduce(rewriter, loc, partial, {0}, /*keepDims=*/false,
+                        identity, sumOf);
       rewriter.replaceOp(
           op, expandTo(rewriter, loc, dw, type, groupsUpTo({1, 2 + s})));
       return success();
@@ -490,8 +486,8 @@ static Value asConvolution(PatternRewriter &rewriter, ConvGradInputOp op,
   for (int64_t i = 0; i < s; ++i) {
     int64_t extent = window.dilations[i] * (window.kernel[i] - 1);
     pads[i] = extent - window.padBegin[i];
-    pads[s + i] = type.getDimSize(2 + i) - gradType.getDimSize(2 + i) -
-                  pads[i] + extent;
+    pads[s + i] =
+        type.getDimSize(2 + i) - gradType.getDimSize(2 + i) - pads[i] + extent;
     if (pads[i] < 0 || pads[s + i] < 0)
       return nullptr;
   }
@@ -500,8 +496,8 @@ static Value asConvolution(PatternRewriter &rewriter, ConvGradInputOp op,
     spatial.push_back(2 + i);
     perm.push_back(2 + i);
   }
-  Value reversed = rewriter.create<ReverseOp>(loc, weightType, op.getWeight(),
-                                              spatial);
+  Value reversed =
+      rewriter.create<ReverseOp>(loc, weightType, op.getWeight(), spatial);
   SmallVector<int64_t> swappedShape(weightType.getShape());
   std::swap(swappedShape[0], swappedShape[1]);
   Value swapped = rewriter.create<TransposeOp>(

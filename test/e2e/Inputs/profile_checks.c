@@ -73,7 +73,9 @@ int main(void) {
     total += seconds;
     /* Kernels per step: those of a kind are fixed by the model. */
     printf("%s: %s\n", prof_profile_kind(k),
-           calls == 0 ? "none" : calls % STEPS ? "uneven" : "timed");
+           calls == 0      ? "none"
+           : calls % STEPS ? "uneven"
+                           : "timed");
   }
   printf("within the wall time: %s\n",
          total > 0 && total <= wall ? "yes" : "no");
@@ -81,16 +83,18 @@ int main(void) {
   double seconds;
   int64_t calls;
   printf("kind -1: %s\n", prof_profile_kind(-1) ? "named" : "NULL");
-  printf("read -1: %s\n", prof_strerror(prof_profile_read(-1, &seconds, &calls)));
+  printf("read -1: %s\n",
+         prof_strerror(prof_profile_read(-1, &seconds, &calls)));
   printf("read past the end: %s\n",
-         prof_strerror(prof_profile_read(prof_profile_num_kinds(), &seconds,
-                                         &calls)));
-  printf("read to NULL: %s\n", prof_strerror(prof_profile_read(0, NULL, &calls)));
+         prof_strerror(
+             prof_profile_read(prof_profile_num_kinds(), &seconds, &calls)));
+  printf("read to NULL: %s\n",
+         prof_strerror(prof_profile_read(0, NULL, &calls)));
   prof_profile_reset();
   int zero = 1;
   for (int32_t k = 0; k < prof_profile_num_kinds(); ++k)
-    zero &= prof_profile_read(k, &seconds, &calls) == PROF_OK &&
-            seconds == 0 && calls == 0;
+    zero &= prof_profile_read(k, &seconds, &calls) == PROF_OK && seconds == 0 &&
+            calls == 0;
   printf("reset: %s\n", zero ? "zero" : "not zero");
   /* The forward pass is timed too. */
   float out[PROF_BATCH_SIZE * 3];

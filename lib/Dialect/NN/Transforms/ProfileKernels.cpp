@@ -11,6 +11,7 @@
 #include "nncc/Dialect/NN/Transforms/Passes.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Fusion.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -59,8 +60,8 @@ static KernelKind kindOf(Operation *op) {
   if (isa<SGDUpdateOp, AdamUpdateOp, AdagradUpdateOp, ONNXAdagradOp,
           ONNXMomentumOp, ONNXAdamOp>(op))
     return KernelKind::OPTIMIZER;
-  if (isa<ReshapeOp, TransposeOp, BroadcastToOp, ConcatOp, SliceOp,
-          SliceGradOp, ReverseOp, GatherOp, GatherGradOp, CastOp>(op))
+  if (isa<ReshapeOp, TransposeOp, BroadcastToOp, ConcatOp, SliceOp, SliceGradOp,
+          ReverseOp, GatherOp, GatherGradOp, CastOp>(op))
     return KernelKind::COPY;
   return KernelKind::ELEMENTWISE;
 }
@@ -74,14 +75,19 @@ static KernelKind kindIn(Location loc) {
                      : StringAttr();
     if (!tag || !tag.getValue().starts_with(kKindTag))
       return WalkResult::advance();
-    StringRef name = tag.getValue().drop_front(kKindTag.size());
-    for (auto [index, known] : llvm::enumerate(kKindNames))
-      if (name == known && static_cast<int32_t>(index) <
-                               static_cast<int32_t>(kind))
-        kind = static_cast<KernelKind>(index);
+    const auto *found =
+        llvm::find(kKindNames, tag.getValue().drop_front(kKindTag.size()));
+    auto index = static_cast<int32_t>(found - std::begin(kKindNames));
+    if (found != std::end(kKindNames) && index < static_cast<int32_t>(kind))
+      kind = static_cast<KernelKind>(index);
     return WalkResult::advance();
   });
   return kind;
+}
+
+bool nncc::nn::isKernel(Operation *op) {
+  return isa<linalg::LinalgOp, scf::ForOp, scf::ParallelOp, scf::ForallOp,
+             memref::CopyOp, func::CallOp>(op);
 }
 
 namespace {
@@ -112,7 +118,8 @@ struct InstrumentKernels
       decl.setPrivate();
       return decl;
     };
-    for (StringRef name : {StringRef(kForwardFunc), StringRef(kTrainStepFunc)}) {
+    for (StringRef name :
+         {StringRef(kForwardFunc), StringRef(kTrainStepFunc)}) {
       auto func = module.lookupSymbol<func::FuncOp>(name);
       if (!func || func.isExternal())
         continue;
@@ -121,8 +128,7 @@ struct InstrumentKernels
       func::FuncOp exit = declare("__nncc_profile_exit", {b.getI32Type()});
       SmallVector<Operation *> kernels;
       for (Operation &op : func.getBody().front())
-        if (isa<linalg::LinalgOp, scf::ForOp, scf::ParallelOp, scf::ForallOp,
-                memref::CopyOp, func::CallOp>(op))
+        if (isKernel(&op))
           kernels.push_back(&op);
       for (Operation *kernel : kernels) {
         Location loc = kernel->getLoc();

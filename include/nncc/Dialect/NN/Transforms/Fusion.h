@@ -36,6 +36,11 @@ constexpr llvm::StringLiteral kGemmTileAttr = "nn.gemm_tile";
 /// statically shaped memref of identity layout in the default space.
 bool isPassableMemRef(mlir::Type type);
 
+/// Whether `op`, at the top of a bufferized function, is a kernel: a
+/// structured op, a loop nest, a copy or a call (of the runtime's GEMM).
+/// `nncc --stats` counts them, `nncc --profile` times them.
+bool isKernel(mlir::Operation *op);
+
 /// Whether `op` is an nn op computed element by element (with numpy
 /// broadcasting of its operands), so that it lowers to one parallel loop.
 bool isElementwise(mlir::Operation *op);
