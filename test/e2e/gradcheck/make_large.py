@@ -38,6 +38,27 @@ def write(name, comment, batch, params, graph, step=""):
                 HEADER.format(batch=batch, params=params, step=step) + graph)
 
 
+def write_two_convs(name, comment, batch, x, y, first, activation, second, w,
+                    w2, w_scale, step=""):
+    """A check of Conv <first>, activation, Conv <second>: x and y are the
+    shapes after the batch, w and w2 the weights' (each conv with a bias)."""
+    def conv(attrs):
+        return "Conv <%s> " % attrs if attrs else "Conv "
+    write(name, comment, batch, 4, """<ir_version: 8, opset_import: ["" : 14]>
+g (float[N, %s] x) => (float[N, %s] y)
+  <%s,
+   %s,
+   %s,
+   %s> {
+  c = %s(x, w, b)
+  r = %s (c)
+  y = %s(r, w2, b2)
+}
+""" % (x, y, tensor("w", w, w_scale), tensor("b", w[:1], 0.2),
+       tensor("w2", w2, 0.2), tensor("b2", w2[:1], 0.2), conv(first),
+       activation, conv(second)), step)
+
+
 write("gemm_kernels.onnxtxt", """\
 # Matrix products large enough for the runtime's GEMM, in each form the
 # backward pass makes of them: a batched MatMul with a broadcast weight, a
@@ -57,22 +78,14 @@ g (float[N, 2, 16, 16] x) => (float[N, 8] y)
 }
 """ % (tensor("w1", (16, 16), 0.3), tensor("w2", (8, 512), 0.03)))
 
-write("conv_gemm.onnxtxt", """\
+write_two_convs("conv_gemm.onnxtxt", """\
 # Convolutions large enough to run as im2col and GEMM (forward, the input
 # gradient through col2im, the weight gradient), with strides, asymmetric
 # padding and dilation.
-""", 3, 4, """<ir_version: 8, opset_import: ["" : 14]>
-g (float[N, 2, 9, 9] x) => (float[N, 6, 5, 4] y)
-  <%s,
-   %s,
-   %s,
-   %s> {
-  c = Conv <strides = [2, 1], pads = [1, 0, 1, 2], dilations = [1, 2]> (x, w, b)
-  r = Tanh (c)
-  y = Conv <strides = [1, 2], pads = [1, 1, 1, 1]> (r, w2, b2)
-}
-""" % (tensor("w", (8, 2, 3, 3), 0.4), tensor("b", (8,), 0.2),
-       tensor("w2", (6, 8, 3, 3), 0.2), tensor("b2", (6,), 0.2)))
+""", 3, "2, 9, 9", "6, 5, 4",
+                "strides = [2, 1], pads = [1, 0, 1, 2], dilations = [1, 2]",
+                "Tanh", "strides = [1, 2], pads = [1, 1, 1, 1]",
+                (8, 2, 3, 3), (6, 8, 3, 3), 0.4)
 
 write("gemm_epilogue.onnxtxt", """\
 # Linear layers large enough for the runtime's GEMM, whose bias and ReLU it
@@ -93,23 +106,13 @@ g (float[N, 64] x) => (float[N, 16] y)
        tensor("w2", (16, 48), 0.2), tensor("b2", (16,), 0.2)), step="1e-3")
 
 
-write("conv_epilogue.onnxtxt", """\
+write_two_convs("conv_epilogue.onnxtxt", """\
 # Convolutions large enough for im2col and GEMM, whose bias (and ReLU) the
 # GEMM applies as its epilogue, through the view of its [N, F, H*W] product
 # as [N, F, H, W] (nn-lower-matmul-calls): Conv + bias + Relu, then Conv +
 # bias. A small step (1e-3) keeps the finite differences off ReLU's kink.
-""", 2, 4, """<ir_version: 8, opset_import: ["" : 14]>
-g (float[N, 3, 8, 8] x) => (float[N, 4, 6, 6] y)
-  <%s,
-   %s,
-   %s,
-   %s> {
-  c = Conv <pads = [1, 1, 1, 1]> (x, w, b)
-  r = Relu (c)
-  y = Conv (r, w2, b2)
-}
-""" % (tensor("w", (8, 3, 3, 3), 0.4), tensor("b", (8,), 0.2),
-       tensor("w2", (4, 8, 3, 3), 0.2), tensor("b2", (4,), 0.2)), step="1e-3")
+""", 2, "3, 8, 8", "4, 6, 6", "pads = [1, 1, 1, 1]", "Relu", "",
+                (8, 3, 3, 3), (4, 8, 3, 3), 0.4, step="1e-3")
 
 write("linear_seq_epilogue.onnxtxt", """\
 # A linear layer on sequences, as PyTorch exports it (MatMul then Add): the
@@ -198,37 +201,18 @@ g (float[N, 64] x) => (float[N, 8] y)
        tensor("w2", (32, 48), 0.2), tensor("b2", (32,), 0.2),
        tensor("w3", (32, 8), 0.3)))
 
-write("conv_activation_epilogue.onnxtxt", """\
+write_two_convs("conv_activation_epilogue.onnxtxt", """\
 # A convolution large enough for im2col and GEMM followed by tanh: the GEMM
 # calls a generated epilogue that adds the bias and applies tanh through the
 # view of its [N, F, H*W] product as [N, F, H, W] (nn-lower-matmul-calls).
-""", 2, 4, """<ir_version: 8, opset_import: ["" : 14]>
-g (float[N, 3, 8, 8] x) => (float[N, 4, 6, 6] y)
-  <%s,
-   %s,
-   %s,
-   %s> {
-  c = Conv <pads = [1, 1, 1, 1]> (x, w, b)
-  r = Tanh (c)
-  y = Conv (r, w2, b2)
-}
-""" % (tensor("w", (16, 3, 3, 3), 0.3), tensor("b", (16,), 0.2),
-       tensor("w2", (4, 16, 3, 3), 0.2), tensor("b2", (4,), 0.2)))
+""", 2, "3, 8, 8", "4, 6, 6", "pads = [1, 1, 1, 1]", "Tanh", "",
+                (16, 3, 3, 3), (4, 16, 3, 3), 0.3)
 
-write("conv_stride1.onnxtxt", """\
+write_two_convs("conv_stride1.onnxtxt", """\
 # Convolutions at stride 1: the first's weight gradient is a product per
 # sample summed over the samples (256 positions, windows of 72), the
 # second's input gradient, with asymmetric padding and dilation, is itself
 # a convolution of the output gradient with the reversed kernel.
-""", 2, 4, """<ir_version: 8, opset_import: ["" : 14]>
-g (float[N, 8, 16, 16] x) => (float[N, 3, 14, 17] y)
-  <%s,
-   %s,
-   %s,
-   %s> {
-  c = Conv <pads = [1, 1, 1, 1]> (x, w, b)
-  r = Tanh (c)
-  y = Conv <pads = [2, 1, 0, 2], dilations = [2, 1]> (r, w2, b2)
-}
-""" % (tensor("w", (4, 8, 3, 3), 0.3), tensor("b", (4,), 0.2),
-       tensor("w2", (3, 4, 3, 3), 0.2), tensor("b2", (3,), 0.2)))
+""", 2, "8, 16, 16", "3, 14, 17", "pads = [1, 1, 1, 1]", "Tanh",
+                "pads = [2, 1, 0, 2], dilations = [2, 1]", (4, 8, 3, 3),
+                (3, 4, 3, 3), 0.3)
