@@ -1223,6 +1223,14 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<math::PowFOp>(l, a[0], a[1]);
       });
+  patterns.add<ElementwiseLowering<MaximumOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<arith::MaximumFOp>(l, a[0], a[1]); // NaN wins
+      });
+  patterns.add<ElementwiseLowering<MinimumOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        return b.create<arith::MinimumFOp>(l, a[0], a[1]);
+      });
   patterns.add<ElementwiseLowering<NegOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {
         return b.create<arith::NegFOp>(l, a[0]);
@@ -1262,6 +1270,41 @@ void nncc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
             l, arith::CmpFPredicate::OGT, a[0], floatConstant(b, l, type, 0.0));
         return b.create<arith::SelectOp>(
             l, positive, a[1], b.create<arith::MulFOp>(l, a[1], slope));
+      });
+  patterns.add<AttributedElementwiseLowering<ClipOp>>(
+      ctx, [](ClipOp op, OpBuilder &b, Location l, Args a) -> Value {
+        // Ordered compares: NaN passes through, as PyTorch's clamp.
+        Type type = a[0].getType();
+        Value min = floatConstant(b, l, type, op.getMin().convertToDouble());
+        Value max = floatConstant(b, l, type, op.getMax().convertToDouble());
+        Value below =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, a[0], min);
+        Value above =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0], max);
+        return b.create<arith::SelectOp>(
+            l, below, min, b.create<arith::SelectOp>(l, above, max, a[0]));
+      });
+  patterns.add<AttributedElementwiseLowering<ClipGradOp>>(
+      ctx, [](ClipGradOp op, OpBuilder &b, Location l, Args a) -> Value {
+        Type type = a[0].getType();
+        Value min = floatConstant(b, l, type, op.getMin().convertToDouble());
+        Value max = floatConstant(b, l, type, op.getMax().convertToDouble());
+        Value inside = b.create<arith::AndIOp>(
+            l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0], min),
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, a[0], max));
+        return b.create<arith::SelectOp>(l, inside, a[1],
+                                         floatConstant(b, l, type, 0.0));
+      });
+  patterns.add<ElementwiseLowering<SoftplusOp>>(
+      ctx, [](OpBuilder &b, Location l, Args a) -> Value {
+        // PyTorch's threshold: x itself above 20, where log1p(exp(x)) is x
+        // in float anyway and exp would soon overflow.
+        Value linear = b.create<arith::CmpFOp>(
+            l, arith::CmpFPredicate::OGT, a[0],
+            floatConstant(b, l, a[0].getType(), 20.0));
+        Value soft =
+            b.create<math::Log1pOp>(l, b.create<math::ExpOp>(l, a[0]));
+        return b.create<arith::SelectOp>(l, linear, a[0], soft);
       });
   patterns.add<ElementwiseLowering<SqrtOp>>(
       ctx, [](OpBuilder &b, Location l, Args a) -> Value {

@@ -233,6 +233,73 @@ struct EqualLowering : public OpRewritePattern<EqualOp> {
   }
 };
 
+struct CompareLowering : public OpRewritePattern<CompareOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompareOp op,
+                                PatternRewriter &rewriter) const override {
+    ComparePredicate predicate = op.getPredicate();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), tensorType(op.getResult()),
+                op->getOperands(),
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  // Ordered float predicates: false for NaN.
+                  static constexpr arith::CmpFPredicate floats[] = {
+                      arith::CmpFPredicate::OLT, arith::CmpFPredicate::OLE,
+                      arith::CmpFPredicate::OGT, arith::CmpFPredicate::OGE};
+                  static constexpr arith::CmpIPredicate ints[] = {
+                      arith::CmpIPredicate::slt, arith::CmpIPredicate::sle,
+                      arith::CmpIPredicate::sgt, arith::CmpIPredicate::sge};
+                  auto index = static_cast<size_t>(predicate);
+                  if (isa<FloatType>(a[0].getType()))
+                    return b.create<arith::CmpFOp>(l, floats[index], a[0],
+                                                   a[1]);
+                  return b.create<arith::CmpIOp>(l, ints[index], a[0], a[1]);
+                }));
+    return success();
+  }
+};
+
+struct LogicLowering : public OpRewritePattern<LogicOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LogicOp op,
+                                PatternRewriter &rewriter) const override {
+    LogicKind kind = op.getKind();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), tensorType(op.getResult()),
+                op->getOperands(),
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  switch (kind) {
+                  case LogicKind::And:
+                    return b.create<arith::AndIOp>(l, a[0], a[1]);
+                  case LogicKind::Or:
+                    return b.create<arith::OrIOp>(l, a[0], a[1]);
+                  case LogicKind::Xor:
+                    return b.create<arith::XOrIOp>(l, a[0], a[1]);
+                  }
+                  llvm_unreachable("unknown logic kind");
+                }));
+    return success();
+  }
+};
+
+struct NotLowering : public OpRewritePattern<NotOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NotOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, op.getLoc(), tensorType(op.getResult()),
+                op->getOperands(),
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value yes = b.create<arith::ConstantOp>(l, b.getBoolAttr(true));
+                  return b.create<arith::XOrIOp>(l, a[0], yes);
+                }));
+    return success();
+  }
+};
+
 struct SelectLowering : public OpRewritePattern<SelectOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SelectOp op,
@@ -627,7 +694,8 @@ void nncc::populateTensorOpLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<SoftmaxLowering<SoftmaxOp, false>,
                SoftmaxLowering<LogSoftmaxOp, true>, ReduceSumLowering,
                ReduceMaxLowering,
-               EqualLowering, SelectLowering, CastLowering, TriluLowering,
+               EqualLowering, CompareLowering, LogicLowering, NotLowering,
+               SelectLowering, CastLowering, TriluLowering,
                ConcatLowering, SliceLowering, SliceGradLowering,
                ReverseLowering, GatherLowering, GatherGradLowering,
                DropoutMaskLowering, SampleMaskLowering>(

@@ -200,6 +200,24 @@ LogicalResult Importer::collectInitializers() {
   }
   if (graph.sparse_initializer_size() > 0)
     return emitError(fileLoc) << "sparse initializers are not supported";
+  // A float initializer that only ever gives an op a compile-time value
+  // (Clip's bounds, Dropout's ratio, Pad's fill) is a constant, not a
+  // parameter: PyTorch exports ReLU6's bounds so when it folds constants.
+  auto compileTime = [](const onnx::NodeProto &node, int index) {
+    StringRef op = node.op_type();
+    return (op == "Clip" && index >= 1) || (op == "Dropout" && index == 1) ||
+           (op == "Pad" && index == 2);
+  };
+  llvm::StringSet<> usedAtRunTime;
+  for (const onnx::NodeProto &node : graph.node())
+    for (int i = 0; i < node.input_size(); ++i)
+      if (initializers.count(node.input(i)))
+        (compileTime(node, i) ? constantInitializers : usedAtRunTime)
+            .insert(node.input(i));
+  for (const onnx::ValueInfoProto &output : graph.output())
+    usedAtRunTime.insert(output.name());
+  for (const auto &entry : usedAtRunTime)
+    constantInitializers.erase(entry.getKey());
   return success();
 }
 
@@ -287,7 +305,8 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
 
   // Parameters: float initializers, in the order of the graph.
   for (const onnx::TensorProto &tensor : graph.initializer()) {
-    if (tensor.data_type() != onnx::TensorProto::FLOAT)
+    if (tensor.data_type() != onnx::TensorProto::FLOAT ||
+        constantInitializers.contains(tensor.name()))
       continue;
     Location loc = fileLoc;
     FailureOr<DenseElementsAttr> value = tensorAttr(tensor, loc);
@@ -394,7 +413,8 @@ OwningOpRef<ModuleOp> Importer::run() {
 FailureOr<Value> Importer::lookup(const std::string &name, Location loc) {
   if (Value v = values.lookup(name))
     return v;
-  // Non-float initializers are constants, made on first use.
+  // Non-float initializers, and those only used for compile-time values,
+  // are constants, made on first use.
   if (const onnx::TensorProto *tensor = initializers.lookup(name)) {
     FailureOr<DenseElementsAttr> value = tensorAttr(*tensor, loc);
     if (failed(value))
@@ -616,6 +636,24 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
       {"AveragePool", &Importer::importPool},
       {"GlobalAveragePool", &Importer::importGlobalAveragePool},
       {"BatchNormalization", &Importer::importBatchNorm},
+      {"InstanceNormalization", &Importer::importInstanceNorm},
+      {"Clip", &Importer::importClip},
+      {"HardSigmoid", &Importer::importHardSigmoid},
+      {"HardSwish", &Importer::importHardSwish},
+      {"Softplus", &Importer::importUnary<SoftplusOp>},
+      {"Max", &Importer::importVariadic},
+      {"Min", &Importer::importVariadic},
+      {"Sum", &Importer::importVariadic},
+      {"Mean", &Importer::importVariadic},
+      {"Less", &Importer::importCompare},
+      {"LessOrEqual", &Importer::importCompare},
+      {"Greater", &Importer::importCompare},
+      {"GreaterOrEqual", &Importer::importCompare},
+      {"And", &Importer::importLogic},
+      {"Or", &Importer::importLogic},
+      {"Xor", &Importer::importLogic},
+      {"Not", &Importer::importLogic},
+      {"Tile", &Importer::importTile},
   };
   auto it = importers.find(node.op_type());
   if (it == importers.end())
@@ -750,7 +788,7 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node,
   // Shape computations: integer arithmetic on constants.
   if (isa<IntegerType>(lhsElem) && isa<IntegerType>(rhsElem) &&
       !std::is_same_v<OpT, PowOp>) {
-    FailureOr<Value> folded = foldIntegerBinary(node, loc, *lhs, *rhs);
+    FailureOr<Value> folded = foldIntegerBinary(node, loc, node.op_type(), *lhs, *rhs);
     if (failed(folded))
       return failure();
     return define(node, loc, *folded);
@@ -922,7 +960,7 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
   if (static_cast<int64_t>(shape.size()) > options.maxRank)
     return emitError(loc) << "Reshape to rank " << shape.size()
                           << ", more than the limit of " << options.maxRank;
-  return define(node, loc, builder.create<ReshapeOp>(loc, *x, shape));
+  return define(node, loc, builder.createOrFold<ReshapeOp>(loc, *x, shape));
 }
 
 LogicalResult Importer::importFlatten(const onnx::NodeProto &node,
@@ -948,7 +986,7 @@ LogicalResult Importer::importFlatten(const onnx::NodeProto &node,
     outer *= type.getDimSize(i);
   int64_t inner = type.getNumElements() / std::max<int64_t>(outer, 1);
   return define(node, loc,
-                builder.create<ReshapeOp>(loc, *x,
+                builder.createOrFold<ReshapeOp>(loc, *x,
                                           ArrayRef<int64_t>{outer, inner}));
 }
 

@@ -43,28 +43,28 @@ static int64_t broadcastPosition(ArrayRef<int64_t> shape,
 }
 
 FailureOr<Value> Importer::foldIntegerBinary(const onnx::NodeProto &node,
-                                             Location loc, Value lhs,
-                                             Value rhs) {
+                                             Location loc, StringRef opType,
+                                             Value lhs, Value rhs) {
   auto lhsConst = lhs.getDefiningOp<ConstantOp>();
   auto rhsConst = rhs.getDefiningOp<ConstantOp>();
   if (!lhsConst || !rhsConst)
-    return emitError(loc) << node.op_type() << " of integers computed at run "
+    return emitError(loc) << opType << " of integers computed at run "
                           << "time is not supported (only shape arithmetic "
                              "on constants)";
   RankedTensorType lt = tensorType(lhs), rt = tensorType(rhs);
   if (lt.getElementType() != rt.getElementType())
-    return emitError(loc) << node.op_type() << " operands have different "
+    return emitError(loc) << opType << " operands have different "
                           << "element types " << lt.getElementType() << " and "
                           << rt.getElementType();
   FailureOr<SmallVector<int64_t>> shape =
       broadcastShapes(lt.getShape(), rt.getShape());
   if (failed(shape))
-    return emitError(loc) << node.op_type() << " operands of shapes "
+    return emitError(loc) << opType << " operands of shapes "
                           << shapeString(lt.getShape()) << " and "
                           << shapeString(rt.getShape())
                           << " are not broadcast-compatible";
   if (product(*shape) > options.maxElements)
-    return emitError(loc) << node.op_type() << " result is too large";
+    return emitError(loc) << opType << " result is too large";
   SmallVector<int64_t> l = intsOf(cast<DenseElementsAttr>(lhsConst.getValue()));
   SmallVector<int64_t> r = intsOf(cast<DenseElementsAttr>(rhsConst.getValue()));
   SmallVector<int64_t> result, index(shape->size(), 0);
@@ -78,18 +78,22 @@ FailureOr<Value> Importer::foldIntegerBinary(const onnx::NodeProto &node,
     int64_t b = r[broadcastPosition(rt.getShape(), index)];
     int64_t value = 0;
     bool overflow = false;
-    if (node.op_type() == "Add")
+    if (opType == "Add")
       overflow = llvm::AddOverflow(a, b, value);
-    else if (node.op_type() == "Sub")
+    else if (opType == "Sub")
       overflow = llvm::SubOverflow(a, b, value);
-    else if (node.op_type() == "Mul")
+    else if (opType == "Mul")
       overflow = llvm::MulOverflow(a, b, value);
+    else if (opType == "Max")
+      value = std::max(a, b);
+    else if (opType == "Min")
+      value = std::min(a, b);
     else if (b == 0 || (a == INT64_MIN && b == -1))
       return emitError(loc) << "integer division of " << a << " by " << b;
     else
       value = a / b; // ONNX's integer Div truncates, as C does.
     if (overflow)
-      return emitError(loc) << "integer " << node.op_type() << " of " << a
+      return emitError(loc) << "integer " << opType << " of " << a
                             << " and " << b << " overflows";
     result.push_back(value);
   }
@@ -201,6 +205,38 @@ LogicalResult Importer::importSoftmax(const onnx::NodeProto &node,
                                           type.getShape()));
 }
 
+Value Importer::normalizeOver(Location loc, Value x, ArrayRef<int64_t> axes,
+                              float epsilon, Value *meanOut,
+                              Value *inverseStdOut) {
+  // (x - mean) / sqrt(var + epsilon), the biased variance, as PyTorch's
+  // layer, instance and group norms.
+  RankedTensorType type = tensorType(x);
+  int64_t count = 1;
+  for (int64_t axis : axes)
+    count *= type.getDimSize(axis);
+  Type elem = type.getElementType();
+  Value inverseCount =
+      createScalarConstant(builder, loc, elem, 1.0 / static_cast<double>(count));
+  Value mean = builder.create<MulOp>(
+      loc, builder.create<ReduceSumOp>(loc, x, axes, true), inverseCount);
+  Value centered = builder.create<SubOp>(loc, x, mean);
+  Value variance = builder.create<MulOp>(
+      loc,
+      builder.create<ReduceSumOp>(
+          loc, builder.create<MulOp>(loc, centered, centered), axes, true),
+      inverseCount);
+  Value inverseStd = builder.create<ReciprocalOp>(
+      loc, builder.create<SqrtOp>(
+               loc, builder.create<AddOp>(
+                        loc, variance,
+                        createScalarConstant(builder, loc, elem, epsilon))));
+  if (meanOut)
+    *meanOut = mean;
+  if (inverseStdOut)
+    *inverseStdOut = inverseStd;
+  return builder.create<MulOp>(loc, centered, inverseStd);
+}
+
 LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
                                         Location loc) {
   NodeAttributes attrs(node);
@@ -246,25 +282,9 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
   SmallVector<int64_t> axes;
   for (int64_t i = a; i < rank; ++i)
     axes.push_back(i);
-  Type elem = type.getElementType();
-  Value inverseCount = createScalarConstant(
-      builder, loc, elem, 1.0 / static_cast<double>(product(
-                                    type.getShape().drop_front(a))));
-  Value mean = builder.create<MulOp>(
-      loc, builder.create<ReduceSumOp>(loc, *x, axes, true), inverseCount);
-  Value centered = builder.create<SubOp>(loc, *x, mean);
-  Value variance = builder.create<MulOp>(
-      loc,
-      builder.create<ReduceSumOp>(
-          loc, builder.create<MulOp>(loc, centered, centered), axes, true),
-      inverseCount);
-  Value inverseStd = builder.create<ReciprocalOp>(
-      loc, builder.create<SqrtOp>(
-               loc, builder.create<AddOp>(
-                        loc, variance,
-                        createScalarConstant(builder, loc, elem, *epsilon))));
+  Value mean, inverseStd;
   Value y = builder.create<MulOp>(
-      loc, builder.create<MulOp>(loc, centered, inverseStd), *scale);
+      loc, normalizeOver(loc, *x, axes, *epsilon, &mean, &inverseStd), *scale);
   if (bias)
     y = builder.create<AddOp>(loc, y, bias);
   // The optional Mean and InvStdDev outputs keep the normalized axes as 1s.

@@ -2,8 +2,9 @@
 //
 // The Importer class, shared by the files that import groups of ONNX ops:
 // ImportONNX.cpp (the model, arithmetic, activations, shapes), ImportTensorOps.cpp
-// (indexing, selection, softmax, normalization) and ImportWindowOps.cpp
-// (convolution, pooling, batch normalization).
+// (indexing, selection, softmax, normalization), ImportWindowOps.cpp
+// (convolution, pooling, batch normalization) and ImportMathOps.cpp (clamps,
+// extrema, masks, tiling, instance normalization).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -200,9 +202,28 @@ private:
                                         Location loc);
   LogicalResult importBatchNorm(const onnx::NodeProto &node, Location loc);
 
-  /// Integer arithmetic of shape computations, folded at import time.
+  LogicalResult importInstanceNorm(const onnx::NodeProto &node,
+                                   Location loc);
+  // ImportMathOps.cpp
+  LogicalResult importClip(const onnx::NodeProto &node, Location loc);
+  LogicalResult importHardSigmoid(const onnx::NodeProto &node, Location loc);
+  LogicalResult importHardSwish(const onnx::NodeProto &node, Location loc);
+  /// Max, Min, Sum and Mean of one or more operands.
+  LogicalResult importVariadic(const onnx::NodeProto &node, Location loc);
+  LogicalResult importCompare(const onnx::NodeProto &node, Location loc);
+  /// And, Or, Xor and Not.
+  LogicalResult importLogic(const onnx::NodeProto &node, Location loc);
+  LogicalResult importTile(const onnx::NodeProto &node, Location loc);
+
+  /// Integer arithmetic of shape computations (`opType` Add, Sub, Mul, Div,
+  /// Max or Min), folded at import time.
   FailureOr<Value> foldIntegerBinary(const onnx::NodeProto &node, Location loc,
-                                     Value lhs, Value rhs);
+                                     StringRef opType, Value lhs, Value rhs);
+  /// `(x - mean) / sqrt(var + epsilon)` over `axes`; the mean and the
+  /// inverse deviation, with those axes kept as 1s, when asked for.
+  Value normalizeOver(Location loc, Value x, ArrayRef<int64_t> axes,
+                      float epsilon, Value *mean = nullptr,
+                      Value *inverseStd = nullptr);
   template <typename OpT>
   LogicalResult importTrainingOp(const onnx::NodeProto &node, Location loc);
 
@@ -259,6 +280,9 @@ private:
 
   llvm::StringMap<Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
+  /// Float initializers that are constants rather than parameters (see
+  /// collectInitializers).
+  llvm::StringSet<> constantInitializers;
   int64_t batchSize = -1;
   /// The version of the default domain, 0 if the model does not import it.
   int64_t opsetVersion = 0;

@@ -14,6 +14,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace nncc::nn;
 
@@ -132,6 +134,8 @@ NN_BROADCAST_INFER(SubOp)
 NN_BROADCAST_INFER(MulOp)
 NN_BROADCAST_INFER(DivOp)
 NN_BROADCAST_INFER(PowOp)
+NN_BROADCAST_INFER(MaximumOp)
+NN_BROADCAST_INFER(MinimumOp)
 #undef NN_BROADCAST_INFER
 
 //===----------------------------------------------------------------------===//
@@ -184,6 +188,18 @@ LogicalResult ActivationGradOp::verify() {
   if (getKind() != "leaky_relu" && getKind() != "elu")
     return emitOpError("kind must be 'leaky_relu' or 'elu', got '")
            << getKind() << "'";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ClipOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipOp::verify() {
+  double min = getMin().convertToDouble(), max = getMax().convertToDouble();
+  if (std::isnan(min) || std::isnan(max) || min > max)
+    return emitOpError("bounds [") << min << ", " << max
+                                   << "] are not an interval";
   return success();
 }
 

@@ -115,6 +115,41 @@ LogicalResult DivOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+/// The share of `dy` that `nn.maximum` (or, with the operands swapped,
+/// `nn.minimum`) passes to `self`: all of it where `self` is the larger,
+/// half where they tie, none below, as PyTorch's maximum backward.
+static Value extremumGradient(OpBuilder &b, Location loc, Value dy, Value self,
+                              Value other, ComparePredicate wins) {
+  Type elem = tensorType(dy).getElementType();
+  Value zero = createScalarConstant(b, loc, elem, 0.0);
+  Value half = createScalarConstant(b, loc, elem, 0.5);
+  Value tie = b.create<SelectOp>(loc, b.create<EqualOp>(loc, self, other),
+                                 b.create<MulOp>(loc, dy, half), zero);
+  Value share = b.create<SelectOp>(
+      loc, b.create<CompareOp>(loc, wins, self, other), dy, tie);
+  return reduceGradientToType(b, loc, share, tensorType(self));
+}
+
+LogicalResult MaximumOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  grads.push_back(extremumGradient(b, getLoc(), dy, getLhs(), getRhs(),
+                                   ComparePredicate::gt));
+  grads.push_back(extremumGradient(b, getLoc(), dy, getRhs(), getLhs(),
+                                   ComparePredicate::gt));
+  return success();
+}
+
+LogicalResult MinimumOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  grads.push_back(extremumGradient(b, getLoc(), dy, getLhs(), getRhs(),
+                                   ComparePredicate::lt));
+  grads.push_back(extremumGradient(b, getLoc(), dy, getRhs(), getLhs(),
+                                   ComparePredicate::lt));
+  return success();
+}
+
 LogicalResult NegOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   grads.push_back(b.create<NegOp>(getLoc(), resultGrads[0]));
@@ -218,6 +253,23 @@ LogicalResult EluOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
   grads.push_back(
       b.create<ActivationGradOp>(getLoc(), getInput(), resultGrads[0],
                                  b.getStringAttr("elu"), getAlphaAttr()));
+  return success();
+}
+
+LogicalResult ClipOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<ClipGradOp>(getLoc(), getInput(), resultGrads[0],
+                                       getMinAttr(), getMaxAttr()));
+  return success();
+}
+
+LogicalResult SoftplusOp::buildGradient(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  // dx = dy * sigmoid(x): PyTorch's softplus_backward, exp(x) / (exp(x) + 1),
+  // which is exactly 1 in float above its threshold of 20.
+  Location loc = getLoc();
+  grads.push_back(b.create<MulOp>(loc, resultGrads[0],
+                                  b.create<SigmoidOp>(loc, getInput())));
   return success();
 }
 

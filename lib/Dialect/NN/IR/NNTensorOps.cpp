@@ -416,12 +416,14 @@ LogicalResult GatherGradOp::verify() {
 // EqualOp, SelectOp, CastOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult EqualOp::inferReturnTypes(MLIRContext *context,
+/// The boolean result of an elementwise comparison or logic op: the
+/// operands' broadcast shape, of i1.
+static LogicalResult inferBooleanResult(MLIRContext *context,
                                         std::optional<Location> loc,
-                                        Adaptor adaptor,
+                                        Type lhs, Type rhs,
                                         SmallVectorImpl<Type> &types) {
-  auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
-  auto rhsType = cast<RankedTensorType>(adaptor.getRhs().getType());
+  auto lhsType = cast<RankedTensorType>(lhs);
+  auto rhsType = cast<RankedTensorType>(rhs);
   if (lhsType.getElementType() != rhsType.getElementType())
     return emitOptionalError(loc, "operands have different element types");
   FailureOr<SmallVector<int64_t>> shape =
@@ -435,22 +437,119 @@ LogicalResult EqualOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
-OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
-  auto lhs = dyn_cast_or_null<DenseElementsAttr>(adaptor.getLhs());
-  auto rhs = dyn_cast_or_null<DenseElementsAttr>(adaptor.getRhs());
-  auto type = cast<RankedTensorType>(getType());
+/// Folds a boolean-valued elementwise op of two constants, `test` deciding
+/// each element from the operands' elements.
+static OpFoldResult
+foldBooleanBinary(Attribute lhsAttr, Attribute rhsAttr, Value lhsValue,
+                  Value rhsValue, Type resultType,
+                  function_ref<bool(Attribute, Attribute)> test) {
+  auto lhs = dyn_cast_or_null<DenseElementsAttr>(lhsAttr);
+  auto rhs = dyn_cast_or_null<DenseElementsAttr>(rhsAttr);
+  auto type = cast<RankedTensorType>(resultType);
   if (!lhs || !rhs || type.getNumElements() > kMaxFoldedElements)
     return {};
   SmallVector<Attribute> l(lhs.getValues<Attribute>());
   SmallVector<Attribute> r(rhs.getValues<Attribute>());
-  ArrayRef<int64_t> lShape = tensorType(getLhs()).getShape();
-  ArrayRef<int64_t> rShape = tensorType(getRhs()).getShape();
+  ArrayRef<int64_t> lShape = tensorType(lhsValue).getShape();
+  ArrayRef<int64_t> rShape = tensorType(rhsValue).getShape();
   SmallVector<bool> result;
   forEachIndex(type.getShape(), [&](ArrayRef<int64_t> index) {
-    result.push_back(l[broadcastPosition(lShape, index)] ==
-                     r[broadcastPosition(rShape, index)]);
+    result.push_back(test(l[broadcastPosition(lShape, index)],
+                          r[broadcastPosition(rShape, index)]));
   });
   return DenseElementsAttr::get(type, ArrayRef<bool>(result));
+}
+
+LogicalResult EqualOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  return inferBooleanResult(context, loc, adaptor.getLhs().getType(),
+                            adaptor.getRhs().getType(), types);
+}
+
+OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
+  return foldBooleanBinary(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
+                           getRhs(), getType(),
+                           [](Attribute l, Attribute r) { return l == r; });
+}
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *context,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferBooleanResult(context, loc, adaptor.getLhs().getType(),
+                            adaptor.getRhs().getType(), types);
+}
+
+OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
+  ComparePredicate predicate = getPredicate();
+  return foldBooleanBinary(
+      adaptor.getLhs(), adaptor.getRhs(), getLhs(), getRhs(), getType(),
+      [&](Attribute l, Attribute r) {
+        // -1, 0 or 1; NaN (unordered) makes every predicate false.
+        int order;
+        if (auto li = dyn_cast<IntegerAttr>(l)) {
+          const APInt &a = li.getValue(), &b = cast<IntegerAttr>(r).getValue();
+          order = a.slt(b) ? -1 : a.sgt(b) ? 1 : 0;
+        } else {
+          APFloat::cmpResult c = cast<FloatAttr>(l).getValue().compare(
+              cast<FloatAttr>(r).getValue());
+          if (c == APFloat::cmpUnordered)
+            return false;
+          order = c == APFloat::cmpLessThan      ? -1
+                  : c == APFloat::cmpGreaterThan ? 1
+                                                 : 0;
+        }
+        switch (predicate) {
+        case ComparePredicate::lt:
+          return order < 0;
+        case ComparePredicate::le:
+          return order <= 0;
+        case ComparePredicate::gt:
+          return order > 0;
+        case ComparePredicate::ge:
+          return order >= 0;
+        }
+        llvm_unreachable("unknown predicate");
+      });
+}
+
+LogicalResult LogicOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  return inferBooleanResult(context, loc, adaptor.getLhs().getType(),
+                            adaptor.getRhs().getType(), types);
+}
+
+OpFoldResult LogicOp::fold(FoldAdaptor adaptor) {
+  LogicKind kind = getKind();
+  return foldBooleanBinary(
+      adaptor.getLhs(), adaptor.getRhs(), getLhs(), getRhs(), getType(),
+      [&](Attribute l, Attribute r) {
+        bool a = cast<IntegerAttr>(l).getValue().getBoolValue();
+        bool b = cast<IntegerAttr>(r).getValue().getBoolValue();
+        switch (kind) {
+        case LogicKind::And:
+          return a && b;
+        case LogicKind::Or:
+          return a || b;
+        case LogicKind::Xor:
+          return a != b;
+        }
+        llvm_unreachable("unknown logic kind");
+      });
+}
+
+OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
+  auto input = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput());
+  if (!input || getType().getNumElements() > kMaxFoldedElements)
+    return {};
+  SmallVector<bool> result;
+  for (bool v : input.getValues<bool>())
+    result.push_back(!v);
+  return DenseElementsAttr::get(getType(), ArrayRef<bool>(result));
 }
 
 LogicalResult SelectOp::inferReturnTypes(MLIRContext *,

@@ -25,10 +25,12 @@ using namespace mlir;
 using namespace nncc::nn;
 
 bool nncc::nn::isElementwise(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, SqrtOp, ExpOp, LogOp,
-             AbsOp, ReciprocalOp, ErfOp, SignOp, TanhOp, SigmoidOp, ReluOp,
-             LeakyReluOp, EluOp, ActivationGradOp, ReluGradOp, SelectOp,
-             BroadcastToOp, MSELossGradOp, BCEWithLogitsLossGradOp>(op);
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaximumOp, MinimumOp, NegOp,
+             SqrtOp, ExpOp, LogOp, AbsOp, ReciprocalOp, ErfOp, SignOp, TanhOp,
+             SigmoidOp, ReluOp, LeakyReluOp, EluOp, ClipOp, SoftplusOp,
+             ActivationGradOp, ReluGradOp, ClipGradOp, EqualOp, CompareOp,
+             LogicOp, NotOp, SelectOp, BroadcastToOp, MSELossGradOp,
+             BCEWithLogitsLossGradOp>(op);
 }
 
 /// The iteration space of the kernel that `op` lowers to, if `op` can take

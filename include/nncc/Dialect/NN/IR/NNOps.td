@@ -241,6 +241,30 @@ def NN_ErfOp : NN_UnaryOp<"erf"> {
   }];
 }
 
+def NN_MaximumOp : NN_BroadcastBinaryOp<"maximum", [Commutative]> {
+  let summary = "Elementwise maximum with broadcasting (ONNX Max)";
+  let description = [{
+    NaN if either operand is NaN, as PyTorch's `maximum`. Its gradient goes
+    to the larger operand, and half to each where they are equal, as
+    PyTorch's.
+
+    ```mlir
+    %y = nn.maximum %a, %b : tensor<4x3xf32>, tensor<3xf32>
+    ```
+  }];
+}
+
+def NN_MinimumOp : NN_BroadcastBinaryOp<"minimum", [Commutative]> {
+  let summary = "Elementwise minimum with broadcasting (ONNX Min)";
+  let description = [{
+    NaN if either operand is NaN; the gradient as `nn.maximum`'s.
+
+    ```mlir
+    %y = nn.minimum %a, %b : tensor<4x3xf32>, tensor<3xf32>
+    ```
+  }];
+}
+
 def NN_SignOp : NN_Op<"sign", [Pure, SameOperandsAndResultType]> {
   let summary = "Elementwise sign: -1, 0 or 1";
   let description = [{
@@ -311,6 +335,49 @@ def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType,
   let arguments = (ins NN_FloatTensor:$input, F64Attr:$alpha);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_ClipOp : NN_Op<"clip", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Elementwise clamp to [min, max] (ONNX Clip, ReLU6)";
+  let description = [{
+    `min` below `min`, `max` above `max`, `x` between and for NaN. Either
+    bound may be infinite. The gradient passes strictly inside the interval,
+    as PyTorch's `hardtanh_backward` (ReLU6 exports as Clip).
+
+    ```mlir
+    %y = nn.clip %x {min = 0.0, max = 6.0} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$min, F64Attr:$max);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_ClipGradOp : NN_Op<"clip_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gradient of clip: `grad` where `min < input < max`, else 0";
+  let description = [{
+    ```mlir
+    %dx = nn.clip_grad %x, %dy {min = 0.0, max = 6.0} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$grad,
+                       F64Attr:$min, F64Attr:$max);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($input)";
+}
+
+def NN_SoftplusOp : NN_UnaryOp<"softplus"> {
+  let summary = "Elementwise log(1 + exp(x))";
+  let description = [{
+    As PyTorch's `softplus` (beta 1, threshold 20): `x` itself above 20,
+    `log1p(exp(x))` below. The gradient is `sigmoid(x)`.
+
+    ```mlir
+    %y = nn.softplus %x : tensor<4x3xf32>
+    ```
+  }];
 }
 
 def NN_ActivationGradOp : NN_Op<"activation_grad", [Pure,
@@ -606,6 +673,67 @@ def NN_EqualOp : NN_Op<"equal", [Pure, InferTypeOpAdaptor]> {
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
   let results = (outs TensorOf<[I1]>:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let hasFolder = 1;
+}
+
+def NN_ComparePredicateAttr : I64EnumAttr<"ComparePredicate",
+    "ordering comparison", [
+    I64EnumAttrCase<"lt", 0>, I64EnumAttrCase<"le", 1>,
+    I64EnumAttrCase<"gt", 2>, I64EnumAttrCase<"ge", 3>]> {
+  let cppNamespace = "::nncc::nn";
+}
+
+def NN_CompareOp : NN_Op<"compare", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise ordering with broadcasting (ONNX Less, Greater)";
+  let description = [{
+    A boolean (`i1`) tensor, true where `lhs predicate rhs`; false where a
+    float operand is NaN. Integers compare as signed.
+
+    ```mlir
+    %m = nn.compare gt %a, %b : tensor<4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_ComparePredicateAttr:$predicate,
+                       AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs TensorOf<[I1]>:$result);
+  let assemblyFormat = [{
+    $predicate $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasFolder = 1;
+}
+
+def NN_LogicKindAttr : I64EnumAttr<"LogicKind", "boolean operation", [
+    I64EnumAttrCase<"And", 0, "and">, I64EnumAttrCase<"Or", 1, "or">,
+    I64EnumAttrCase<"Xor", 2, "xor">]> {
+  let cppNamespace = "::nncc::nn";
+}
+
+def NN_LogicOp : NN_Op<"logic", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise and, or, xor of booleans with broadcasting";
+  let description = [{
+    ```mlir
+    %m = nn.logic and %a, %b : tensor<4x4xi1>, tensor<4xi1>
+    ```
+  }];
+  let arguments = (ins NN_LogicKindAttr:$kind, TensorOf<[I1]>:$lhs,
+                       TensorOf<[I1]>:$rhs);
+  let results = (outs TensorOf<[I1]>:$result);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasFolder = 1;
+}
+
+def NN_NotOp : NN_Op<"not", [Pure, SameOperandsAndResultType]> {
+  let summary = "Elementwise negation of booleans";
+  let description = [{
+    ```mlir
+    %m = nn.not %a : tensor<4x4xi1>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I1]>:$input);
+  let results = (outs TensorOf<[I1]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasFolder = 1;
 }
 
