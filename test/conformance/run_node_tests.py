@@ -43,7 +43,7 @@ STATIC_OPERANDS = {
     "Reshape": [1], "Expand": [1], "ReduceSum": [1], "Squeeze": [1],
     "Unsqueeze": [1], "Slice": [1, 2, 3, 4], "Split": [1], "Tile": [1],
     "ConstantOfShape": [0], "Trilu": [1], "Range": [0, 1, 2],
-    "Dropout": [1, 2], "Pad": [1, 2],
+    "Dropout": [1, 2], "Pad": [1, 2], "Clip": [1, 2],
 }
 
 

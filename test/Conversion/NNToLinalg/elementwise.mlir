@@ -79,3 +79,134 @@ func.func @math(%x: tensor<3xf32>) -> tensor<3xf32> {
   %6 = nn.sign %5 : tensor<3xf32>
   return %6 : tensor<3xf32>
 }
+
+// -----
+
+// maximum and minimum propagate NaN (arith.maximumf, not maxnumf).
+
+// CHECK-LABEL: func.func @extrema
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[A:[a-z0-9_]+]]: f32, %[[B:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK: %[[MAX:.+]] = arith.maximumf %[[A]], %[[B]] : f32
+// CHECK: linalg.yield %[[MAX]] : f32
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[C:[a-z0-9_]+]]: f32, %[[D:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK: %[[MIN:.+]] = arith.minimumf %[[C]], %[[D]] : f32
+// CHECK: linalg.yield %[[MIN]] : f32
+func.func @extrema(%a: tensor<4x3xf32>, %b: tensor<3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  %0 = nn.maximum %a, %b : tensor<4x3xf32>, tensor<3xf32>
+  %1 = nn.minimum %a, %b : tensor<4x3xf32>, tensor<3xf32>
+  return %0, %1 : tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// -----
+
+// clip selects a bound only on an ordered compare, so NaN passes through.
+
+// CHECK-LABEL: func.func @clip
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-DAG: %[[LO:.+]] = arith.constant -1.000000e+00 : f32
+// CHECK-DAG: %[[HI:.+]] = arith.constant 6.000000e+00 : f32
+// CHECK: %[[BELOW:.+]] = arith.cmpf olt, %[[X]], %[[LO]] : f32
+// CHECK: %[[ABOVE:.+]] = arith.cmpf ogt, %[[X]], %[[HI]] : f32
+// CHECK: %[[UPPER:.+]] = arith.select %[[ABOVE]], %[[HI]], %[[X]] : f32
+// CHECK: %[[Y:.+]] = arith.select %[[BELOW]], %[[LO]], %[[UPPER]] : f32
+// CHECK: linalg.yield %[[Y]] : f32
+func.func @clip(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = nn.clip %x {min = -1.0, max = 6.0} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// clip_grad passes the gradient strictly inside (min, max).
+
+// CHECK-LABEL: func.func @clip_grad
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:[a-z0-9_]+]]: f32, %[[G:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-DAG: %[[LO:.+]] = arith.constant -1.000000e+00 : f32
+// CHECK-DAG: %[[HI:.+]] = arith.constant 6.000000e+00 : f32
+// CHECK: %[[ABOVE:.+]] = arith.cmpf ogt, %[[X]], %[[LO]] : f32
+// CHECK: %[[BELOW:.+]] = arith.cmpf olt, %[[X]], %[[HI]] : f32
+// CHECK: %[[INSIDE:.+]] = arith.andi %[[ABOVE]], %[[BELOW]] : i1
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[DX:.+]] = arith.select %[[INSIDE]], %[[G]], %[[ZERO]] : f32
+// CHECK: linalg.yield %[[DX]] : f32
+func.func @clip_grad(%x: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = nn.clip_grad %x, %g {min = -1.0, max = 6.0} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// softplus is x itself above PyTorch's threshold of 20.
+
+// CHECK-LABEL: func.func @softplus
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK: %[[T:.+]] = arith.constant 2.000000e+01 : f32
+// CHECK: %[[LINEAR:.+]] = arith.cmpf ogt, %[[X]], %[[T]] : f32
+// CHECK: %[[E:.+]] = math.exp %[[X]] : f32
+// CHECK: %[[SOFT:.+]] = math.log1p %[[E]] : f32
+// CHECK: %[[Y:.+]] = arith.select %[[LINEAR]], %[[X]], %[[SOFT]] : f32
+// CHECK: linalg.yield %[[Y]] : f32
+func.func @softplus(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = nn.softplus %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Float predicates are ordered (false for NaN), integer ones signed; the
+// result is i1.
+
+// CHECK-LABEL: func.func @compare
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.+}} : tensor<4xi1>)
+// CHECK: ^bb0(%[[A:[a-z0-9_]+]]: f32, %[[B:[a-z0-9_]+]]: f32, %{{.+}}: i1):
+// CHECK: %[[R:.+]] = arith.cmpf olt, %[[A]], %[[B]] : f32
+// CHECK: linalg.yield %[[R]] : i1
+// CHECK: arith.cmpf ole, %{{.+}}, %{{.+}} : f32
+// CHECK: arith.cmpf ogt, %{{.+}}, %{{.+}} : f32
+// CHECK: arith.cmpf oge, %{{.+}}, %{{.+}} : f32
+// CHECK: arith.cmpi slt, %{{.+}}, %{{.+}} : i64
+// CHECK: arith.cmpi sle, %{{.+}}, %{{.+}} : i64
+// CHECK: arith.cmpi sgt, %{{.+}}, %{{.+}} : i64
+// CHECK: arith.cmpi sge, %{{.+}}, %{{.+}} : i64
+func.func @compare(%a: tensor<4xf32>, %s: tensor<f32>, %i: tensor<4xi64>, %j: tensor<i64>)
+    -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>) {
+  %0 = nn.compare lt %a, %s : tensor<4xf32>, tensor<f32>
+  %1 = nn.compare le %a, %s : tensor<4xf32>, tensor<f32>
+  %2 = nn.compare gt %a, %s : tensor<4xf32>, tensor<f32>
+  %3 = nn.compare ge %a, %s : tensor<4xf32>, tensor<f32>
+  %4 = nn.compare lt %i, %j : tensor<4xi64>, tensor<i64>
+  %5 = nn.compare le %i, %j : tensor<4xi64>, tensor<i64>
+  %6 = nn.compare gt %i, %j : tensor<4xi64>, tensor<i64>
+  %7 = nn.compare ge %i, %j : tensor<4xi64>, tensor<i64>
+  return %0, %1, %2, %3, %4, %5, %6, %7
+      : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @logic
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[A:[a-z0-9_]+]]: i1, %[[B:[a-z0-9_]+]]: i1, %{{.+}}: i1):
+// CHECK: %[[AND:.+]] = arith.andi %[[A]], %[[B]] : i1
+// CHECK: linalg.yield %[[AND]] : i1
+// CHECK: arith.ori %{{.+}}, %{{.+}} : i1
+// CHECK: arith.xori %{{.+}}, %{{.+}} : i1
+// not is xor with true.
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[C:[a-z0-9_]+]]: i1, %{{.+}}: i1):
+// CHECK: %[[TRUE:.+]] = arith.constant true
+// CHECK: %[[NOT:.+]] = arith.xori %[[C]], %[[TRUE]] : i1
+// CHECK: linalg.yield %[[NOT]] : i1
+func.func @logic(%a: tensor<4x4xi1>, %b: tensor<4xi1>) -> (tensor<4x4xi1>, tensor<4x4xi1>, tensor<4x4xi1>, tensor<4x4xi1>) {
+  %0 = nn.logic and %a, %b : tensor<4x4xi1>, tensor<4xi1>
+  %1 = nn.logic or %a, %b : tensor<4x4xi1>, tensor<4xi1>
+  %2 = nn.logic xor %a, %b : tensor<4x4xi1>, tensor<4xi1>
+  %3 = nn.not %a : tensor<4x4xi1>
+  return %0, %1, %2, %3 : tensor<4x4xi1>, tensor<4x4xi1>, tensor<4x4xi1>, tensor<4x4xi1>
+}

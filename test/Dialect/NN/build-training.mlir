@@ -88,3 +88,46 @@ func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
   %z = nn.relu %a : tensor<4x3xf32>
   return %y, %z : tensor<4x3xf32>, tensor<4x3xf32>
 }
+
+// -----
+
+// clip's gradient is clip_grad of its input, with its bounds.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK: %[[A:.+]] = nn.add
+// CHECK: %[[Y:.+]] = nn.clip %[[A]] {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64}
+// CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]]
+// CHECK: %[[DA:.+]] = nn.clip_grad %[[A]], %[[DY]] {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<4x3xf32>
+// CHECK: nn.reduce_sum %[[DA]] axes [0] keep_dims
+func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                   %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
+  %a = nn.add %x, %b : tensor<4x3xf32>, tensor<3xf32>
+  %y = nn.clip %a {min = 0.0, max = 6.0} : tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// maximum's gradient goes to the larger operand, half of it to each where
+// they tie (PyTorch's), reduced to the broadcast operand's shape.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[X:[^:]+]]: tensor<4x3xf32> {nn.name = "x"
+// CHECK-SAME: %[[B:[^:]+]]: tensor<3xf32> {nn.name = "b"
+// CHECK-DAG: %[[HALF:.+]] = nn.constant dense<5.000000e-01> : tensor<f32>
+// CHECK-DAG: %[[ZERO:.+]] = nn.constant dense<0.000000e+00> : tensor<f32>
+// CHECK: %[[Y:.+]] = nn.maximum %[[X]], %[[B]]
+// CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]]
+// CHECK: %[[TIE:.+]] = nn.equal %[[B]], %[[X]] : tensor<3xf32>, tensor<4x3xf32>
+// CHECK: %[[HALFDY:.+]] = nn.mul %[[DY]], %[[HALF]]
+// CHECK: %[[SHARE:.+]] = nn.select %[[TIE]], %[[HALFDY]], %[[ZERO]]
+// CHECK: %[[WINS:.+]] = nn.compare gt %[[B]], %[[X]] : tensor<3xf32>, tensor<4x3xf32>
+// CHECK: %[[DB:.+]] = nn.select %[[WINS]], %[[DY]], %[[SHARE]]
+// CHECK: nn.reduce_sum %[[DB]] axes [0] keep_dims
+func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                   %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
+  %y = nn.maximum %x, %b : tensor<4x3xf32>, tensor<3xf32>
+  return %y : tensor<4x3xf32>
+}

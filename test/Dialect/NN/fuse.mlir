@@ -115,3 +115,68 @@ func.func @recompute(%x: tensor<8x3xf32>, %b: tensor<3xf32>) -> tensor<8x3xf32> 
   %y = nn.mul %x, %f : tensor<8x3xf32>, tensor<8x3xf32>
   return %y : tensor<8x3xf32>
 }
+
+// -----
+
+// Comparisons, boolean ops and the select they feed are elementwise: a
+// masked choice is one kernel, its i1 intermediates never stored.
+
+// CHECK-LABEL: func.func @mask
+// CHECK: nn.compare ge {{.+}} {nn.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: nn.compare le {{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.logic and {{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.not {{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.select {{.+}} {nn.fusion_group = [[G]] : i64}
+
+// KERNELS-LABEL: func.func @mask
+// KERNELS: linalg.generic
+// KERNELS-SAME: outs(%{{.+}} : tensor<4x3xf32>)
+// KERNELS-DAG: %[[GE:.+]] = arith.cmpf oge
+// KERNELS-DAG: %[[LE:.+]] = arith.cmpf ole
+// KERNELS: %[[IN:.+]] = arith.andi %[[GE]], %[[LE]] : i1
+// KERNELS: %[[OUT:.+]] = arith.xori %[[IN]], %{{.+}} : i1
+// KERNELS: %[[Y:.+]] = arith.select %[[OUT]], %{{.+}}, %{{.+}} : f32
+// KERNELS: linalg.yield %[[Y]] : f32
+// KERNELS-NOT: linalg.generic
+// KERNELS: return
+func.func @mask(%x: tensor<4x3xf32>, %lo: tensor<3xf32>, %hi: tensor<3xf32>) -> tensor<4x3xf32> {
+  %a = nn.compare ge %x, %lo : tensor<4x3xf32>, tensor<3xf32>
+  %b = nn.compare le %x, %hi : tensor<4x3xf32>, tensor<3xf32>
+  %in = nn.logic and %a, %b : tensor<4x3xi1>, tensor<4x3xi1>
+  %out = nn.not %in : tensor<4x3xi1>
+  %y = nn.select %out, %lo, %x : tensor<4x3xi1>, tensor<3xf32>, tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// A clamp (ReLU6), softplus and maximum after a matmul are one epilogue
+// kernel.
+
+// CHECK-LABEL: func.func @clamps
+// CHECK: nn.matmul
+// CHECK-NOT: nn.fusion_group
+// CHECK: nn.clip {{.+}}nn.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: nn.softplus %{{.+}} {nn.fusion_group = [[G]] : i64}
+// CHECK: nn.maximum %{{.+}}, %{{.+}} {nn.fusion_group = [[G]] : i64}
+
+// KERNELS-LABEL: func.func @clamps
+// KERNELS: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]
+// KERNELS: linalg.generic
+// KERNELS-SAME: nn.fusion_group = 0
+// KERNELS: arith.cmpf olt
+// KERNELS: arith.cmpf ogt
+// KERNELS: arith.select
+// KERNELS: %[[CLIPPED:.+]] = arith.select
+// KERNELS: math.exp %[[CLIPPED]]
+// KERNELS: %[[SOFT:.+]] = arith.select
+// KERNELS: arith.maximumf %[[SOFT]], %{{.+}} : f32
+// KERNELS-NOT: linalg.generic
+// KERNELS: return
+func.func @clamps(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  %m = nn.matmul %x, %w : tensor<4x3xf32>, tensor<3x3xf32>
+  %c = nn.clip %m {min = 0.0, max = 6.0} : tensor<4x3xf32>
+  %s = nn.softplus %c : tensor<4x3xf32>
+  %y = nn.maximum %s, %b : tensor<4x3xf32>, tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}

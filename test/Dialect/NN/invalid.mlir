@@ -370,3 +370,116 @@ func.func @training_select_types(%a: tensor<2xf32>, %b: tensor<3xf32>) -> tensor
   %y = "nn.training_select"(%a, %b) : (tensor<2xf32>, tensor<3xf32>) -> tensor<2xf32>
   return %y : tensor<2xf32>
 }
+
+// -----
+
+func.func @clip_reversed(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.clip' op bounds [6.000000e+00, 0.000000e+00] are not an interval}}
+  %0 = nn.clip %x {min = 6.0, max = 0.0} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_nan_min(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.clip' op bounds [nan, 6.000000e+00] are not an interval}}
+  %0 = nn.clip %x {min = 0x7FF8000000000000 : f64, max = 6.0} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_nan_max(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.clip' op bounds [0.000000e+00, nan] are not an interval}}
+  %0 = nn.clip %x {min = 0.0, max = 0x7FF8000000000000 : f64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_grad_types(%x: tensor<4xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{'nn.clip_grad' op requires the same type for all operands and results}}
+  %0 = "nn.clip_grad"(%x, %g) {min = 0.0, max = 6.0} : (tensor<4xf32>, tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @maximum_not_float(%a: tensor<4xi64>) {
+  // expected-error @+1 {{'nn.maximum' op operand #0 must be ranked tensor of floating-point values}}
+  %0 = "nn.maximum"(%a, %a) : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @minimum_broadcast(%a: tensor<4x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{operand shapes [4,3] and [2] are not broadcast-compatible}}
+  %0 = nn.minimum %a, %b : tensor<4x3xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @compare_element_types(%a: tensor<4xf32>, %b: tensor<4xf16>) {
+  // expected-error @+2 {{operands have different element types}}
+  // expected-error @+1 {{'nn.compare' op failed to infer returned types}}
+  %0 = "nn.compare"(%a, %b) {predicate = 0 : i64} : (tensor<4xf32>, tensor<4xf16>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @compare_broadcast(%a: tensor<4x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{operand shapes [4,3] and [2] are not broadcast-compatible}}
+  %0 = nn.compare gt %a, %b : tensor<4x3xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @compare_result_type(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.compare' op result #0 must be tensor of 1-bit signless integer values}}
+  %0 = "nn.compare"(%a, %a) {predicate = 0 : i64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @compare_predicate(%a: tensor<4xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'predicate' [lt, le, gt, ge]}}
+  %0 = nn.compare ne %a, %a : tensor<4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @logic_not_boolean(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.logic' op operand #0 must be tensor of 1-bit signless integer values}}
+  %0 = "nn.logic"(%a, %a) {kind = 0 : i64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @logic_broadcast(%a: tensor<4x3xi1>, %b: tensor<2xi1>) {
+  // expected-error @+1 {{operand shapes [4,3] and [2] are not broadcast-compatible}}
+  %0 = nn.logic or %a, %b : tensor<4x3xi1>, tensor<2xi1>
+  return
+}
+
+// -----
+
+func.func @logic_kind(%a: tensor<4xi1>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind' [and, or, xor]}}
+  %0 = nn.logic nand %a, %a : tensor<4xi1>, tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @not_boolean(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.not' op operand #0 must be tensor of 1-bit signless integer values}}
+  %0 = "nn.not"(%a) : (tensor<4xf32>) -> tensor<4xf32>
+  return
+}

@@ -126,3 +126,44 @@ func.func @classification(%x: tensor<4x5x3xf32>, %t: tensor<4x5xi64>, %n: tensor
   %3 = nn.bce_with_logits_loss_grad %b, %b, %n, %one : tensor<4x2xf32>, tensor<i64>, tensor<f32>
   return %0, %1, %2 : tensor<f32>, tensor<4x5x3xf32>, tensor<f32>
 }
+
+// CHECK-LABEL: func @clamps
+func.func @clamps(%a: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
+  // CHECK: nn.maximum %{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<3xf32>
+  %0 = nn.maximum %a, %b : tensor<4x3xf32>, tensor<3xf32>
+  // CHECK: nn.minimum %{{.*}}, %{{.*}} : tensor<3xf32>, tensor<4x3xf32>
+  %1 = nn.minimum %b, %0 : tensor<3xf32>, tensor<4x3xf32>
+  // CHECK: nn.clip %{{.*}} {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<4x3xf32>
+  %2 = nn.clip %1 {min = 0.0, max = 6.0} : tensor<4x3xf32>
+  // Either bound may be infinite; a single point is an interval.
+  // CHECK: nn.clip %{{.*}} {max = 0x7FF0000000000000 : f64, min = -1.000000e+00 : f64}
+  %3 = nn.clip %2 {min = -1.0, max = 0x7FF0000000000000 : f64} : tensor<4x3xf32>
+  // CHECK: nn.clip %{{.*}} {max = 2.000000e+00 : f64, min = 2.000000e+00 : f64}
+  %4 = nn.clip %3 {min = 2.0, max = 2.0} : tensor<4x3xf32>
+  // CHECK: nn.clip_grad %{{.*}}, %{{.*}} {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<4x3xf32>
+  %5 = nn.clip_grad %1, %4 {min = 0.0, max = 6.0} : tensor<4x3xf32>
+  // CHECK: nn.softplus %{{.*}} : tensor<4x3xf32>
+  %6 = nn.softplus %5 : tensor<4x3xf32>
+  return %6 : tensor<4x3xf32>
+}
+
+// CHECK-LABEL: func @masks
+func.func @masks(%a: tensor<4x3xf32>, %s: tensor<f32>, %i: tensor<3xi64>, %m: tensor<2x3xi1>) -> (tensor<4x3xi1>, tensor<4x3xi1>, tensor<4x3xi1>, tensor<3xi1>, tensor<2x3xi1>) {
+  // CHECK: nn.compare lt %{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<f32>
+  %0 = nn.compare lt %a, %s : tensor<4x3xf32>, tensor<f32>
+  // CHECK: nn.compare le %{{.*}}, %{{.*}} : tensor<f32>, tensor<4x3xf32>
+  %1 = nn.compare le %s, %a : tensor<f32>, tensor<4x3xf32>
+  // CHECK: nn.compare gt %{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<4x3xf32>
+  %2 = nn.compare gt %a, %a : tensor<4x3xf32>, tensor<4x3xf32>
+  // CHECK: nn.compare ge %{{.*}}, %{{.*}} : tensor<3xi64>, tensor<3xi64>
+  %3 = nn.compare ge %i, %i : tensor<3xi64>, tensor<3xi64>
+  // CHECK: nn.logic and %{{.*}}, %{{.*}} : tensor<4x3xi1>, tensor<4x3xi1>
+  %4 = nn.logic and %0, %1 : tensor<4x3xi1>, tensor<4x3xi1>
+  // CHECK: nn.logic or %{{.*}}, %{{.*}} : tensor<4x3xi1>, tensor<4x3xi1>
+  %5 = nn.logic or %4, %2 : tensor<4x3xi1>, tensor<4x3xi1>
+  // CHECK: nn.logic xor %{{.*}}, %{{.*}} : tensor<2x3xi1>, tensor<3xi1>
+  %6 = nn.logic xor %m, %3 : tensor<2x3xi1>, tensor<3xi1>
+  // CHECK: nn.not %{{.*}} : tensor<2x3xi1>
+  %7 = nn.not %6 : tensor<2x3xi1>
+  return %4, %5, %2, %3, %7 : tensor<4x3xi1>, tensor<4x3xi1>, tensor<4x3xi1>, tensor<3xi1>, tensor<2x3xi1>
+}

@@ -44,3 +44,37 @@ func.func @fold() -> (tensor<3xi64>, tensor<2x2xi1>, tensor<2xi64>) {
   %m = nn.equal %tri, %zero : tensor<2x2xf32>, tensor<f32>
   return %c, %m, %g : tensor<3xi64>, tensor<2x2xi1>, tensor<2xi64>
 }
+
+// Comparisons and boolean ops of constants fold: a NaN is unordered (false
+// under every predicate), integers compare as signed, operands broadcast.
+// FOLD-LABEL: func @fold_masks
+func.func @fold_masks() -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<3xi1>,
+                            tensor<2x2xi1>, tensor<2x2xi1>, tensor<2x2xi1>, tensor<2x2xi1>) {
+  %a = nn.constant dense<[1.0, 2.0, 3.0, 0x7FC00000]> : tensor<4xf32>
+  %two = nn.constant dense<2.0> : tensor<f32>
+  // FOLD-DAG: nn.constant dense<[true, false, false, false]> : tensor<4xi1>
+  %lt = nn.compare lt %a, %two : tensor<4xf32>, tensor<f32>
+  // FOLD-DAG: nn.constant dense<[true, true, false, false]> : tensor<4xi1>
+  %le = nn.compare le %a, %two : tensor<4xf32>, tensor<f32>
+  // FOLD-DAG: nn.constant dense<[false, false, true, false]> : tensor<4xi1>
+  %gt = nn.compare gt %a, %two : tensor<4xf32>, tensor<f32>
+  // FOLD-DAG: nn.constant dense<[false, true, true, false]> : tensor<4xi1>
+  %ge = nn.compare ge %a, %two : tensor<4xf32>, tensor<f32>
+  %i = nn.constant dense<[-1, 0, 1]> : tensor<3xi64>
+  %zero = nn.constant dense<0> : tensor<i64>
+  // FOLD-DAG: nn.constant dense<[true, false, false]> : tensor<3xi1>
+  %neg = nn.compare lt %i, %zero : tensor<3xi64>, tensor<i64>
+  %p = nn.constant dense<[[true, true], [false, false]]> : tensor<2x2xi1>
+  %q = nn.constant dense<[true, false]> : tensor<2xi1>
+  // FOLD-DAG: nn.constant dense<{{\[\[}}true, false], [false, false]]> : tensor<2x2xi1>
+  %and = nn.logic and %p, %q : tensor<2x2xi1>, tensor<2xi1>
+  // FOLD-DAG: nn.constant dense<{{\[\[}}true, true], [true, false]]> : tensor<2x2xi1>
+  %or = nn.logic or %p, %q : tensor<2x2xi1>, tensor<2xi1>
+  // FOLD-DAG: nn.constant dense<{{\[\[}}false, true], [true, false]]> : tensor<2x2xi1>
+  %xor = nn.logic xor %p, %q : tensor<2x2xi1>, tensor<2xi1>
+  // FOLD-DAG: nn.constant dense<{{\[\[}}false, true], [true, true]]> : tensor<2x2xi1>
+  %not = nn.not %and : tensor<2x2xi1>
+  return %lt, %le, %gt, %ge, %neg, %and, %or, %xor, %not
+      : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<3xi1>,
+        tensor<2x2xi1>, tensor<2x2xi1>, tensor<2x2xi1>, tensor<2x2xi1>
+}
