@@ -27,5 +27,9 @@ config.substitutions.append(("%python", "python3"))
 # Scripts that read ONNX tensors need Debian's python3-onnx and python3-numpy,
 # which belong to /usr/bin/python3 (another python3 may come first on PATH).
 config.substitutions.append(("%debian_python", "/usr/bin/python3"))
+# nncc built with ASan + UBSan (scripts/sanitize.sh) compiles several times
+# slower: the torchvision-sized goldens run in the normal build only.
+if getattr(config, "nncc_sanitized", False):
+    config.available_features.add("sanitized")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")

@@ -397,6 +397,30 @@ func.func @clip_nan_max(%x: tensor<4xf32>) {
 
 // -----
 
+func.func @clip_grad_reversed(%x: tensor<4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.clip_grad' op bounds [6.000000e+00, 0.000000e+00] are not an interval}}
+  %0 = nn.clip_grad %x, %g {min = 6.0, max = 0.0} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @compare_complex(%x: tensor<2xcomplex<f32>>) {
+  // expected-error @+1 {{'nn.compare' op operand #0 must be ranked tensor of floating-point or signless integer values}}
+  %0 = nn.compare lt %x, %x : tensor<2xcomplex<f32>>, tensor<2xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @equal_complex(%x: tensor<2xcomplex<f32>>) {
+  // expected-error @+1 {{'nn.equal' op operand #0 must be ranked tensor of floating-point or signless integer values}}
+  %0 = nn.equal %x, %x : tensor<2xcomplex<f32>>, tensor<2xcomplex<f32>>
+  return
+}
+
+// -----
+
 func.func @clip_grad_types(%x: tensor<4xf32>, %g: tensor<3xf32>) {
   // expected-error @+1 {{'nn.clip_grad' op requires the same type for all operands and results}}
   %0 = "nn.clip_grad"(%x, %g) {min = 0.0, max = 6.0} : (tensor<4xf32>, tensor<3xf32>) -> tensor<4xf32>

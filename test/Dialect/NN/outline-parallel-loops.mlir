@@ -4,7 +4,9 @@
 // runs its first dimension over [begin, end); it reads the arena and a
 // scalar loaded before it, passed as arguments, while the constants and the
 // arena's view are recomputed inside. In its place, the dispatcher is called
-// with the first dimension's trip count. A small nest stays.
+// with the first dimension's trip count. A small nest stays on the calling
+// thread but moves out too, into @f_nest0, called directly over its whole
+// range and never inlined (LLVM optimizes a kernel per function).
 
 // CHECK-LABEL: func.func @f
 // CHECK-SAME: (%[[IN:.+]]: memref<256x256xf32>, %[[S:.+]]: memref<f32>, %[[ARENA:.+]]: memref<262144xi8>)
@@ -12,8 +14,13 @@
 // CHECK: memref.view
 // CHECK-NEXT: %[[N:.+]] = arith.constant 256 : index
 // CHECK-NEXT: call @f_par0_dispatch(%[[IN]], %[[ARENA]], %[[SCALE]], %[[N]])
-// CHECK-NEXT: scf.parallel
-// CHECK: return
+// CHECK-NEXT: %[[ZERO:.+]] = arith.constant 0 : index
+// CHECK-NEXT: %[[FOUR:.+]] = arith.constant 4 : index
+// CHECK-NEXT: call @f_nest0(%[[IN]], %[[ARENA]], %[[ZERO]], %[[FOUR]])
+// CHECK-NEXT: return
+
+// CHECK: func.func private @f_nest0(%{{.+}}: memref<256x256xf32>, %{{.+}}: memref<262144xi8>, %[[B0:.+]]: index, %[[E0:.+]]: index) attributes {no_inline}
+// CHECK: scf.parallel (%{{.+}}) = (%[[B0]]) to (%[[E0]])
 
 // CHECK: func.func private @f_par0(%[[A0:.+]]: memref<256x256xf32>, %[[A1:.+]]: memref<262144xi8>, %[[A2:.+]]: f32, %[[BEGIN:.+]]: index, %[[END:.+]]: index)
 // CHECK: %[[VIEW:.+]] = memref.view %[[A1]]
@@ -114,9 +121,19 @@ module attributes {nn.threads = 4 : i32} {
 
 // -----
 
+// On one thread, every nest moves into a function called directly: no
+// dispatcher.
+
 // CHECK-LABEL: func.func @one_thread
-// CHECK-NOT: call
+// CHECK-SAME: (%[[IN:.+]]: memref<256x256xf32>, %[[OUT:.+]]: memref<256x256xf32>)
+// CHECK-NOT: scf.parallel
+// CHECK: call @one_thread_nest0(%[[IN]], %[[OUT]], %{{.+}}, %{{.+}})
+// CHECK-NOT: scf.parallel
+// CHECK: return
+// CHECK: func.func private @one_thread_nest0({{.*}}) attributes {no_inline}
+// CHECK-NEXT: arith.constant
 // CHECK: scf.parallel
+// CHECK-NOT: _dispatch
 module attributes {nn.threads = 1 : i32} {
   func.func @one_thread(%in: memref<256x256xf32>, %out: memref<256x256xf32>) {
     %c0 = arith.constant 0 : index

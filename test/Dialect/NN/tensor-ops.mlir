@@ -45,6 +45,17 @@ func.func @fold() -> (tensor<3xi64>, tensor<2x2xi1>, tensor<2xi64>) {
   return %c, %m, %g : tensor<3xi64>, tensor<2x2xi1>, tensor<2xi64>
 }
 
+// Equality folds as the lowering's cmpf oeq computes it: NaN equals
+// nothing, not even itself, and -0 equals 0.
+// FOLD-LABEL: func @fold_equal_ieee
+// FOLD: nn.constant dense<[false, true, true]> : tensor<3xi1>
+func.func @fold_equal_ieee() -> tensor<3xi1> {
+  %a = nn.constant dense<[0x7FC00000, 0.0, 1.0]> : tensor<3xf32>
+  %b = nn.constant dense<[0x7FC00000, -0.0, 1.0]> : tensor<3xf32>
+  %m = nn.equal %a, %b : tensor<3xf32>, tensor<3xf32>
+  return %m : tensor<3xi1>
+}
+
 // Comparisons and boolean ops of constants fold: a NaN is unordered (false
 // under every predicate), integers compare as signed, operands broadcast.
 // FOLD-LABEL: func @fold_masks

@@ -2,15 +2,19 @@
  * PyTorch goldens record: the loss of every step (nncc_train reporting after
  * each step), then every parameter.
  *
- *   train_golden DATA NUM_SAMPLES EPOCHS
+ *   train_golden DATA NUM_SAMPLES EPOCHS [SAMPLED]
  *
  * DATA holds each input, then each target, with NUM_SAMPLES samples stacked
  * along dim 0, in the tensors' element types (little-endian). Before
- * training it prints the first output of nncc_forward on the first batch. Built against
- * the model's header: cc -DMODEL_HEADER='"model.h"' ...
+ * training it prints the first output of nncc_forward on the first batch. With SAMPLED,
+ * each parameter is printed as 'sample NAME NUMEL SUM_OF_MAGNITUDES' and
+ * SAMPLED evenly spaced elements (index, value), as the goldens of models
+ * too large to print whole record them. Built against the model's header:
+ * cc -DMODEL_HEADER='"model.h"' ...
  */
 #include MODEL_HEADER
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,12 +39,27 @@ static int report(void *user, int64_t epoch, int64_t step, float loss) {
   return 0;
 }
 
+static void print_sample(const char *name, const float *values, int64_t n,
+                         int64_t sampled) {
+  double magnitudes = 0;
+  for (int64_t k = 0; k < n; ++k)
+    magnitudes += fabs((double)values[k]);
+  printf("sample %s %lld %.9g", name, (long long)n, magnitudes);
+  int64_t count = n <= sampled ? n : sampled;
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t index = n <= sampled ? k : k * (n - 1) / (sampled - 1);
+    printf(" %lld %.9g", (long long)index, values[index]);
+  }
+  printf("\n");
+}
+
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s DATA NUM_SAMPLES EPOCHS\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: %s DATA NUM_SAMPLES EPOCHS [SAMPLED]\n", argv[0]);
     return 1;
   }
   int64_t samples = atoll(argv[2]), epochs = atoll(argv[3]);
+  int64_t sampled = argc == 5 ? atoll(argv[4]) : 0;
   FILE *f = fopen(argv[1], "rb");
   if (!f) {
     perror(argv[1]);
@@ -80,10 +99,14 @@ int main(int argc, char **argv) {
     const nncc_tensor_info *info = nncc_param_info(i);
     float *values = malloc((size_t)info->numel * sizeof(float));
     nncc_get_param(m, i, values, info->numel);
-    printf("param %s", info->name);
-    for (int64_t k = 0; k < info->numel; ++k)
-      printf(" %.9g", values[k]);
-    printf("\n");
+    if (sampled > 1) {
+      print_sample(info->name, values, info->numel, sampled);
+    } else {
+      printf("param %s", info->name);
+      for (int64_t k = 0; k < info->numel; ++k)
+        printf(" %.9g", values[k]);
+      printf("\n");
+    }
     free(values);
   }
   nncc_destroy(m);

@@ -195,12 +195,22 @@ LogicalResult ActivationGradOp::verify() {
 // ClipOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ClipOp::verify() {
-  double min = getMin().convertToDouble(), max = getMax().convertToDouble();
+/// clip's and clip_grad's bounds: an interval, NaN in neither.
+static LogicalResult verifyClipBounds(Operation *op, APFloat minAttr,
+                                      APFloat maxAttr) {
+  double min = minAttr.convertToDouble(), max = maxAttr.convertToDouble();
   if (std::isnan(min) || std::isnan(max) || min > max)
-    return emitOpError("bounds [") << min << ", " << max
-                                   << "] are not an interval";
+    return op->emitOpError("bounds [")
+           << min << ", " << max << "] are not an interval";
   return success();
+}
+
+LogicalResult ClipOp::verify() {
+  return verifyClipBounds(*this, getMin(), getMax());
+}
+
+LogicalResult ClipGradOp::verify() {
+  return verifyClipBounds(*this, getMin(), getMax());
 }
 
 //===----------------------------------------------------------------------===//

@@ -471,7 +471,15 @@ LogicalResult EqualOp::inferReturnTypes(MLIRContext *context,
 OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
   return foldBooleanBinary(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
                            getRhs(), getType(),
-                           [](Attribute l, Attribute r) { return l == r; });
+                           [](Attribute l, Attribute r) {
+                             // IEEE equality, as the lowering's cmpf oeq:
+                             // NaN is equal to nothing, -0 equals 0.
+                             if (auto lf = dyn_cast<FloatAttr>(l))
+                               return lf.getValue().compare(
+                                          cast<FloatAttr>(r).getValue()) ==
+                                      APFloat::cmpEqual;
+                             return l == r;
+                           });
 }
 
 LogicalResult CompareOp::inferReturnTypes(MLIRContext *context,

@@ -5,7 +5,11 @@
 // dimension (a bias gradient, a row's statistics) and the optimizer
 // updates run on the same pool as the GEMM: each large scf.parallel nest
 // becomes a function over a range of its first dimension, called through
-// the runtime's __nncc_parallel_range (lib/Runtime/nncc_threads.c).
+// the runtime's __nncc_parallel_range (lib/Runtime/nncc_threads.c). The
+// other nests move into functions too, called directly and never inlined:
+// LLVM then optimizes many functions of a kernel each rather than one of
+// every kernel of a training step, whose dominator trees and loop analyses
+// grow faster than its size (a MobileNet's step took minutes to compile).
 //
 // The first pass works on loops, where the nest and what it reads are plain
 // to see; the record that carries those values to the pool's threads is
@@ -148,12 +152,16 @@ static scf::ParallelOp splitLoop(Operation *nest) {
   return dyn_cast<scf::ParallelOp>(nest);
 }
 
+/// How an outlined nest is called: through a dispatcher, on the library's
+/// threads, or directly, over its whole range, on the calling thread.
+enum class Outlined { Dispatched, Direct };
+
 /// Moves `nest` into a function of its own over a range of the first
-/// dimension of its splitLoop, and calls that function's dispatcher in its
-/// place. Returns false, changing nothing, when a value the nest reads
-/// cannot be passed.
+/// dimension of its splitLoop, and calls that function's dispatcher, or the
+/// function itself over [0, count), in its place. Returns false, changing
+/// nothing, when a value the nest reads cannot be passed.
 static bool outline(Operation *nest, int64_t count, func::FuncOp parent,
-                    unsigned &index) {
+                    unsigned &index, Outlined how) {
   // The values the nest reads from outside: those computed without memory
   // effects are recomputed inside, from what they read in turn.
   llvm::SetVector<Value> outside;
@@ -198,20 +206,28 @@ static bool outline(Operation *nest, int64_t count, func::FuncOp parent,
   bodyTypes.append({b.getIndexType(), b.getIndexType()});
   // A name no symbol of the module has, with its dispatcher's.
   auto module = parent->getParentOfType<ModuleOp>();
+  llvm::StringRef kind = how == Outlined::Direct ? "_nest" : "_par";
   std::string name;
   do {
-    name = (parent.getName() + "_par" + Twine(index++)).str();
+    name = (parent.getName() + kind + Twine(index++)).str();
   } while (module.lookupSymbol(name) ||
            module.lookupSymbol(name + "_dispatch"));
   auto body =
       b.create<func::FuncOp>(loc, name, FunctionType::get(ctx, bodyTypes, {}));
   body.setPrivate();
-  SmallVector<Type> dispatchTypes = types;
-  dispatchTypes.push_back(b.getIndexType());
-  auto dispatch = b.create<func::FuncOp>(
-      loc, name + "_dispatch", FunctionType::get(ctx, dispatchTypes, {}));
-  dispatch.setPrivate();
-  dispatch->setAttr(kParallelBodyAttr, FlatSymbolRefAttr::get(body));
+  func::FuncOp callee = body;
+  if (how == Outlined::Direct) {
+    // Becomes llvm.func's no_inline: inlined back, the nest would make the
+    // parent as large as before.
+    body->setAttr("no_inline", b.getUnitAttr());
+  } else {
+    SmallVector<Type> dispatchTypes = types;
+    dispatchTypes.push_back(b.getIndexType());
+    callee = b.create<func::FuncOp>(
+        loc, name + "_dispatch", FunctionType::get(ctx, dispatchTypes, {}));
+    callee.setPrivate();
+    callee->setAttr(kParallelBodyAttr, FlatSymbolRefAttr::get(body));
+  }
 
   // The body: the recomputed values in their original order, then the
   // nest, its first dimension bounded by [begin, end).
@@ -233,8 +249,10 @@ static bool outline(Operation *nest, int64_t count, func::FuncOp parent,
 
   OpBuilder call(nest);
   SmallVector<Value> operands(passed.begin(), passed.end());
+  if (how == Outlined::Direct)
+    operands.push_back(call.create<arith::ConstantIndexOp>(loc, 0));
   operands.push_back(call.create<arith::ConstantIndexOp>(loc, count));
-  call.create<func::CallOp>(loc, dispatch, operands);
+  call.create<func::CallOp>(loc, callee, operands);
   nest->erase();
   return true;
 }
@@ -242,8 +260,7 @@ static bool outline(Operation *nest, int64_t count, func::FuncOp parent,
 void OutlineParallelLoops::runOnOperation() {
   ModuleOp module = getOperation();
   auto threads = module->getAttrOfType<IntegerAttr>(kThreadsAttr);
-  if (!threads || threads.getInt() <= 1)
-    return;
+  bool pool = threads && threads.getInt() > 1;
   SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
   for (func::FuncOp func : functions) {
     if (func.isExternal())
@@ -252,16 +269,19 @@ void OutlineParallelLoops::runOnOperation() {
     for (Operation &op : func.getBody().front())
       if (scf::ParallelOp split = splitLoop(&op))
         nests.push_back({&op, split});
-    unsigned index = 0;
+    unsigned parallelIndex = 0, directIndex = 0;
     for (auto [nest, split] : nests) {
       std::optional<int64_t> lb = getConstantIntValue(split.getLowerBound()[0]);
       std::optional<int64_t> ub = getConstantIntValue(split.getUpperBound()[0]);
       std::optional<int64_t> step = getConstantIntValue(split.getStep()[0]);
       std::optional<int64_t> work = workOf(*nest);
-      if (lb != 0 || step != 1 || !ub || *ub < 2 || !work ||
-          *work < kMinParallelWork)
+      if (lb != 0 || step != 1 || !ub || *ub < 1)
         continue;
-      outline(nest, *ub, func, index);
+      bool parallel = pool && *ub >= 2 && work && *work >= kMinParallelWork;
+      if (parallel)
+        outline(nest, *ub, func, parallelIndex, Outlined::Dispatched);
+      else
+        outline(nest, *ub, func, directIndex, Outlined::Direct);
     }
   }
 }

@@ -42,6 +42,7 @@ def NN_Dialect : Dialect {
 //===----------------------------------------------------------------------===//
 
 def NN_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def NN_NumericTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
 def NN_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
 /// The number of real samples in a (possibly partial) batch.
 def NN_CountTensor : 0DTensorOf<[I64]> {
@@ -366,6 +367,7 @@ def NN_ClipGradOp : NN_Op<"clip_grad", [Pure, SameOperandsAndResultType]> {
                        F64Attr:$min, F64Attr:$max);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $grad attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def NN_SoftplusOp : NN_UnaryOp<"softplus"> {
@@ -670,7 +672,7 @@ def NN_EqualOp : NN_Op<"equal", [Pure, InferTypeOpAdaptor]> {
     %m = nn.equal %a, %b : tensor<4xi64>, tensor<i64>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs);
   let results = (outs TensorOf<[I1]>:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
   let hasFolder = 1;
@@ -694,7 +696,7 @@ def NN_CompareOp : NN_Op<"compare", [Pure, InferTypeOpAdaptor]> {
     ```
   }];
   let arguments = (ins NN_ComparePredicateAttr:$predicate,
-                       AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+                       NN_NumericTensor:$lhs, NN_NumericTensor:$rhs);
   let results = (outs TensorOf<[I1]>:$result);
   let assemblyFormat = [{
     $predicate $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
