@@ -8,7 +8,7 @@ GEMM, pooling, ..., from a library compiled with --profile); the GFLOP/s of nncc
 compile time of each model.
 
     /usr/bin/python3 bench/train_speed.py [--nncc build/bin/nncc]
-        [--models xor,mlp,cnn,resnet,transformer]
+        [--models xor,mlp,cnn,resnet,resnet18,transformer]
 
 PyTorch runs with one thread and OPENBLAS_CORETYPE=SkylakeX, so Debian's
 OpenBLAS uses this CPU's vector units. Needs Debian's python3-torch and
@@ -132,6 +132,12 @@ def token_batch(generator):
     return tokens, torch.randint(0, 96, (16, 64), generator=generator)
 
 
+def resnet18():
+    """torchvision's resnet18 as a user has it (python3-torchvision)."""
+    import torchvision
+    return torchvision.models.resnet18(num_classes=10)
+
+
 # name: model, batch maker, loss, nncc options, PyTorch optimizer, steps
 MODELS = {
     "xor": (XOR, xor_batch, "mse", ["--optimizer=sgd", "--lr=0.1"],
@@ -145,6 +151,10 @@ MODELS = {
     "resnet": (ResNet, image_batch(32, 3, 32), "cross-entropy",
                ["--optimizer=sgd", "--lr=0.01", "--momentum=0.9"],
                lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), 10),
+    # torchvision's resnet18 as a user has it, on 64x64 RGB images.
+    "resnet18": (resnet18, image_batch(16, 3, 64), "cross-entropy",
+                 ["--optimizer=sgd", "--lr=0.01", "--momentum=0.9"],
+                 lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), 5),
     # 2 pre-norm blocks (GELU MLP), 4 heads, d 128, context 64, vocabulary 96.
     "transformer": (lambda: Transformer(vocab=96, dim=128, context=64),
                     token_batch, "cross-entropy",

@@ -1,7 +1,7 @@
 //===- ImportMathOps.cpp - ONNX clamps, extrema, masks, tiling ------------===//
 //
 // Importers of Clip and the activations built on it (HardSigmoid,
-// HardSwish), Softplus, the variadic Max, Min, Sum and Mean, the orderings
+// HardSwish), Selu, PRelu, the variadic Max, Min, Sum and Mean, the orderings
 // (Less, Greater and their -OrEqual forms) and boolean logic (And, Or, Xor,
 // Not), Tile and InstanceNormalization. Those that ONNX defines as a
 // composition import as that composition of nn ops, whose gradients are
@@ -115,6 +115,59 @@ LogicalResult Importer::importHardSwish(const onnx::NodeProto &node,
   return define(node, loc, builder.create<MulOp>(loc, *x, gate));
 }
 
+/// `gamma * elu(x, alpha)`, ONNX's defaults those of torch.nn.SELU.
+LogicalResult Importer::importSelu(const onnx::NodeProto &node, Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 1, 1)) ||
+      failed(attrs.checkKnown(loc, node, {"alpha", "gamma"})))
+    return failure();
+  FailureOr<float> alpha =
+      attrs.getFloat(loc, "alpha", 1.67326319217681884765625f);
+  FailureOr<float> gamma =
+      attrs.getFloat(loc, "gamma", 1.05070102214813232421875f);
+  FailureOr<Value> x = failed(alpha) || failed(gamma)
+                           ? FailureOr<Value>(failure())
+                           : floatOperand(node, 0, loc);
+  if (failed(x))
+    return failure();
+  Value elu = builder.create<EluOp>(loc, *x, llvm::APFloat(double(*alpha)));
+  Type elem = tensorType(*x).getElementType();
+  return define(node, loc,
+                builder.create<MulOp>(
+                    loc, elu, createScalarConstant(builder, loc, elem, *gamma)));
+}
+
+/// `x > 0 ? x : slope * x`, the slope (a learned initializer, as
+/// torch.nn.PReLU exports it) broadcast to x's shape. At 0 the gradient
+/// is the slope's side, as PyTorch's.
+LogicalResult Importer::importPRelu(const onnx::NodeProto &node,
+                                    Location loc) {
+  NodeAttributes attrs(node);
+  if (failed(checkArity(node, loc, 2, 2)) ||
+      failed(attrs.checkKnown(loc, node, {})))
+    return failure();
+  FailureOr<SmallVector<Value>> operands = floatOperands(node, 2, loc);
+  if (failed(operands))
+    return failure();
+  Value x = (*operands)[0], slope = (*operands)[1];
+  ArrayRef<int64_t> shape = tensorType(x).getShape();
+  FailureOr<SmallVector<int64_t>> broadcast =
+      broadcastShapes(shape, tensorType(slope).getShape());
+  if (failed(broadcast) || ArrayRef<int64_t>(*broadcast) != shape)
+    return emitError(loc) << "PRelu slope ('" << node.input(1)
+                          << "') of shape "
+                          << shapeString(tensorType(slope).getShape())
+                          << " does not broadcast to the input's "
+                          << shapeString(shape);
+  Type elem = tensorType(x).getElementType();
+  Value positive = builder.create<CompareOp>(
+      loc, ComparePredicate::gt, x,
+      createScalarConstant(builder, loc, elem, 0.0));
+  Value scaled = builder.create<MulOp>(loc, slope, x);
+  return define(node, loc,
+                builder.create<SelectOp>(loc, positive, x, scaled));
+}
+
 //===----------------------------------------------------------------------===//
 // Variadic Max, Min, Sum, Mean
 //===----------------------------------------------------------------------===//
@@ -133,8 +186,10 @@ LogicalResult Importer::importVariadic(const onnx::NodeProto &node,
       return failure();
     operands.push_back(*v);
   }
+  // Booleans are not numbers here (ONNX does not define these ops on them).
   bool integers = llvm::all_of(operands, [](Value v) {
-    return isa<IntegerType>(tensorType(v).getElementType());
+    Type elem = tensorType(v).getElementType();
+    return isa<IntegerType>(elem) && !elem.isInteger(1);
   });
   if (integers && opType == "Mean")
     return emitError(loc) << "Mean of integers is not supported";

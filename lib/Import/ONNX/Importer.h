@@ -12,6 +12,7 @@
 #define NNCC_LIB_IMPORT_ONNX_IMPORTER_H
 
 #include "nncc/Import/ONNX/ImportONNX.h"
+#include "nncc/Import/ONNX/ONNXLoader.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
 
@@ -28,8 +29,8 @@ namespace nncc::onnx_import {
 using namespace mlir;
 
 /// Opset versions of the default domain whose semantics nncc implements for
-/// every op it imports.
-inline constexpr int64_t kMinOpset = 7;
+/// every op it imports (older ones are upgraded on loading, ONNXLoader.h).
+inline constexpr int64_t kMinOpset = kMinImportedOpset;
 /// The domain of ONNX's training operators (Adam, Adagrad, Momentum).
 inline constexpr llvm::StringLiteral kTrainingDomain = "ai.onnx.preview.training";
 inline constexpr int64_t kMaxOpset = 17;
@@ -208,6 +209,8 @@ private:
   LogicalResult importClip(const onnx::NodeProto &node, Location loc);
   LogicalResult importHardSigmoid(const onnx::NodeProto &node, Location loc);
   LogicalResult importHardSwish(const onnx::NodeProto &node, Location loc);
+  LogicalResult importSelu(const onnx::NodeProto &node, Location loc);
+  LogicalResult importPRelu(const onnx::NodeProto &node, Location loc);
   /// Max, Min, Sum and Mean of one or more operands.
   LogicalResult importVariadic(const onnx::NodeProto &node, Location loc);
   LogicalResult importCompare(const onnx::NodeProto &node, Location loc);

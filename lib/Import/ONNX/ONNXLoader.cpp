@@ -10,6 +10,8 @@
 #include "onnx/checker.h"
 #include "onnx/defs/parser.h"
 #include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+#include "onnx/version_converter/convert.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
@@ -255,6 +257,35 @@ static bool inlineExternalData(onnx::TensorProto &tensor,
   return true;
 }
 
+/// Upgrades a model older than kMinImportedOpset (the ONNX data's
+/// pytorch-converted models are at opset 6) with ONNX's version converter,
+/// which rewrites each node for the newer semantics. Throws as the
+/// converter does.
+static bool upgradeOldOpset(onnx::ModelProto &model, std::string &error) {
+  int64_t version = -1;
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      version = opset.version();
+  if (version < 1 || version >= kMinImportedOpset)
+    return true;
+  try {
+    // The converter's adapters read their inputs' shapes (Softsign's
+    // broadcasting Div and Add, for one).
+    onnx::ModelProto shaped = model;
+    onnx::shape_inference::InferShapes(shaped);
+    onnx::ModelProto upgraded = onnx::version_conversion::ConvertVersion(
+        shaped, static_cast<int>(kMinImportedOpset));
+    onnx::checker::check_model(upgraded);
+    model = std::move(upgraded);
+    return true;
+  } catch (const std::exception &e) {
+    error = "cannot upgrade the model from opset " + std::to_string(version) +
+            " to " + std::to_string(kMinImportedOpset) +
+            " (ONNX's version converter): " + oneLine(e.what());
+    return false;
+  }
+}
+
 bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
                           onnx::ModelProto &model, std::string &error) {
   try {
@@ -278,7 +309,7 @@ bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
           !inlineExternalData(tensor, modelDir, error))
         return false;
     onnx::checker::check_model(model);
-    return true;
+    return upgradeOldOpset(model, error);
   } catch (const std::exception &e) {
     error = "invalid model: " + oneLine(e.what());
     return false;

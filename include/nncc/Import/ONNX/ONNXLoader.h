@@ -21,10 +21,16 @@ namespace nncc {
 /// The largest model file nncc reads, in bytes, unless told otherwise.
 constexpr uint64_t kDefaultMaxModelBytes = uint64_t(2) << 30;
 
+/// The oldest default-domain opset whose semantics the importer implements;
+/// older models are upgraded to it on loading.
+constexpr int64_t kMinImportedOpset = 7;
+
 /// Reads `path` into `model`. The format follows the extension: `.onnxtxt` is
 /// the ONNX text syntax, `.pbtxt`/`.textproto` protobuf text format, anything
-/// else the binary protobuf encoding. Then runs onnx::checker on it. On
-/// failure returns false and sets `error` to a one-line message.
+/// else the binary protobuf encoding. Then runs onnx::checker on it, and
+/// upgrades a model whose default-domain opset is older than
+/// kMinImportedOpset with ONNX's version converter. On failure returns false
+/// and sets `error` to a one-line message.
 bool loadONNXModel(const std::string &path, onnx::ModelProto &model,
                    std::string &error,
                    uint64_t maxBytes = kDefaultMaxModelBytes);

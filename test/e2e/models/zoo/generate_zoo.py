@@ -83,6 +83,24 @@ class EncoderClassifier(torch.nn.Module):
         return self.classifier(self.encoder(x).mean(dim=1))
 
 
+class GroupNormCNN(torch.nn.Module):
+    """Convolutions with torch.nn.GroupNorm, which exports as Reshape,
+    InstanceNormalization, Reshape and the affine Mul and Add."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.norm1 = torch.nn.GroupNorm(2, 8)
+        self.conv2 = torch.nn.Conv2d(8, 12, 3, stride=2, padding=1)
+        self.norm2 = torch.nn.GroupNorm(3, 12)
+        self.classifier = torch.nn.Linear(12, CLASSES)
+
+    def forward(self, x):
+        h = torch.relu(self.norm1(self.conv1(x)))
+        h = torch.relu(self.norm2(self.conv2(h)))
+        return self.classifier(h.mean(dim=(2, 3)))
+
+
 def vit():
     return torchvision.models.VisionTransformer(
         image_size=32, patch_size=8, num_layers=2, num_heads=2,
@@ -109,6 +127,7 @@ MODELS = (
     ("vit", vit, (3, 32, 32), 0.01),
     ("kws", KeywordSpotter, (40, 49), 0.01),
     ("encoder_layer", EncoderClassifier, (8, 32), 0.01),
+    ("groupnorm_cnn", GroupNormCNN, (3, 16, 16), 0.01),
 )
 
 
