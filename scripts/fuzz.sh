@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer harness of BUILD_DIR for SECONDS, seeded with the
-# conformance models, the examples and the bad-model corpus. Fails on any
+# conformance models, the examples, the bad-model corpus and the inputs
+# that once crashed a harness (fuzz/regressions). Fails on any
 # crash, leak or timeout (libFuzzer's exit status).
 #   scripts/fuzz.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -12,7 +13,7 @@ seeds="$BUILD_DIR/fuzz-seeds"
 rm -rf "$seeds" && mkdir -p "$seeds"
 i=0
 for model in /usr/share/libonnx-testdata/data/node/test_{gemm,matmul,add,tanh,relu,transpose,reduce_sum,adam}*/model.onnx \
-             test/corpus/bad/* test/e2e/models/*.onnx examples/*/*.onnx; do
+             fuzz/regressions/* test/corpus/bad/* test/e2e/models/*.onnx examples/*/*.onnx; do
   [ -f "$model" ] || continue
   cp "$model" "$seeds/seed$i" && i=$((i + 1))
 done

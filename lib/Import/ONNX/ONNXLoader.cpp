@@ -24,6 +24,7 @@
 #include <exception>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include <sys/stat.h>
 
@@ -257,17 +258,54 @@ static bool inlineExternalData(onnx::TensorProto &tensor,
   return true;
 }
 
+/// Whether every output of the main graph is a graph input, an initializer
+/// (from IR version 4, where initializers need not be inputs) or a node's
+/// output.
+static bool definesEveryOutput(const onnx::ModelProto &model,
+                               std::string &error) {
+  const onnx::GraphProto &graph = model.graph();
+  std::unordered_set<std::string> defined;
+  for (const onnx::ValueInfoProto &input : graph.input())
+    defined.insert(input.name());
+  if (model.ir_version() >= 4)
+    for (const onnx::TensorProto &tensor : graph.initializer())
+      defined.insert(tensor.name());
+  for (const onnx::NodeProto &node : graph.node())
+    defined.insert(node.output().begin(), node.output().end());
+  for (const onnx::ValueInfoProto &output : graph.output())
+    if (!defined.count(output.name())) {
+      error = "graph output '" + output.name() +
+              "' is not produced by any node, input or initializer";
+      return false;
+    }
+  return true;
+}
+
 /// Upgrades a model older than kMinImportedOpset (the ONNX data's
 /// pytorch-converted models are at opset 6) with ONNX's version converter,
 /// which rewrites each node for the newer semantics. Throws as the
 /// converter does.
 static bool upgradeOldOpset(onnx::ModelProto &model, std::string &error) {
+  // The first default-domain entry, as the converter reads it.
   int64_t version = -1;
   for (const onnx::OperatorSetIdProto &opset : model.opset_import())
-    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+    if (opset.domain().empty() || opset.domain() == "ai.onnx") {
       version = opset.version();
+      break;
+    }
   if (version < 1 || version >= kMinImportedOpset)
     return true;
+  std::string prefix = "cannot upgrade the model from opset " +
+                       std::to_string(version) + " to " +
+                       std::to_string(kMinImportedOpset) +
+                       " (ONNX's version converter): ";
+  // The converter's graph import dereferences whatever a graph output names
+  // without looking it up (a null pointer for a name nothing defines); the
+  // checker does not check it.
+  if (!definesEveryOutput(model, error)) {
+    error = prefix + error;
+    return false;
+  }
   try {
     // The converter's adapters read their inputs' shapes (Softsign's
     // broadcasting Div and Add, for one).
@@ -279,9 +317,7 @@ static bool upgradeOldOpset(onnx::ModelProto &model, std::string &error) {
     model = std::move(upgraded);
     return true;
   } catch (const std::exception &e) {
-    error = "cannot upgrade the model from opset " + std::to_string(version) +
-            " to " + std::to_string(kMinImportedOpset) +
-            " (ONNX's version converter): " + oneLine(e.what());
+    error = prefix + oneLine(e.what());
     return false;
   }
 }

@@ -180,3 +180,31 @@ func.func @clamps(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<4x3xf32>)
   %y = nn.maximum %s, %b : tensor<4x3xf32>, tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+// A value that every later op of a group reads twice is computed once in
+// the group's kernel: the kernel reads each input once and its body is the
+// graph, not the tree of the graph (that would hold 16 tanh here, and
+// grows exponentially with the depth of a backward pass).
+
+// KERNELS-LABEL: func.func @squares
+// KERNELS: linalg.generic
+// KERNELS-SAME: ins(%{{[a-z0-9]+}} : tensor<4xf32>)
+// KERNELS-NEXT: ^bb0(%[[IN:.+]]: f32, %{{.+}}: f32):
+// KERNELS-NEXT: %[[T:.+]] = math.tanh %[[IN]]
+// KERNELS-NEXT: %[[B:.+]] = arith.mulf %[[T]], %[[T]]
+// KERNELS-NEXT: %[[C:.+]] = arith.mulf %[[B]], %[[B]]
+// KERNELS-NEXT: %[[D:.+]] = arith.mulf %[[C]], %[[C]]
+// KERNELS-NEXT: %[[E:.+]] = arith.mulf %[[D]], %[[D]]
+// KERNELS-NEXT: linalg.yield %[[E]]
+// KERNELS-NOT: linalg.generic
+// KERNELS: return
+func.func @squares(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %a = nn.tanh %x : tensor<4xf32>
+  %b = nn.mul %a, %a : tensor<4xf32>, tensor<4xf32>
+  %c = nn.mul %b, %b : tensor<4xf32>, tensor<4xf32>
+  %d = nn.mul %c, %c : tensor<4xf32>, tensor<4xf32>
+  %e = nn.mul %d, %d : tensor<4xf32>, tensor<4xf32>
+  return %e : tensor<4xf32>
+}

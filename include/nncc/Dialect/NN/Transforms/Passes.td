@@ -101,7 +101,9 @@ def NNFuseKernels : Pass<"nn-fuse-kernels", "mlir::func::FuncOp"> {
     After convert-nn-to-linalg, on tensors: a `linalg.generic` producer and
     a consumer with the same `nn.fusion_group` become one generic whose body
     computes both; a producer result that later ops read is a result of the
-    fused generic too.
+    fused generic too. Each generic reads a value (at one indexing map)
+    through one input, and its body computes each subexpression once, so
+    that a group's body is as large as its graph.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
