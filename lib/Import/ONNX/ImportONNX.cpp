@@ -586,6 +586,9 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node,
 
   static const llvm::StringMap<NodeImporter> importers = {
       {"Gemm", &Importer::importGemm},
+      {"LSTM", &Importer::importRecurrent},
+      {"GRU", &Importer::importRecurrent},
+      {"RNN", &Importer::importRecurrent},
       {"MatMul", &Importer::importMatMul},
       {"Add", &Importer::importBinary<AddOp>},
       {"Sub", &Importer::importBinary<SubOp>},

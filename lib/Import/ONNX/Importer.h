@@ -3,8 +3,9 @@
 // The Importer class, shared by the files that import groups of ONNX ops:
 // ImportONNX.cpp (the model, arithmetic, activations, shapes), ImportTensorOps.cpp
 // (indexing, selection, softmax, normalization), ImportWindowOps.cpp
-// (convolution, pooling, batch normalization) and ImportMathOps.cpp (clamps,
-// extrema, masks, tiling, instance normalization).
+// (convolution, pooling, batch normalization), ImportMathOps.cpp (clamps,
+// extrema, masks, tiling, instance normalization) and ImportRecurrentOps.cpp
+// (LSTM, GRU, RNN).
 //
 //===----------------------------------------------------------------------===//
 
@@ -217,6 +218,8 @@ private:
   /// And, Or, Xor and Not.
   LogicalResult importLogic(const onnx::NodeProto &node, Location loc);
   LogicalResult importTile(const onnx::NodeProto &node, Location loc);
+  // ImportRecurrentOps.cpp: LSTM, GRU and RNN, unrolled over time.
+  LogicalResult importRecurrent(const onnx::NodeProto &node, Location loc);
 
   /// Integer arithmetic of shape computations (`opType` Add, Sub, Mul, Div,
   /// Max or Min), folded at import time.
