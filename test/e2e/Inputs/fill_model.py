@@ -89,7 +89,12 @@ def samples(recipe):
     """The training data: each input, then each target, in order."""
     arrays = []
     for spec in recipe["inputs"]:
-        arrays.append(uniform("input " + spec["name"], spec["shape"], 1.0))
+        # Token ids of an embedding when the input names its vocabulary.
+        if "classes" in spec:
+            arrays.append(classes("input " + spec["name"], spec["shape"],
+                                  spec["classes"]))
+        else:
+            arrays.append(uniform("input " + spec["name"], spec["shape"], 1.0))
     for spec in recipe["targets"]:
         arrays.append(classes("target " + spec["name"], spec["shape"],
                               spec["classes"]))

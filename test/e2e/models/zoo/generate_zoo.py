@@ -47,6 +47,8 @@ BATCH = 8
 EPOCHS = 1  # three steps, the last a partial batch of 4
 CLASSES = 10
 SAMPLED = 16
+# Token ids of the text classifiers are in [0, VOCABULARY).
+VOCABULARY = 50
 # A golden checks nncc against what float32 can reproduce: PyTorch's own
 # float32 losses must stay this close to its float64 ones at every step.
 MAX_DRIFT = 2e-5
@@ -101,6 +103,25 @@ class GroupNormCNN(torch.nn.Module):
         return self.classifier(h.mean(dim=(2, 3)))
 
 
+class TextClassifier(torch.nn.Module):
+    """An embedding, a 2-layer recurrent network (the second layer
+    bidirectional, as a stack of two torch modules), the last step's hidden
+    state, a linear classifier."""
+
+    def __init__(self, kind):
+        super().__init__()
+        recurrent = getattr(torch.nn, kind)
+        self.embedding = torch.nn.Embedding(VOCABULARY, 16)
+        self.first = recurrent(16, 24, batch_first=True)
+        self.second = recurrent(24, 16, batch_first=True, bidirectional=True)
+        self.classifier = torch.nn.Linear(32, CLASSES)
+
+    def forward(self, tokens):
+        h, _ = self.first(self.embedding(tokens))
+        h, _ = self.second(h)
+        return self.classifier(h[:, -1])
+
+
 def vit():
     return torchvision.models.VisionTransformer(
         image_size=32, patch_size=8, num_layers=2, num_heads=2,
@@ -128,7 +149,11 @@ MODELS = (
     ("kws", KeywordSpotter, (40, 49), 0.01),
     ("encoder_layer", EncoderClassifier, (8, 32), 0.01),
     ("groupnorm_cnn", GroupNormCNN, (3, 16, 16), 0.01),
+    ("lstm_text", lambda: TextClassifier("LSTM"), (12,), 0.01),
+    ("gru_text", lambda: TextClassifier("GRU"), (12,), 0.01),
 )
+# Models whose input is token ids rather than floats.
+TOKEN_MODELS = {"lstm_text", "gru_text"}
 
 
 def recipe_entry(tensor):
@@ -179,10 +204,12 @@ def generate(name, make, shape, lr, opset, seed):
             module.p = 0.0
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     stem = "%s_opset%d" % (name, opset)
+    tokens = name in TOKEN_MODELS
     with tempfile.TemporaryDirectory() as tmp:
         exported = os.path.join(tmp, "model.onnx")
         torch.onnx.export(
-            model, (torch.zeros(BATCH, *shape),), exported,
+            model, (torch.zeros(BATCH, *shape, dtype=torch.int64 if tokens
+                                else torch.float32),), exported,
             opset_version=opset, do_constant_folding=False,
             training=torch.onnx.TrainingMode.TRAINING,
             input_names=["x"], output_names=["y"],
@@ -190,7 +217,8 @@ def generate(name, make, shape, lr, opset, seed):
         graph = onnx.load(exported)
 
     recipe = {"initializers": {},
-              "inputs": [{"name": "x", "shape": [SAMPLES, *shape]}],
+              "inputs": [dict({"name": "x", "shape": [SAMPLES, *shape]},
+                              **({"classes": VOCABULARY} if tokens else {}))],
               "targets": [{"name": "y", "shape": [SAMPLES],
                            "classes": CLASSES}]}
     names = {t.name for t in graph.graph.initializer}
@@ -227,7 +255,7 @@ def generate(name, make, shape, lr, opset, seed):
     y = torch.from_numpy(arrays[1])
     # The same steps in float64 first: how far rounding alone moves them.
     exact = copy.deepcopy(model).double()
-    exact_losses = train(exact, x.double(), y, lr)
+    exact_losses = train(exact, x if tokens else x.double(), y, lr)
 
     start = {k: v.detach().double().flatten().tolist()
              for k, v in model.state_dict().items()}
