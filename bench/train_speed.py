@@ -115,6 +115,27 @@ class ResNet(torch.nn.Module):
             torch.nn.functional.adaptive_avg_pool2d(y, 1), 1))
 
 
+class LSTMClassifier(torch.nn.Module):
+    """Text classification with torch.nn.LSTM: an embedding of 96 tokens
+    (dimension 64), one LSTM layer of 128 (batch first), the last step's
+    hidden state, a linear layer to 10 classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(96, 64)
+        self.lstm = torch.nn.LSTM(64, 128, batch_first=True)
+        self.head = torch.nn.Linear(128, 10)
+
+    def forward(self, tokens):
+        h, _ = self.lstm(self.embedding(tokens))
+        return self.head(h[:, -1])
+
+
+def sequence_batch(generator):
+    tokens = torch.randint(0, 96, (32, 32), generator=generator)
+    return tokens, torch.randint(0, 10, (32,), generator=generator)
+
+
 def xor_batch(generator):
     x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
     return x, torch.tensor([[0.], [1.], [1.], [0.]])
@@ -155,6 +176,10 @@ MODELS = {
     "resnet18": (resnet18, image_batch(16, 3, 64), "cross-entropy",
                  ["--optimizer=sgd", "--lr=0.01", "--momentum=0.9"],
                  lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), 5),
+    # Sequences of 32 tokens, batch 32.
+    "lstm": (LSTMClassifier, sequence_batch, "cross-entropy",
+             ["--optimizer=adam", "--lr=0.001"],
+             lambda p: torch.optim.Adam(p, lr=0.001), 10),
     # 2 pre-norm blocks (GELU MLP), 4 heads, d 128, context 64, vocabulary 96.
     "transformer": (lambda: Transformer(vocab=96, dim=128, context=64),
                     token_batch, "cross-entropy",
