@@ -481,6 +481,15 @@ LogicalResult Importer::defineOutput(const onnx::NodeProto &node, int index,
   return success();
 }
 
+LogicalResult Importer::defineOutputs(const onnx::NodeProto &node,
+                                      Location loc, ArrayRef<Value> results) {
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty() &&
+        failed(defineOutput(node, i, loc, results[i])))
+      return failure();
+  return success();
+}
+
 LogicalResult Importer::checkArity(const onnx::NodeProto &node, Location loc,
                                    int minInputs, int maxInputs,
                                    int minOutputs, int maxOutputs) {

@@ -19,7 +19,6 @@ using namespace nncc::onnx_import;
 namespace {
 /// What differs between LSTM, GRU and RNN.
 struct RecurrentKind {
-  StringRef name;
   /// Gates, in ONNX's order of the weights' rows (LSTM iofc, GRU zrh).
   int64_t gates;
   /// Activations per direction, and their defaults.
@@ -76,9 +75,9 @@ LogicalResult Importer::importRecurrent(const onnx::NodeProto &node,
                                         Location loc) {
   StringRef op = node.op_type();
   RecurrentKind kind =
-      op == "LSTM"  ? RecurrentKind{"LSTM", 4, {"Sigmoid", "Tanh", "Tanh"}, 3}
-      : op == "GRU" ? RecurrentKind{"GRU", 3, {"Sigmoid", "Tanh"}, 2}
-                    : RecurrentKind{"RNN", 1, {"Tanh"}, 2};
+      op == "LSTM"  ? RecurrentKind{4, {"Sigmoid", "Tanh", "Tanh"}, 3}
+      : op == "GRU" ? RecurrentKind{3, {"Sigmoid", "Tanh"}, 2}
+                    : RecurrentKind{1, {"Tanh"}, 2};
   bool isLSTM = op == "LSTM", isGRU = op == "GRU";
   int maxInputs = isLSTM ? 8 : 6;
   NodeAttributes attrs(node);
@@ -368,10 +367,5 @@ LogicalResult Importer::importRecurrent(const onnx::NodeProto &node,
     if (yC)
       yC = builder.create<TransposeOp>(loc, yC, ArrayRef<int64_t>{1, 0, 2});
   }
-  Value results[] = {y, yH, yC};
-  for (int i = 0; i < node.output_size(); ++i)
-    if (!node.output(i).empty() &&
-        failed(defineOutput(node, i, loc, results[i])))
-      return failure();
-  return success();
+  return defineOutputs(node, loc, {y, yH, yC});
 }

@@ -288,12 +288,7 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node,
   if (bias)
     y = builder.create<AddOp>(loc, y, bias);
   // The optional Mean and InvStdDev outputs keep the normalized axes as 1s.
-  Value outputs[] = {y, mean, inverseStd};
-  for (int i = 0; i < node.output_size(); ++i)
-    if (!node.output(i).empty() &&
-        failed(defineOutput(node, i, loc, outputs[i])))
-      return failure();
-  return success();
+  return defineOutputs(node, loc, {y, mean, inverseStd});
 }
 
 //===----------------------------------------------------------------------===//

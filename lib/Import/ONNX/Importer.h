@@ -254,6 +254,10 @@ private:
   /// Binds output `index` of `node` to `result`.
   LogicalResult defineOutput(const onnx::NodeProto &node, int index,
                              Location loc, Value result);
+  /// Binds each output of `node` that has a name to its entry of
+  /// `results` (one per output the node may have).
+  LogicalResult defineOutputs(const onnx::NodeProto &node, Location loc,
+                              ArrayRef<Value> results);
   /// Checks the input count and that outputs `[0, minOutputs)` exist and
   /// there are at most `maxOutputs`.
   LogicalResult checkArity(const onnx::NodeProto &node, Location loc,
