@@ -64,7 +64,8 @@ LogicalResult Importer::checkModel() {
   return success();
 }
 
-FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc) {
+FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc,
+                                      const Twine &what) {
   switch (onnxType) {
   case onnx::TensorProto::FLOAT:
     return builder.getF32Type();
@@ -81,8 +82,32 @@ FailureOr<Type> Importer::elementType(int32_t onnxType, Location loc) {
                          ? onnx::TensorProto::DataType_Name(
                                static_cast<onnx::TensorProto::DataType>(onnxType))
                          : std::to_string(onnxType);
-  return emitError(loc) << "unsupported element type " << name
-                        << " (supported: FLOAT, INT64, INT32, BOOL)";
+  // What a user can do about it depends on the type: floating-point models
+  // export in float32; small integers (uint8 images above all) are cast.
+  StringRef advice;
+  switch (onnxType) {
+  case onnx::TensorProto::DOUBLE:
+  case onnx::TensorProto::FLOAT16:
+  case onnx::TensorProto::BFLOAT16:
+    advice = "; export the model in float32 (module.float() and float "
+             "inputs in PyTorch)";
+    break;
+  case onnx::TensorProto::UINT8:
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::UINT16:
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::UINT32:
+  case onnx::TensorProto::UINT64:
+    advice = "; use FLOAT instead (for uint8 images: export the model with "
+             "a float input and feed it floats)";
+    break;
+  default:
+    break;
+  }
+  return emitError(loc) << what << " has element type " << name
+                        << ", which nncc does not compute with (it has FLOAT, "
+                           "INT64, INT32 and BOOL)"
+                        << advice;
 }
 
 /// The shape of `dims` when every dimension is in range and the rank and the
@@ -120,7 +145,7 @@ Importer::tensorAttr(const onnx::TensorProto &tensor, Location loc) {
   FailureOr<SmallVector<int64_t>> shape = checkedShape(loc, what, tensor.dims(), options);
   if (failed(shape))
     return failure();
-  FailureOr<Type> type = elementType(tensor.data_type(), loc);
+  FailureOr<Type> type = elementType(tensor.data_type(), loc, what);
   if (failed(type))
     return failure();
   auto tensorType = RankedTensorType::get(*shape, *type);
@@ -243,7 +268,8 @@ Importer::importInputs(SmallVectorImpl<Type> &argTypes,
       return emitError(loc) << "input '" << input.name()
                             << "' is not a tensor";
     const onnx::TypeProto::Tensor &type = input.type().tensor_type();
-    FailureOr<Type> elem = elementType(type.elem_type(), loc);
+    FailureOr<Type> elem =
+        elementType(type.elem_type(), loc, "input '" + input.name() + "'");
     if (failed(elem))
       return failure();
     if (elem->isInteger(1))
@@ -340,7 +366,8 @@ Importer::importOutputs(SmallVectorImpl<Value> &results,
     if (output.type().has_tensor_type()) {
       const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
       RankedTensorType actual = tensorType(*value);
-      FailureOr<Type> elem = elementType(declared.elem_type(), loc);
+      FailureOr<Type> elem = elementType(declared.elem_type(), loc,
+                                         "output '" + output.name() + "'");
       if (failed(elem))
         return failure();
       if (*elem != actual.getElementType())
@@ -425,6 +452,10 @@ FailureOr<Value> Importer::lookup(const std::string &name, Location loc) {
     values[name] = constant;
     return constant;
   }
+  auto unavailable = unavailableValues.find(name);
+  if (unavailable != unavailableValues.end())
+    return emitError(loc) << "'" << name
+                          << "' cannot be used: " << unavailable->second;
   return emitError(loc) << "'" << name
                         << "' is used before it is defined, or never defined";
 }
@@ -475,9 +506,21 @@ LogicalResult Importer::defineOutput(const onnx::NodeProto &node, int index,
   const std::string &name = node.output(index);
   if (name.empty())
     return emitError(loc) << node.op_type() << " has an empty output name";
-  if (values.count(name) || initializers.count(name))
+  if (values.count(name) || initializers.count(name) ||
+      unavailableValues.count(name))
     return emitError(loc) << "'" << name << "' is defined more than once";
   values[name] = result;
+  return success();
+}
+
+LogicalResult Importer::defineUnavailable(const onnx::NodeProto &node,
+                                          int index, Location loc,
+                                          const Twine &reason) {
+  const std::string &name = node.output(index);
+  if (values.count(name) || initializers.count(name) ||
+      unavailableValues.count(name))
+    return emitError(loc) << "'" << name << "' is defined more than once";
+  unavailableValues[name] = reason.str();
   return success();
 }
 

@@ -465,9 +465,9 @@ LogicalResult Importer::importSplit(const onnx::NodeProto &node,
   }
   int64_t total = 0;
   for (int64_t s : sizes) {
-    if (s <= 0)
+    if (s < 0)
       return emitError(loc) << "Split sizes " << shapeString(sizes)
-                            << " must be positive";
+                            << " must not be negative";
     total += s;
   }
   if (static_cast<int64_t>(sizes.size()) != parts || total != dim)
@@ -483,6 +483,18 @@ LogicalResult Importer::importSplit(const onnx::NodeProto &node,
     offset += sizes[i];
     if (node.output(i).empty())
       continue;
+    // An empty part is refused where it is used, not here: a model may
+    // split off nothing and never read it.
+    if (sizes[i] == 0) {
+      if (failed(defineUnavailable(
+              node, i, loc,
+              "node '" + nodeLabel(node, loc) +
+                  "' (Split) gives it size 0 along axis " +
+                  Twine(a) +
+                  ", and nncc's tensors have no dimension of size 0")))
+        return failure();
+      continue;
+    }
     if (failed(defineOutput(
             node, i, loc,
             builder.createOrFold<SliceOp>(loc, *x, starts, shape, strides))))
@@ -696,7 +708,8 @@ LogicalResult Importer::importCast(const onnx::NodeProto &node,
       failed(to) ? FailureOr<Value>(failure()) : lookup(node.input(0), loc);
   if (failed(x))
     return failure();
-  FailureOr<Type> elem = elementType(static_cast<int32_t>(*to), loc);
+  FailureOr<Type> elem =
+      elementType(static_cast<int32_t>(*to), loc, "Cast's 'to'");
   if (failed(elem))
     return failure();
   auto type = RankedTensorType::get(tensorType(*x).getShape(), *elem);

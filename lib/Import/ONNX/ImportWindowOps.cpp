@@ -173,8 +173,13 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node,
                                       "count_include_pad", "kernel_shape",
                                       "pads", "strides"})))
     return failure();
-  if (node.output_size() == 2 && !node.output(1).empty())
-    return emitError(loc) << "MaxPool's Indices output is not supported";
+  if (node.output_size() == 2 && !node.output(1).empty() &&
+      failed(defineUnavailable(
+          node, 1, loc,
+          "it is MaxPool's Indices output, which nncc does not compute (it "
+          "serves MaxUnpool, which nncc does not import; MaxPool trains "
+          "without it: export with return_indices=False)")))
+    return failure();
   FailureOr<bool> ceilMode = attrs.getFlag(loc, "ceil_mode");
   FailureOr<bool> includePad = attrs.getFlag(loc, "count_include_pad");
   FailureOr<Value> x = failed(ceilMode) || failed(includePad)

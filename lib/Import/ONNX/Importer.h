@@ -234,7 +234,10 @@ private:
   LogicalResult importTrainingOp(const onnx::NodeProto &node, Location loc);
 
   // Helpers.
-  FailureOr<Type> elementType(int32_t onnxType, Location loc);
+  /// The MLIR element type of ONNX type `onnxType`, or an error that says
+  /// `what` has it and what to do instead.
+  FailureOr<Type> elementType(int32_t onnxType, Location loc,
+                              const Twine &what);
   FailureOr<DenseElementsAttr> tensorAttr(const onnx::TensorProto &tensor,
                                           Location loc);
   FailureOr<Value> lookup(const std::string &name, Location loc);
@@ -258,6 +261,16 @@ private:
   /// `results` (one per output the node may have).
   LogicalResult defineOutputs(const onnx::NodeProto &node, Location loc,
                               ArrayRef<Value> results);
+  /// The name diagnostics give `node`: its own, or the one made for it.
+  static StringRef nodeLabel(const onnx::NodeProto &node, Location loc) {
+    if (auto name = dyn_cast<NameLoc>(loc))
+      return name.getName().strref();
+    return node.op_type();
+  }
+  /// Names output `index` of `node` as a value nncc does not make, for
+  /// `reason`: using it later is the error.
+  LogicalResult defineUnavailable(const onnx::NodeProto &node, int index,
+                                  Location loc, const Twine &reason);
   /// Checks the input count and that outputs `[0, minOutputs)` exist and
   /// there are at most `maxOutputs`.
   LogicalResult checkArity(const onnx::NodeProto &node, Location loc,
@@ -289,6 +302,9 @@ private:
   Location fileLoc;
 
   llvm::StringMap<Value> values;
+  /// Values a node names but nncc does not make (a zero-size part of a
+  /// Split, MaxPool's Indices), each with why: an error only where used.
+  llvm::StringMap<std::string> unavailableValues;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   /// Float initializers that are constants rather than parameters (see
   /// collectInitializers).
