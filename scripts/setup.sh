@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev
   # examples/digits reads its gzip-compressed data with zlib
   zlib1g-dev
+  # examples/text trains on Debian's word lists
+  wamerican wngerman wfrench wspanish witalian
   # reference numbers (goldens are committed; tests do not need torch)
   python3 python3-numpy python3-onnx
 )
