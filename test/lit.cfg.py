@@ -31,5 +31,9 @@ config.substitutions.append(("%debian_python", "/usr/bin/python3"))
 # slower: the torchvision-sized goldens run in the normal build only.
 if getattr(config, "nncc_sanitized", False):
     config.available_features.add("sanitized")
+# Debian's python3-torch (the benchmark and golden environment; tests that
+# need it are skipped elsewhere).
+if os.path.isdir("/usr/lib/python3/dist-packages/torch"):
+    config.available_features.add("torch")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")

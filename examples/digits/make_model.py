@@ -32,10 +32,18 @@ class DigitsCNN(torch.nn.Module):
         return self.fc2(h)
 
 
-torch.manual_seed(8)
-torch.onnx.export(DigitsCNN(), (torch.zeros(4, 1, 8, 8),),
-                  os.path.join(HERE, "digits_cnn.onnx"),
-                  opset_version=17, do_constant_folding=False,
-                  training=torch.onnx.TrainingMode.TRAINING,
-                  input_names=["image"], output_names=["logits"],
-                  dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}})
+
+
+def build():
+    """The CNN with the initial weights of digits_cnn.onnx."""
+    torch.manual_seed(8)
+    return DigitsCNN()
+
+
+if __name__ == "__main__":
+    torch.onnx.export(build(), (torch.zeros(4, 1, 8, 8),),
+                      os.path.join(HERE, "digits_cnn.onnx"),
+                      opset_version=17, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.TRAINING,
+                      input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}})

@@ -54,8 +54,8 @@ public:
     llvm::SmallString<256> temp;
     int fd;
     if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, temp))
-      return emitError(loc) << "cannot create '" << finalPath
-                            << "': " << ec.message();
+      return emitError(loc)
+             << "cannot create '" << finalPath << "': " << ec.message();
     llvm::sys::Process::SafelyCloseFileDescriptor(fd);
     llvm::sys::RemoveFileOnSignal(temp);
     files.push_back({std::string(temp), finalPath.str()});
@@ -78,16 +78,16 @@ public:
       }
     }
     if (ec)
-      return emitError(loc) << "cannot write '" << finalPath
-                            << "': " << ec.message();
+      return emitError(loc)
+             << "cannot write '" << finalPath << "': " << ec.message();
     return success();
   }
 
   LogicalResult commit(Location loc) {
     for (auto &[temp, final] : files) {
       if (std::error_code ec = llvm::sys::fs::rename(temp, final))
-        return emitError(loc) << "cannot write '" << final
-                              << "': " << ec.message();
+        return emitError(loc)
+               << "cannot write '" << final << "': " << ec.message();
       llvm::sys::DontRemoveFileOnSignal(temp);
       temp.clear();
     }
@@ -106,8 +106,8 @@ public:
     llvm::SmallString<256> temp;
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("nncc", suffix, temp))
-      return emitError(loc) << "cannot create a temporary file: "
-                            << ec.message();
+      return emitError(loc)
+             << "cannot create a temporary file: " << ec.message();
     path = std::string(temp);
     llvm::sys::RemoveFileOnSignal(path);
     return success();
@@ -139,6 +139,40 @@ static uint64_t workspaceBytes(ModuleOp module) {
   return bytes;
 }
 
+/// The nn-level module of `options.input`: imported, with its training step
+/// unless for inference, cleaned up. Null after a diagnostic.
+static OwningOpRef<ModuleOp> buildNNModule(MLIRContext &context,
+                                           const CompilerOptions &options) {
+  OwningOpRef<ModuleOp> module =
+      importONNXFile(context, options.input, options.import);
+  if (!module)
+    return nullptr;
+  if (!options.inference &&
+      failed(nn::buildTrainStep(*module, options.training)))
+    return nullptr;
+  if (failed(runPipeline(*module, buildNNOptimizationPipeline)))
+    return nullptr;
+  return module;
+}
+
+FailureOr<ModelInterface>
+nncc::readLibraryInterface(MLIRContext &context,
+                           const CompilerOptions &options) {
+  OwningOpRef<ModuleOp> module = buildNNModule(context, options);
+  if (!module)
+    return failure();
+  return readModelInterface(*module);
+}
+
+LogicalResult
+nncc::writeFileAtomically(Location loc, llvm::StringRef path,
+                          llvm::function_ref<void(llvm::raw_ostream &)> body) {
+  PendingOutputs output;
+  if (failed(output.write(loc, path, body)))
+    return failure();
+  return output.commit(loc);
+}
+
 LogicalResult nncc::emitHeaderForModule(ModuleOp module, llvm::StringRef prefix,
                                         llvm::StringRef modelName,
                                         llvm::raw_ostream &os) {
@@ -163,14 +197,8 @@ LogicalResult nncc::compile(MLIRContext &context,
     return emitError(fileLoc) << "invalid --prefix '" << options.codegen.prefix
                               << "': it must be a C identifier";
 
-  OwningOpRef<ModuleOp> module =
-      importONNXFile(context, options.input, options.import);
+  OwningOpRef<ModuleOp> module = buildNNModule(context, options);
   if (!module)
-    return failure();
-  if (!options.inference &&
-      failed(nn::buildTrainStep(*module, options.training)))
-    return failure();
-  if (failed(runPipeline(*module, buildNNOptimizationPipeline)))
     return failure();
   (*module)->setAttr(nn::kThreadsAttr,
                      Builder(&context).getI32IntegerAttr(options.threads));
@@ -181,8 +209,9 @@ LogicalResult nncc::compile(MLIRContext &context,
   PendingOutputs outputs;
   Location outLoc = FileLineColLoc::get(&context, options.output, 0, 0);
   if (options.emit == EmitKind::MLIR) {
-    if (failed(outputs.write(outLoc, options.output,
-                             [&](llvm::raw_ostream &os) { module->print(os); })))
+    if (failed(
+            outputs.write(outLoc, options.output,
+                          [&](llvm::raw_ostream &os) { module->print(os); })))
       return failure();
     return outputs.commit(outLoc);
   }
@@ -236,9 +265,10 @@ LogicalResult nncc::compile(MLIRContext &context,
 
   switch (options.emit) {
   case EmitKind::LLVM:
-    if (failed(outputs.write(outLoc, options.output, [&](llvm::raw_ostream &os) {
-          library->print(os, nullptr);
-        })))
+    if (failed(
+            outputs.write(outLoc, options.output, [&](llvm::raw_ostream &os) {
+              library->print(os, nullptr);
+            })))
       return failure();
     break;
   case EmitKind::Object: {

@@ -172,7 +172,6 @@ private:
 } // namespace
 
 /// Parameters live in one block, each at a 64-byte aligned offset.
-static constexpr uint64_t kParamAlignment = 64;
 
 /// The runtime's `__nncc_*` globals: the model's interface, and the floats
 /// per vector of the GEMM micro-kernel for the target.
@@ -240,15 +239,13 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface,
     }
   }
   init.resize(llvm::alignTo(init.size(), kParamAlignment));
+  assert(init.size() == layOutTensors(iface.params, nullptr) &&
+         "parameters laid out as checkpoints read them");
   llvm::LLVMContext &ctx = module.getContext();
 
   // Optimizer states start at zero; they only need their layout.
   std::vector<uint64_t> stateOffsets;
-  uint64_t stateBytes = 0;
-  for (const TensorSpec &spec : iface.states) {
-    stateOffsets.push_back(stateBytes);
-    stateBytes = llvm::alignTo(stateBytes + spec.sizeInBytes(), kParamAlignment);
-  }
+  uint64_t stateBytes = layOutTensors(iface.states, &stateOffsets);
   meta.addConstant("__nncc_state_offsets",
                    llvm::ConstantDataArray::get(
                        ctx, llvm::ArrayRef<uint64_t>(stateOffsets)));

@@ -6,6 +6,7 @@
 #include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace nncc;
@@ -21,6 +22,18 @@ uint64_t TensorSpec::sizeInBytes() const {
   return static_cast<uint64_t>(numElements()) * (dtype == DType::Int64 ? 8 : 4);
 }
 
+uint64_t nncc::layOutTensors(const std::vector<TensorSpec> &specs,
+                             std::vector<uint64_t> *offsets) {
+  uint64_t bytes = 0;
+  for (const TensorSpec &spec : specs) {
+    bytes = llvm::alignTo(bytes, kParamAlignment);
+    if (offsets)
+      offsets->push_back(bytes);
+    bytes += spec.sizeInBytes();
+  }
+  return llvm::alignTo(bytes, kParamAlignment);
+}
+
 uint64_t ModelInterface::fingerprint() const {
   // FNV-1a over a canonical description: stable across compilers and runs.
   uint64_t hash = 0xCBF29CE484222325ull;
@@ -30,7 +43,8 @@ uint64_t ModelInterface::fingerprint() const {
       hash *= 0x100000001B3ull;
     }
   };
-  auto addSpecs = [&](llvm::StringRef what, const std::vector<TensorSpec> &specs) {
+  auto addSpecs = [&](llvm::StringRef what,
+                      const std::vector<TensorSpec> &specs) {
     add(what);
     for (const TensorSpec &spec : specs) {
       add(spec.name);
@@ -95,7 +109,8 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
     if (failed(spec))
       return failure();
     if (role == nn::kRoleParam) {
-      auto init = dyn_cast_or_null<DenseElementsAttr>(attrs.get(nn::kParamAttr));
+      auto init =
+          dyn_cast_or_null<DenseElementsAttr>(attrs.get(nn::kParamAttr));
       if (!init)
         return emitError(forward.getLoc())
                << "parameter '" << name << "' has no dense initial value";

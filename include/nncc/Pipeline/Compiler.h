@@ -11,7 +11,9 @@
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Import/ONNX/ImportONNX.h"
 #include "nncc/Target/LibraryEmitter.h"
+#include "nncc/Target/ModelInterface.h"
 
+#include "mlir/IR/Location.h"
 #include "mlir/Support/LogicalResult.h"
 #include <string>
 
@@ -46,6 +48,19 @@ struct CompilerOptions {
 /// output file exists.
 mlir::LogicalResult compile(mlir::MLIRContext &context,
                             const CompilerOptions &options);
+
+/// The interface of the library that `options` compile `options.input` to
+/// (its parameters, optimizer states and fingerprint), without generating
+/// code: what reading the library's checkpoints needs.
+mlir::FailureOr<ModelInterface>
+readLibraryInterface(mlir::MLIRContext &context,
+                     const CompilerOptions &options);
+
+/// Writes `path` through a temporary file beside it, renamed into place once
+/// `body` wrote everything: on failure the old file, if any, is intact.
+mlir::LogicalResult
+writeFileAtomically(mlir::Location loc, llvm::StringRef path,
+                    llvm::function_ref<void(llvm::raw_ostream &)> body);
 
 /// Writes the C header of the library that `module` (nn-level, with @forward
 /// and possibly @train_step) compiles to. Plans memory on a copy to know the

@@ -29,6 +29,16 @@ struct TensorSpec {
   uint64_t sizeInBytes() const;
 };
 
+/// Parameters and optimizer states are stored one after another, each at a
+/// multiple of this many bytes; checkpoints keep the layout (docs/abi.md).
+constexpr uint64_t kParamAlignment = 64;
+
+/// Lays `specs` out so: appends each one's offset to `offsets` (if given)
+/// and returns the bytes of the whole block, itself a multiple of
+/// kParamAlignment.
+uint64_t layOutTensors(const std::vector<TensorSpec> &specs,
+                       std::vector<uint64_t> *offsets);
+
 struct ModelInterface {
   std::vector<TensorSpec> inputs, targets, outputs, params;
   /// Optimizer state tensors (named PARAM.SLOT), in @train_step's order.

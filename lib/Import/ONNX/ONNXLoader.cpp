@@ -367,3 +367,47 @@ bool nncc::loadONNXModel(const std::string &path, onnx::ModelProto &model,
   }
   return parseONNXModel(path, contents, model, error);
 }
+
+bool nncc::readONNXModel(const std::string &path, onnx::ModelProto &model,
+                         std::string &error, uint64_t maxBytes) {
+  try {
+    std::string contents;
+    if (!readFile(path, contents, error, maxBytes))
+      return false;
+    if (contents.empty()) {
+      error = "the file is empty";
+      return false;
+    }
+    if (!parseModel(path, contents, model, error))
+      return false;
+    if (!model.has_graph()) {
+      error = "the model has no graph";
+      return false;
+    }
+    std::string modelDir = directoryOf(path);
+    for (onnx::TensorProto &tensor : *model.mutable_graph()->mutable_initializer())
+      if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
+          !inlineExternalData(tensor, modelDir, error))
+        return false;
+    return true;
+  } catch (const std::exception &e) {
+    error = "invalid model: " + oneLine(e.what());
+    return false;
+  } catch (...) {
+    error = "invalid model";
+    return false;
+  }
+}
+
+bool nncc::checkONNXModel(const onnx::ModelProto &model, std::string &error) {
+  try {
+    onnx::checker::check_model(model);
+    return true;
+  } catch (const std::exception &e) {
+    error = oneLine(e.what());
+    return false;
+  } catch (...) {
+    error = "the ONNX checker failed";
+    return false;
+  }
+}

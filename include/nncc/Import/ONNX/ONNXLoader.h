@@ -39,6 +39,17 @@ bool loadONNXModel(const std::string &path, onnx::ModelProto &model,
 bool parseONNXModel(const std::string &path, const std::string &contents,
                     onnx::ModelProto &model, std::string &error);
 
+/// Reads `path` into `model` as the file has it, with only its initializers'
+/// external data read in (so that the model is one file): no checker, no
+/// upgrade. For tools that write a model back (nncc-export).
+bool readONNXModel(const std::string &path, onnx::ModelProto &model,
+                   std::string &error,
+                   uint64_t maxBytes = kDefaultMaxModelBytes);
+
+/// Runs onnx::checker on `model`; on failure returns false and sets `error`
+/// to a one-line message.
+bool checkONNXModel(const onnx::ModelProto &model, std::string &error);
+
 } // namespace nncc
 
 #endif // NNCC_IMPORT_ONNX_ONNXLOADER_H

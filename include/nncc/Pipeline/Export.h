@@ -1,0 +1,29 @@
+//===- Export.h - A trained checkpoint back into the ONNX model -*- C++ -*-===//
+//
+// What `nncc-export MODEL CHECKPOINT -o OUTPUT` does: the ONNX model, with
+// every initializer that the library trains (and every batch-norm running
+// statistic) replaced by the checkpoint's value, and nothing else changed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNCC_PIPELINE_EXPORT_H
+#define NNCC_PIPELINE_EXPORT_H
+
+#include "nncc/Pipeline/Compiler.h"
+
+namespace nncc {
+
+/// Writes `output`: `compile.input` with the parameters of `checkpoint`, a
+/// checkpoint of the library that `compile` describes (the options nncc
+/// was given). Refuses, with a diagnostic and no output file, a file that
+/// is not such a checkpoint (another model, other options, truncated,
+/// extended, corrupted) and a model whose parameters are not its
+/// initializers. The result passes onnx::checker.
+mlir::LogicalResult exportTrainedModel(mlir::MLIRContext &context,
+                                       const CompilerOptions &compile,
+                                       llvm::StringRef checkpoint,
+                                       llvm::StringRef output);
+
+} // namespace nncc
+
+#endif // NNCC_PIPELINE_EXPORT_H
