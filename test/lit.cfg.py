@@ -21,6 +21,7 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%nncc_src", config.nncc_src_root))
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%nncc_tools", config.nncc_tools_dir))
+config.substitutions.append(("%nncc_build", config.nncc_obj_root))
 # Helper scripts use the standard library only.
 config.substitutions.append(("%python", "python3"))
 
