@@ -36,5 +36,7 @@ if getattr(config, "nncc_sanitized", False):
 # need it are skipped elsewhere).
 if os.path.isdir("/usr/lib/python3/dist-packages/torch"):
     config.available_features.add("torch")
+if os.path.isdir("/usr/lib/python3/dist-packages/matplotlib"):
+    config.available_features.add("matplotlib")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
