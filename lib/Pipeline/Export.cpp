@@ -13,6 +13,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -90,10 +91,77 @@ static void replaceData(onnx::TensorProto &tensor, llvm::StringRef bytes) {
   tensor.set_raw_data(bytes.str());
 }
 
+/// Rewrites `graph` for inference (see exportTrainedModel): Dropout to
+/// Identity, BatchNormalization to its inference form. Fails, naming the
+/// node, when something reads an output that the inference form drops.
+static LogicalResult toEvalForm(Location loc, onnx::GraphProto &graph) {
+  llvm::StringMap<std::string> dropped; // output name -> its node
+  auto nodeName = [](const onnx::NodeProto &node) {
+    return node.name().empty() ? node.op_type() : node.name();
+  };
+  for (onnx::NodeProto &node : *graph.mutable_node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      continue;
+    if (node.op_type() == "Dropout") {
+      node.set_op_type("Identity");
+      node.clear_attribute();
+      node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
+    } else if (node.op_type() == "BatchNormalization") {
+      auto *attrs = node.mutable_attribute();
+      for (int i = attrs->size() - 1; i >= 0; --i)
+        if (attrs->Get(i).name() == "training_mode" ||
+            attrs->Get(i).name() == "spatial" ||
+            attrs->Get(i).name() == "is_test")
+          attrs->DeleteSubrange(i, 1);
+    } else {
+      continue;
+    }
+    for (int i = 1; i < node.output_size(); ++i)
+      if (!node.output(i).empty())
+        dropped[node.output(i)] = nodeName(node);
+    node.mutable_output()->DeleteSubrange(1, node.output_size() - 1);
+  }
+  auto refuse = [&](llvm::StringRef name, llvm::StringRef user) {
+    return emitError(loc) << "--inference: '" << name << "', an output of "
+                          << dropped.lookup(name) << " in training, is read by "
+                          << user << ", and inference does not compute it";
+  };
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &input : node.input())
+      if (dropped.count(input))
+        return refuse(input, "node '" + nodeName(node) + "'");
+  for (const onnx::ValueInfoProto &out : graph.output())
+    if (dropped.count(out.name()))
+      return refuse(out.name(), "the graph's outputs");
+  // The Constants that fed Dropout's ratio and training_mode now feed
+  // nothing.
+  llvm::StringSet<> used;
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &input : node.input())
+      used.insert(input);
+  for (const onnx::ValueInfoProto &out : graph.output())
+    used.insert(out.name());
+  auto *nodes = graph.mutable_node();
+  for (int i = nodes->size() - 1; i >= 0; --i) {
+    const onnx::NodeProto &node = nodes->Get(i);
+    if (node.op_type() == "Constant" && node.output_size() == 1 &&
+        !used.count(node.output(0))) {
+      dropped[node.output(0)] = nodeName(node);
+      nodes->DeleteSubrange(i, 1);
+    }
+  }
+  // Shapes recorded for the dropped values would describe nothing.
+  auto *infos = graph.mutable_value_info();
+  for (int i = infos->size() - 1; i >= 0; --i)
+    if (dropped.count(infos->Get(i).name()))
+      infos->DeleteSubrange(i, 1);
+  return success();
+}
+
 LogicalResult nncc::exportTrainedModel(MLIRContext &context,
                                        const CompilerOptions &compile,
                                        llvm::StringRef checkpoint,
-                                       llvm::StringRef output) {
+                                       llvm::StringRef output, bool evalForm) {
   Location modelLoc = FileLineColLoc::get(&context, compile.input, 0, 0);
   Location checkpointLoc = FileLineColLoc::get(&context, checkpoint, 0, 0);
   Location outputLoc = FileLineColLoc::get(&context, output, 0, 0);
@@ -139,6 +207,8 @@ LogicalResult nncc::exportTrainedModel(MLIRContext &context,
              << "' differs in type or shape from the library's parameter";
     replaceData(*tensor, params->substr(offset, spec.sizeInBytes()));
   }
+  if (evalForm && failed(toEvalForm(modelLoc, *model.mutable_graph())))
+    return failure();
   if (!checkONNXModel(model, error))
     return emitError(outputLoc)
            << "the exported model fails the ONNX checker: " << error;

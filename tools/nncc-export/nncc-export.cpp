@@ -36,6 +36,12 @@ static cl::opt<std::string> outputFile("o",
                                        cl::value_desc("OUTPUT"), cl::Required,
                                        cl::cat(category));
 
+static cl::opt<bool>
+    evalForm("inference",
+             cl::desc("Also put the model in inference form: Dropout "
+                      "removed, batch norm on its running statistics"),
+             cl::cat(category));
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
@@ -74,7 +80,7 @@ int main(int argc, char **argv) {
 
   nncc::ModelDiagnosticHandler handler(context, errs());
   return failed(nncc::exportTrainedModel(context, options, checkpointFile,
-                                         outputFile))
+                                         outputFile, evalForm))
              ? 1
              : 0;
 }

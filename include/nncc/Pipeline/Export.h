@@ -19,10 +19,15 @@ namespace nncc {
 /// is not such a checkpoint (another model, other options, truncated,
 /// extended, corrupted) and a model whose parameters are not its
 /// initializers. The result passes onnx::checker.
+/// With `evalForm`, the model is also put in the form that serving wants:
+/// each Dropout becomes an Identity and each BatchNormalization uses its
+/// running statistics (training_mode 0, without the outputs that training
+/// mode adds); a use of what those outputs were is refused.
 mlir::LogicalResult exportTrainedModel(mlir::MLIRContext &context,
                                        const CompilerOptions &compile,
                                        llvm::StringRef checkpoint,
-                                       llvm::StringRef output);
+                                       llvm::StringRef output,
+                                       bool evalForm = false);
 
 } // namespace nncc
 
