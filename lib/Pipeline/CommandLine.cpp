@@ -4,7 +4,6 @@
 
 #include "nncc/Runtime/Gemm.h"
 
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/ManagedStatic.h"
 #include "llvm/Support/raw_ostream.h"
 
