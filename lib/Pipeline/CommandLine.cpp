@@ -171,8 +171,6 @@ LogicalResult nncc::compilerOptionsFromCL(CompilerOptions &options,
   nn::TrainingOptions &training = options.training;
   training.loss = o.loss;
   training.optimizer = o.optimizer;
-  bool adam = o.optimizer == "adam" || o.optimizer == "adamw";
-  training.learningRate = adam ? 0.001 : 0.01;
   // Every number parses completely and is finite; ranges are checked with
   // the training options (nn-build-training), as torch.optim checks them.
   auto number = [&](const cl::opt<std::string> &opt, double &value) {
@@ -184,8 +182,8 @@ LogicalResult nncc::compilerOptionsFromCL(CompilerOptions &options,
           "invalid --" + opt.ArgStr + " '" + opt + "' (expected a number)");
     return false;
   };
-  double eps = -1, weightDecay = -1;
-  if (!number(o.learningRate, training.learningRate) ||
+  double learningRate = -1, eps = -1, weightDecay = -1;
+  if (!number(o.learningRate, learningRate) ||
       !number(o.momentum, training.momentum) ||
       !number(o.dampening, training.dampening) ||
       !number(o.beta1, training.beta1) || !number(o.beta2, training.beta2) ||
@@ -193,6 +191,8 @@ LogicalResult nncc::compilerOptionsFromCL(CompilerOptions &options,
       !number(o.lrDecay, training.lrDecay) ||
       !number(o.labelSmoothing, training.labelSmoothing))
     return failure();
+  if (!o.learningRate.empty())
+    training.learningRate = learningRate;
   if (!o.eps.empty())
     training.eps = eps;
   if (!o.weightDecay.empty())

@@ -218,7 +218,7 @@ static LogicalResult checkOptions(Location loc, const TrainingOptions &o) {
       return success();
     return emitError(loc) << "invalid " << what << " " << formatNumber(value);
   };
-  if (failed(nonNegative(o.learningRate, "learning rate")) ||
+  if (failed(nonNegative(o.learningRateOrDefault(), "learning rate")) ||
       failed(nonNegative(o.momentum, "momentum")) ||
       failed(nonNegative(o.dampening, "dampening")) ||
       failed(nonNegative(o.lrDecay, "learning-rate decay")) ||
@@ -478,7 +478,7 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   trainStep.setAllResultAttrs(resultAttrs);
   trainStep->setAttr(kLossAttr, b.getStringAttr(options.loss));
   trainStep->setAttr(kOptimizerAttr, b.getStringAttr(options.optimizer));
-  trainStep->setAttr(kLearningRateAttr, b.getF32FloatAttr(options.learningRate));
+  trainStep->setAttr(kLearningRateAttr, b.getF32FloatAttr(options.learningRateOrDefault()));
   trainStep->setAttr(kBeta1Attr, b.getF64FloatAttr(options.beta1));
   trainStep->setAttr(kBeta2Attr, b.getF64FloatAttr(options.beta2));
   trainStep->setAttr(kLRDecayAttr, b.getF64FloatAttr(options.lrDecay));
@@ -574,7 +574,10 @@ void BuildTraining::runOnOperation() {
   options.ignoreIndex = ignoreIndex;
   options.labelSmoothing = labelSmoothing;
   options.optimizer = optimizer;
-  options.learningRate = learningRate;
+  // Set explicitly, or left to the optimizer's default (even when invalid:
+  // a negative rate is an error, not "unset").
+  if (learningRate.hasValue())
+    options.learningRate = learningRate;
   options.momentum = momentum;
   options.dampening = dampening;
   options.nesterov = nesterov;

@@ -40,8 +40,9 @@ def NNBuildTraining : Pass<"nn-build-training", "mlir::ModuleOp"> {
            "cross-entropy: label smoothing">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
            "The optimizer: sgd, adam, adamw or adagrad">,
-    Option<"learningRate", "lr", "double", /*default=*/"0.01",
-           "The initial learning rate">,
+    Option<"learningRate", "lr", "double", /*default=*/"-1.0",
+           "The initial learning rate (default 0.001 for adam and adamw, "
+           "0.01 otherwise)">,
     Option<"momentum", "momentum", "double", /*default=*/"0.0", "SGD momentum">,
     Option<"dampening", "dampening", "double", /*default=*/"0.0",
            "SGD dampening">,

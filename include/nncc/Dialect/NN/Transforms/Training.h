@@ -80,7 +80,8 @@ struct TrainingOptions {
 
   /// sgd, adam, adamw or adagrad, with torch.optim's options and defaults.
   std::string optimizer = "sgd";
-  double learningRate = 0.01;
+  /// Unset: 0.001 for adam/adamw, 0.01 otherwise (see learningRateOrDefault).
+  std::optional<double> learningRate;
   double momentum = 0.0;
   double dampening = 0.0;
   bool nesterov = false;
@@ -92,6 +93,14 @@ struct TrainingOptions {
   std::optional<double> weightDecay;
   bool amsgrad = false;
   double lrDecay = 0.0;
+
+  /// The learning rate: the one set, or the optimizer's default (torch.optim's
+  /// for Adam, AdamW and Adagrad; SGD has none in PyTorch, nncc takes 0.01).
+  /// nncc's command line and the nn-build-training pass both default here.
+  double learningRateOrDefault() const {
+    return learningRate.value_or(
+        optimizer == "adam" || optimizer == "adamw" ? 0.001 : 0.01);
+  }
 
   /// The @forward result the loss is computed on: by name when
   /// `lossOutputName` is set, else by index.
