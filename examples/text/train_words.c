@@ -6,7 +6,7 @@
  *   apt-get install wamerican wngerman wfrench wspanish witalian
  *   nncc words_lstm.onnx -o libwords.so --prefix=words --batch=64 \
  *        --loss=cross-entropy --optimizer=adam --lr=0.005
- *   cc train_words.c -I. libwords.so -o train_words
+ *   cc train_words.c -I. libwords.so -Wl,-rpath,. -o train_words
  *   ./train_words /usr/share/dict
  *
  * Each list is lowercased; a word is kept when it has 3 to 12 letters, all

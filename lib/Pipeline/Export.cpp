@@ -15,7 +15,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
-#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FileSystem.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -67,11 +67,12 @@ checkCheckpoint(Location loc, llvm::StringRef data, const ModelInterface &iface,
               "nncc-export the options nncc was given (--optimizer, "
               "--momentum, --amsgrad, --freeze)";
   uint64_t expected = kHeaderBytes + paramBytes + stateBytes + 8;
-  if (data.size() != expected)
+  if (data.size() < expected)
     return emitError(loc) << "the checkpoint is " << data.size()
-                          << " bytes, expected " << expected << " ("
-                          << (data.size() < expected ? "truncated" : "extended")
-                          << ")";
+                          << " bytes, expected " << expected << " (truncated)";
+  if (data.size() > expected)
+    return emitError(loc) << "the checkpoint is longer than the " << expected
+                          << " bytes expected (extended)";
   if (fnv1a(data.drop_back(8)) !=
           llvm::support::endian::read64le(data.data() + expected - 8) ||
       static_cast<int64_t>(word(3)) < 0)
@@ -94,8 +95,10 @@ static void replaceData(onnx::TensorProto &tensor, llvm::StringRef bytes) {
 /// Rewrites `graph` for inference (see exportTrainedModel): Dropout to
 /// Identity, BatchNormalization to its inference form. Fails, naming the
 /// node, when something reads an output that the inference form drops.
-static LogicalResult toEvalForm(Location loc, onnx::GraphProto &graph) {
+static LogicalResult toEvalForm(Location loc, onnx::GraphProto &graph,
+                                int64_t opset) {
   llvm::StringMap<std::string> dropped; // output name -> its node
+  llvm::StringSet<> dropoutOperands;    // ratio and training_mode inputs
   auto nodeName = [](const onnx::NodeProto &node) {
     return node.name().empty() ? node.op_type() : node.name();
   };
@@ -105,14 +108,23 @@ static LogicalResult toEvalForm(Location loc, onnx::GraphProto &graph) {
     if (node.op_type() == "Dropout") {
       node.set_op_type("Identity");
       node.clear_attribute();
+      for (int i = 1; i < node.input_size(); ++i)
+        dropoutOperands.insert(node.input(i));
       node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
     } else if (node.op_type() == "BatchNormalization") {
+      // Opset 14 added training_mode (default 0); before opset 7, is_test
+      // (default 0, training) said the same the other way round.
       auto *attrs = node.mutable_attribute();
       for (int i = attrs->size() - 1; i >= 0; --i)
         if (attrs->Get(i).name() == "training_mode" ||
-            attrs->Get(i).name() == "spatial" ||
             attrs->Get(i).name() == "is_test")
           attrs->DeleteSubrange(i, 1);
+      if (opset < 7) {
+        onnx::AttributeProto *isTest = node.add_attribute();
+        isTest->set_name("is_test");
+        isTest->set_type(onnx::AttributeProto::INT);
+        isTest->set_i(1);
+      }
     } else {
       continue;
     }
@@ -133,7 +145,7 @@ static LogicalResult toEvalForm(Location loc, onnx::GraphProto &graph) {
   for (const onnx::ValueInfoProto &out : graph.output())
     if (dropped.count(out.name()))
       return refuse(out.name(), "the graph's outputs");
-  // The Constants that fed Dropout's ratio and training_mode now feed
+  // The Constants that fed only Dropout's ratio and training_mode now feed
   // nothing.
   llvm::StringSet<> used;
   for (const onnx::NodeProto &node : graph.node())
@@ -145,7 +157,7 @@ static LogicalResult toEvalForm(Location loc, onnx::GraphProto &graph) {
   for (int i = nodes->size() - 1; i >= 0; --i) {
     const onnx::NodeProto &node = nodes->Get(i);
     if (node.op_type() == "Constant" && node.output_size() == 1 &&
-        !used.count(node.output(0))) {
+        dropoutOperands.count(node.output(0)) && !used.count(node.output(0))) {
       dropped[node.output(0)] = nodeName(node);
       nodes->DeleteSubrange(i, 1);
     }
@@ -173,14 +185,32 @@ LogicalResult nncc::exportTrainedModel(MLIRContext &context,
   uint64_t paramBytes = layOutTensors(iface->params, &offsets);
   uint64_t stateBytes = layOutTensors(iface->states, nullptr);
 
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(checkpoint, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+  // As nncc_load: at most one byte more than a checkpoint of this library
+  // has, so a huge file (or /dev/zero) is refused, not read.
+  std::string data(kHeaderBytes + paramBytes + stateBytes + 8 + 1, '\0');
+  llvm::Expected<llvm::sys::fs::file_t> file =
+      llvm::sys::fs::openNativeFileForRead(checkpoint);
   if (!file)
-    return emitError(checkpointLoc)
-           << "cannot read the checkpoint: " << file.getError().message();
-  FailureOr<llvm::StringRef> params = checkCheckpoint(
-      checkpointLoc, (*file)->getBuffer(), *iface, paramBytes, stateBytes);
+    return emitError(checkpointLoc) << "cannot read the checkpoint: "
+                                    << llvm::toString(file.takeError());
+  size_t got = 0;
+  while (got < data.size()) {
+    llvm::Expected<size_t> n = llvm::sys::fs::readNativeFile(
+        *file,
+        llvm::MutableArrayRef<char>(data.data(), data.size()).drop_front(got));
+    if (!n) {
+      llvm::sys::fs::closeFile(*file);
+      return emitError(checkpointLoc)
+             << "cannot read the checkpoint: " << llvm::toString(n.takeError());
+    }
+    if (*n == 0)
+      break;
+    got += *n;
+  }
+  llvm::sys::fs::closeFile(*file);
+  data.resize(got);
+  FailureOr<llvm::StringRef> params =
+      checkCheckpoint(checkpointLoc, data, *iface, paramBytes, stateBytes);
   if (failed(params))
     return failure();
 
@@ -207,7 +237,11 @@ LogicalResult nncc::exportTrainedModel(MLIRContext &context,
              << "' differs in type or shape from the library's parameter";
     replaceData(*tensor, params->substr(offset, spec.sizeInBytes()));
   }
-  if (evalForm && failed(toEvalForm(modelLoc, *model.mutable_graph())))
+  int64_t opset = 0;
+  for (const onnx::OperatorSetIdProto &id : model.opset_import())
+    if (id.domain().empty() || id.domain() == "ai.onnx")
+      opset = id.version();
+  if (evalForm && failed(toEvalForm(modelLoc, *model.mutable_graph(), opset)))
     return failure();
   if (!checkONNXModel(model, error))
     return emitError(outputLoc)

@@ -171,8 +171,6 @@ private:
 };
 } // namespace
 
-/// Parameters live in one block, each at a 64-byte aligned offset.
-
 /// The runtime's `__nncc_*` globals: the model's interface, and the floats
 /// per vector of the GEMM micro-kernel for the target.
 static void addMetadata(llvm::Module &module, const ModelInterface &iface,

@@ -59,9 +59,12 @@ int main(int argc, char **argv) {
       "parameters\n\n"
       "  nncc-export MODEL CHECKPOINT -o OUTPUT [the options nncc was given]\n"
       "\n"
-      "Give it the options nncc was given: those that shape the checkpoint\n"
-      "(--batch for a symbolic batch, --optimizer, --momentum, --amsgrad,\n"
-      "--freeze) must be the same; the others have no effect.\n");
+      "Give it the options nncc was given, but for -o, --emit and nncc's\n"
+      "--inference (here --inference asks for the eval form; checkpoints\n"
+      "of libraries compiled for inference are not read). Those that shape\n"
+      "the checkpoint (--batch for a symbolic batch, --optimizer,\n"
+      "--momentum, --amsgrad, --freeze) must be the same; the others have\n"
+      "no effect.\n");
 
   nncc::CompilerOptions options;
   if (failed(nncc::compilerOptionsFromCL(options, "nncc-export")))

@@ -8,8 +8,9 @@
 // what only it has, then:
 //
 //   nncc::registerCompilerCLOptions();
-//   nncc::takeLLVMOwnedOptions(argc, argv, args, "nncc");  // --stats,
-//   --threads llvm::cl::ParseCommandLineOptions(args.size(), args.data(), ...);
+//   // --stats and --threads, whose names LLVM holds:
+//   nncc::takeLLVMOwnedOptions(argc, argv, args, "nncc");
+//   llvm::cl::ParseCommandLineOptions(args.size(), args.data(), ...);
 //   nncc::CompilerOptions options;
 //   if (failed(nncc::compilerOptionsFromCL(options, "nncc"))) return 1;
 //
