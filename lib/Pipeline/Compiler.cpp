@@ -8,6 +8,8 @@
 
 #include "nncc/Pipeline/Compiler.h"
 
+#include "nncc/Conversion/Passes.h"
+#include "nncc/Dialect/NN/IR/NN.h"
 #include "nncc/Dialect/NN/Transforms/Passes.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Pipeline/Pipelines.h"
@@ -17,6 +19,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -29,6 +34,15 @@
 
 using namespace mlir;
 using namespace nncc;
+
+void nncc::registerCompilerDialectsAndPasses(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<nn::NNDialect>();
+  registerAllPasses();
+  nn::registerNNPasses();
+  registerNNCCConversionPasses();
+}
 
 std::string nncc::headerPathFor(llvm::StringRef libraryPath) {
   llvm::SmallString<256> path(libraryPath);

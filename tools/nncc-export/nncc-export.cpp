@@ -7,17 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nncc/Conversion/Passes.h"
-#include "nncc/Dialect/NN/IR/NN.h"
-#include "nncc/Dialect/NN/Transforms/Passes.h"
 #include "nncc/Pipeline/CommandLine.h"
 #include "nncc/Pipeline/Diagnostics.h"
 #include "nncc/Pipeline/Export.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -72,14 +66,9 @@ int main(int argc, char **argv) {
   options.input = modelFile;
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<nncc::nn::NNDialect>();
+  nncc::registerCompilerDialectsAndPasses(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  mlir::registerAllPasses();
-  nncc::nn::registerNNPasses();
-  nncc::registerNNCCConversionPasses();
 
   nncc::ModelDiagnosticHandler handler(context, errs());
   return failed(nncc::exportTrainedModel(context, options, checkpointFile,

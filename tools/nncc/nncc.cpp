@@ -6,18 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nncc/Dialect/NN/IR/NN.h"
 #include "nncc/Pipeline/CommandLine.h"
 #include "nncc/Pipeline/Compiler.h"
 #include "nncc/Pipeline/Diagnostics.h"
 #include "nncc/Pipeline/Pipelines.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
-#include "nncc/Conversion/Passes.h"
-#include "nncc/Dialect/NN/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -113,14 +107,9 @@ int main(int argc, char **argv) {
     return 1;
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<nncc::nn::NNDialect>();
+  nncc::registerCompilerDialectsAndPasses(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  mlir::registerAllPasses();
-  nncc::nn::registerNNPasses();
-  nncc::registerNNCCConversionPasses();
 
   nncc::ModelDiagnosticHandler handler(context, errs());
   return failed(nncc::compile(context, options)) ? 1 : 0;

@@ -18,6 +18,7 @@
 #include <string>
 
 namespace mlir {
+class DialectRegistry;
 class MLIRContext;
 class ModuleOp;
 } // namespace mlir
@@ -42,6 +43,10 @@ struct CompilerOptions {
   int threads = 1;
   CodegenOptions codegen;
 };
+
+/// Registers in `registry` the dialects a compile loads, and registers the
+/// passes its pipelines name (MLIR's, nn's, the conversions).
+void registerCompilerDialectsAndPasses(mlir::DialectRegistry &registry);
 
 /// Compiles `options.input` into `options.output` (and, for a shared library,
 /// the header beside it). On failure, diagnostics are on the context and no

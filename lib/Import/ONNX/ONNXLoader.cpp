@@ -119,11 +119,11 @@ static bool parseModel(const std::string &path, const std::string &contents,
     }
     return true;
   }
-  google::protobuf::io::ArrayInputStream stream(contents.data(),
-                                                static_cast<int>(contents.size()));
+  google::protobuf::io::ArrayInputStream stream(
+      contents.data(), static_cast<int>(contents.size()));
   google::protobuf::io::CodedInputStream coded(&stream);
-  coded.SetTotalBytesLimit(static_cast<int>(
-      std::min<size_t>(contents.size() + 1, INT32_MAX)));
+  coded.SetTotalBytesLimit(
+      static_cast<int>(std::min<size_t>(contents.size() + 1, INT32_MAX)));
   if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
     error = "not a valid ONNX model (binary protobuf parse failed)";
     return false;
@@ -204,7 +204,8 @@ static bool inlineExternalData(onnx::TensorProto &tensor,
     return false;
   }
   if (S_ISLNK(info.st_mode) || !S_ISREG(info.st_mode)) {
-    error = what + " file '" + location + "' is a symlink or not a regular file";
+    error =
+        what + " file '" + location + "' is a symlink or not a regular file";
     return false;
   }
   // A symlinked folder on the way could still lead outside.
@@ -322,28 +323,39 @@ static bool upgradeOldOpset(onnx::ModelProto &model, std::string &error) {
   }
 }
 
+/// Parses `contents` (the file `path`) into `model` and reads its
+/// initializers' external data in. Throws what the parsers throw.
+static bool parseWithExternalData(const std::string &path,
+                                  const std::string &contents,
+                                  onnx::ModelProto &model, std::string &error) {
+  if (contents.empty()) {
+    error = "the file is empty";
+    return false;
+  }
+  if (contents.size() > INT32_MAX) {
+    error = "models over 2 GiB are not supported";
+    return false;
+  }
+  if (!parseModel(path, contents, model, error))
+    return false;
+  if (!model.has_graph()) {
+    error = "the model has no graph";
+    return false;
+  }
+  std::string modelDir = directoryOf(path);
+  for (onnx::TensorProto &tensor :
+       *model.mutable_graph()->mutable_initializer())
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
+        !inlineExternalData(tensor, modelDir, error))
+      return false;
+  return true;
+}
+
 bool nncc::parseONNXModel(const std::string &path, const std::string &contents,
                           onnx::ModelProto &model, std::string &error) {
   try {
-    if (contents.empty()) {
-      error = "the file is empty";
+    if (!parseWithExternalData(path, contents, model, error))
       return false;
-    }
-    if (contents.size() > INT32_MAX) {
-      error = "models over 2 GiB are not supported";
-      return false;
-    }
-    if (!parseModel(path, contents, model, error))
-      return false;
-    if (!model.has_graph()) {
-      error = "the model has no graph";
-      return false;
-    }
-    std::string modelDir = directoryOf(path);
-    for (onnx::TensorProto &tensor : *model.mutable_graph()->mutable_initializer())
-      if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
-          !inlineExternalData(tensor, modelDir, error))
-        return false;
     onnx::checker::check_model(model);
     return upgradeOldOpset(model, error);
   } catch (const std::exception &e) {
@@ -372,24 +384,8 @@ bool nncc::readONNXModel(const std::string &path, onnx::ModelProto &model,
                          std::string &error, uint64_t maxBytes) {
   try {
     std::string contents;
-    if (!readFile(path, contents, error, maxBytes))
-      return false;
-    if (contents.empty()) {
-      error = "the file is empty";
-      return false;
-    }
-    if (!parseModel(path, contents, model, error))
-      return false;
-    if (!model.has_graph()) {
-      error = "the model has no graph";
-      return false;
-    }
-    std::string modelDir = directoryOf(path);
-    for (onnx::TensorProto &tensor : *model.mutable_graph()->mutable_initializer())
-      if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
-          !inlineExternalData(tensor, modelDir, error))
-        return false;
-    return true;
+    return readFile(path, contents, error, maxBytes) &&
+           parseWithExternalData(path, contents, model, error);
   } catch (const std::exception &e) {
     error = "invalid model: " + oneLine(e.what());
     return false;
