@@ -70,6 +70,15 @@ def main():
                 helper.make_tensor_value_info("b", TensorProto.FLOAT, [3]),
                 helper.make_tensor_value_info("s", TensorProto.INT64, [1])]),
         opset=6, ir=3), "cannot upgrade the model from opset 6 to 7")
+    # Opset 6's Gemm shape inference reads dimension 1 of B without checking
+    # its rank: the converter's shape inference must not take nncc down.
+    write("opset_gemm_rank.onnx", model(good_graph(
+        [helper.make_node("Gemm", ["x", "w", "c"], ["y"], name="fc")],
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3]),
+                helper.make_tensor_value_info("w", TensorProto.FLOAT, [9]),
+                helper.make_tensor_value_info("c", TensorProto.FLOAT, [4, 3])],
+        initializers=[tensor("w", [9], floats=[1.0] * 9)]), opset=6, ir=3),
+        "ONNX's shape inference or version converter crashed on the model")
     write("ir_version.onnx", model(good_graph(), ir=2), "IR version")
     write("no_outputs.onnx", model(good_graph(outputs=[])), "the graph has no outputs")
     write("undefined_input.onnx", model(good_graph([helper.make_node("Tanh", ["ghost"], ["y"], name="t")])),

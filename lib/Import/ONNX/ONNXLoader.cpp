@@ -21,12 +21,17 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <sstream>
 #include <unordered_set>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace nncc;
 
@@ -282,10 +287,115 @@ static bool definesEveryOutput(const onnx::ModelProto &model,
   return true;
 }
 
+/// Upgrades `model` with ONNX's shape inference and version converter, in
+/// this process. Throws as they do.
+static onnx::ModelProto convertOpset(const onnx::ModelProto &model) {
+  // The converter's adapters read their inputs' shapes (Softsign's
+  // broadcasting Div and Add, for one).
+  onnx::ModelProto shaped = model;
+  onnx::shape_inference::InferShapes(shaped);
+  onnx::ModelProto upgraded = onnx::version_conversion::ConvertVersion(
+      shaped, static_cast<int>(kMinImportedOpset));
+  onnx::checker::check_model(upgraded);
+  return upgraded;
+}
+
+/// Writes all of `data` to `fd`; false on an error.
+static bool writeAll(int fd, const char *data, size_t size) {
+  while (size) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+/// Runs convertOpset in a child process and returns what it printed: 'M'
+/// and the upgraded model, or 'E' and the error message. The old opsets'
+/// shape inference functions index shapes without checking ranks (opset 6's
+/// Gemm reads dimension 1 of a rank-1 B), so a malformed model can crash
+/// them; isolated, such a crash is an error of this model, not of nncc.
+static bool convertOpsetIsolated(const onnx::ModelProto &model,
+                                 onnx::ModelProto &upgraded,
+                                 std::string &error) {
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    error = std::string("cannot create a pipe: ") + std::strerror(errno);
+    return false;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    error = std::string("cannot fork: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    // A crash is reported by the parent, in one line: no crash handler's
+    // stack dump (LLVM's, a sanitizer's) and no library warnings here.
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+      ::signal(sig, SIG_DFL);
+    int devNull = ::open("/dev/null", O_WRONLY);
+    if (devNull >= 0)
+      ::dup2(devNull, STDERR_FILENO);
+    std::string reply;
+    try {
+      reply = "M" + convertOpset(model).SerializeAsString();
+    } catch (const std::exception &e) {
+      reply = "E" + oneLine(e.what());
+    } catch (...) {
+      reply = "E" "the converter failed";
+    }
+    // _exit: the child must not run the parent's atexit handlers or flush
+    // its stdio buffers a second time.
+    ::_exit(writeAll(fds[1], reply.data(), reply.size()) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string reply;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty()) {
+    error = WIFSIGNALED(status)
+                ? "ONNX's shape inference or version converter crashed on "
+                  "the model (signal " +
+                      std::to_string(WTERMSIG(status)) +
+                      "), as they do on shapes a node's opset does not "
+                      "allow"
+                : "ONNX's shape inference or version converter failed on "
+                  "the model";
+    return false;
+  }
+  if (reply[0] == 'E') {
+    error = reply.substr(1);
+    return false;
+  }
+  if (!upgraded.ParseFromArray(reply.data() + 1,
+                               static_cast<int>(reply.size() - 1))) {
+    error = "the upgraded model cannot be read back";
+    return false;
+  }
+  return true;
+}
+
 /// Upgrades a model older than kMinImportedOpset (the ONNX data's
 /// pytorch-converted models are at opset 6) with ONNX's version converter,
-/// which rewrites each node for the newer semantics. Throws as the
-/// converter does.
+/// which rewrites each node for the newer semantics.
 static bool upgradeOldOpset(onnx::ModelProto &model, std::string &error) {
   // The first default-domain entry, as the converter reads it.
   int64_t version = -1;
@@ -303,24 +413,14 @@ static bool upgradeOldOpset(onnx::ModelProto &model, std::string &error) {
   // The converter's graph import dereferences whatever a graph output names
   // without looking it up (a null pointer for a name nothing defines); the
   // checker does not check it.
-  if (!definesEveryOutput(model, error)) {
+  onnx::ModelProto upgraded;
+  if (!definesEveryOutput(model, error) ||
+      !convertOpsetIsolated(model, upgraded, error)) {
     error = prefix + error;
     return false;
   }
-  try {
-    // The converter's adapters read their inputs' shapes (Softsign's
-    // broadcasting Div and Add, for one).
-    onnx::ModelProto shaped = model;
-    onnx::shape_inference::InferShapes(shaped);
-    onnx::ModelProto upgraded = onnx::version_conversion::ConvertVersion(
-        shaped, static_cast<int>(kMinImportedOpset));
-    onnx::checker::check_model(upgraded);
-    model = std::move(upgraded);
-    return true;
-  } catch (const std::exception &e) {
-    error = prefix + oneLine(e.what());
-    return false;
-  }
+  model = std::move(upgraded);
+  return true;
 }
 
 /// Parses `contents` (the file `path`) into `model` and reads its
