@@ -259,6 +259,62 @@ Value expandTo(OpBuilder &b, Location loc, Value value, RankedTensorType type,
   return b.create<tensor::ExpandShapeOp>(loc, type, value, groups);
 }
 
+/// `value` with its dimensions permuted: the result's dimension i is the
+/// input's dimension perm[i] (a copy).
+Value permuted(OpBuilder &b, Location loc, Value value,
+               ArrayRef<int64_t> perm) {
+  RankedTensorType type = tensorType(value);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> inputExprs(rank);
+  for (auto [i, from] : llvm::enumerate(perm)) {
+    shape.push_back(type.getDimSize(from));
+    inputExprs[from] = b.getAffineDimExpr(i);
+  }
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, value, emptyTensor(b, loc, resultType),
+          SmallVector<AffineMap>{
+              AffineMap::get(rank, 0, inputExprs, b.getContext()),
+              b.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, args[0]);
+          })
+      .getResult(0);
+}
+
+/// The permutation that moves dimension 1 of a rank-`rank` tensor last
+/// ([N, C, S...] to [N, S..., C]), and its inverse.
+SmallVector<int64_t> channelsLast(int64_t rank) {
+  SmallVector<int64_t> perm = {0};
+  for (int64_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  perm.push_back(1);
+  return perm;
+}
+SmallVector<int64_t> channelsSecond(int64_t rank) {
+  SmallVector<int64_t> perm = {0, rank - 1};
+  for (int64_t i = 1; i + 1 < rank; ++i)
+    perm.push_back(i);
+  return perm;
+}
+
+/// Whether a convolution's product over the windows runs as one GEMM over
+/// all samples' positions (SamplesFirst windows: N*P x C*K times C*K x F)
+/// rather than one per sample (F x C*K times C*K x P). A sample's product
+/// is P columns wide: at a ResNet's last stage (2x2 or 4x4 positions) that
+/// is a fraction of a GEMM micro-kernel's 16 or 32 columns, or too small
+/// for the GEMM at all, where the batch's product has N*P rows and F
+/// columns.
+bool batchedConvProduct(Type elem, int64_t samples, int64_t p, int64_t f,
+                        int64_t ck) {
+  constexpr int64_t kPerSampleMinPositions = 64;
+  return useGemm(elem, samples * p, f, ck) &&
+         (p < kPerSampleMinPositions || !useGemm(elem, f, p, ck));
+}
+
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
@@ -282,6 +338,29 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
     int64_t cg = weightType.getDimSize(1), fg = type.getDimSize(1) / groups;
     int64_t k = computeProduct(window->kernel),
             p = computeProduct(window->output);
+    int64_t samples = type.getDimSize(0);
+    if (groups == 1 && batchedConvProduct(elem, samples, p, fg, cg * k)) {
+      // y^T (NP x F) = cols (NP x CK) w^T (CK x F), then y's channels moved
+      // back behind its samples.
+      Value cols = collapse(rewriter, loc,
+                            im2col(rewriter, loc, op.getInput(), *window,
+                                   WindowLayout::SamplesFirst),
+                            groupsUpTo({1 + s, 2 + 2 * s}));
+      Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
+      Value yt = buildMatmul(rewriter, loc, cols, w, false, true,
+                             RankedTensorType::get({samples * p, fg}, elem));
+      SmallVector<int64_t> lastShape = {samples};
+      llvm::append_range(lastShape, window->output);
+      lastShape.push_back(fg);
+      SmallVector<ReassociationIndices> rows = groupsUpTo({1 + s, 2 + s});
+      Value y = permuted(
+          rewriter, loc,
+          expandTo(rewriter, loc, yt, RankedTensorType::get(lastShape, elem),
+                   rows),
+          channelsSecond(2 + s));
+      rewriter.replaceOp(op, y);
+      return success();
+    }
     if (groups == 1 && useGemm(elem, fg, p, cg * k)) {
       // y[n] (F x P) = w (F x CK) cols[n] (CK x P).
       Value cols = collapse(rewriter, loc,
@@ -289,9 +368,8 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
                                    WindowLayout::ChannelsFirst),
                             groupsUpTo({1, 2 + s, 2 + 2 * s}));
       Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
-      int64_t n = type.getDimSize(0);
       Value y = buildMatmul(rewriter, loc, w, cols, false, false,
-                            RankedTensorType::get({n, fg, p}, elem));
+                            RankedTensorType::get({samples, fg, p}, elem));
       rewriter.replaceOp(
           op, expandTo(rewriter, loc, y, type, groupsUpTo({1, 2, 2 + s})));
       return success();
@@ -389,27 +467,10 @@ struct ConvGradWeightLowering : public OpRewritePattern<ConvGradWeightOp> {
                             im2col(rewriter, loc, op.getInput(), *window,
                                    WindowLayout::SamplesFirst),
                             groupsUpTo({1 + s, 2 + 2 * s}));
-      SmallVector<int64_t> permuted = {fg, samples};
-      llvm::append_range(permuted, window->output);
-      auto permutedType = RankedTensorType::get(permuted, elem);
-      SmallVector<AffineExpr> swap = {rewriter.getAffineDimExpr(1),
-                                      rewriter.getAffineDimExpr(0)};
+      SmallVector<int64_t> swap = {1, 0};
       for (int64_t i = 0; i < s; ++i)
-        swap.push_back(rewriter.getAffineDimExpr(2 + i));
-      SmallVector<utils::IteratorType> parallel(2 + s,
-                                                utils::IteratorType::parallel);
-      Value gradT = rewriter
-                        .create<linalg::GenericOp>(
-                            loc, permutedType, op.getGrad(),
-                            emptyTensor(rewriter, loc, permutedType),
-                            SmallVector<AffineMap>{
-                                AffineMap::get(2 + s, 0, swap, ctx),
-                                rewriter.getMultiDimIdentityMap(2 + s)},
-                            parallel,
-                            [](OpBuilder &b, Location l, ValueRange args) {
-                              b.create<linalg::YieldOp>(l, args[0]);
-                            })
-                        .getResult(0);
+        swap.push_back(2 + i);
+      Value gradT = permuted(rewriter, loc, op.getGrad(), swap);
       Value dy = collapse(rewriter, loc, gradT, groupsUpTo({1, 2 + s}));
       Value dw = buildMatmul(rewriter, loc, dy, cols, false, false,
                              RankedTensorType::get({fg, cg * k}, elem));
@@ -534,10 +595,45 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
     Type elem = type.getElementType();
     int64_t k = computeProduct(window->kernel),
             p = computeProduct(window->output);
+    int64_t n = type.getDimSize(0);
+    if (groups == 1 && batchedConvProduct(elem, n, p, cg * k, fg)) {
+      // dcols (NP x CK) = dy^T (NP x F) w (F x CK), dy's channels moved
+      // last, then every window entry is added back where it was read from.
+      Value dyT = collapse(
+          rewriter, loc,
+          permuted(rewriter, loc, op.getGrad(), channelsLast(2 + s)),
+          groupsUpTo({1 + s, 2 + s}));
+      Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
+      Value dcols = buildMatmul(rewriter, loc, dyT, w, false, false,
+                                RankedTensorType::get({n * p, cg * k}, elem));
+      // [N, O..., C, K...], as WindowLayout::SamplesFirst.
+      SmallVector<int64_t> colsShape = {n};
+      llvm::append_range(colsShape, window->output);
+      colsShape.push_back(cg);
+      llvm::append_range(colsShape, window->kernel);
+      dcols =
+          expandTo(rewriter, loc, dcols, RankedTensorType::get(colsShape, elem),
+                   groupsUpTo({1 + s, 2 + 2 * s}));
+      Value dx = buildSampleScatter(
+          rewriter, loc, colsShape, zeroFilled(rewriter, loc, paddedType),
+          [&](OpBuilder &b, Location l, ValueRange iv,
+              ValueRange acc) -> scf::ValueVector {
+            IndexMath m{b, l};
+            SmallVector<Value> at = {iv[1 + s]};
+            for (int64_t i = 0; i < s; ++i)
+              at.push_back(m.affine(iv[1 + i], window->strides[i],
+                                    iv[2 + s + i], window->dilations[i]));
+            Value sum = b.create<arith::AddFOp>(
+                l, b.create<tensor::ExtractOp>(l, acc[0], at),
+                b.create<tensor::ExtractOp>(l, dcols, iv));
+            return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
+          });
+      rewriter.replaceOp(op, unpad(rewriter, loc, dx, type, *window));
+      return success();
+    }
     if (groups == 1 && useGemm(elem, cg * k, p, fg)) {
       // dcols[n] (CK x P) = w^T (CK x F) dy[n] (F x P), then every window
       // entry is added back where it was read from (col2im).
-      int64_t n = type.getDimSize(0);
       Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
       Value dy =
           collapse(rewriter, loc, op.getGrad(), groupsUpTo({1, 2, 2 + s}));

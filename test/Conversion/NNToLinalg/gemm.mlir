@@ -26,7 +26,7 @@ func.func @threshold(%a: tensor<16x16xf32>, %b: tensor<15x16xf32>, %c: tensor<64
 // -----
 
 // An ungrouped convolution is im2col and a product: the windows of each
-// sample as a [C*K, P] matrix (here 27 x 32), multiplied by the [F, C*K]
+// sample as a [C*K, P] matrix (here 27 x 64), multiplied by the [F, C*K]
 // weight, broadcast over the samples.
 
 // CHECK-DAG: #[[WINDOWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 * 2 + d3)>
@@ -34,16 +34,56 @@ func.func @threshold(%a: tensor<16x16xf32>, %b: tensor<15x16xf32>, %c: tensor<64
 // CHECK-DAG: #[[COLS:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
 // CHECK-LABEL: func.func @conv
 // CHECK: %[[WIN:.+]] = linalg.generic {indexing_maps = [#[[WINDOWS]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
-// CHECK-SAME: outs(%{{.+}} : tensor<2x3x3x3x8x4xf32>)
-// CHECK: %[[COL:.+]] = tensor.collapse_shape %[[WIN]] {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<2x3x3x3x8x4xf32> into tensor<2x27x32xf32>
+// CHECK-SAME: outs(%{{.+}} : tensor<2x3x3x3x16x4xf32>)
+// CHECK: %[[COL:.+]] = tensor.collapse_shape %[[WIN]] {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<2x3x3x3x16x4xf32> into tensor<2x27x64xf32>
 // CHECK: %[[WM:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3]] : tensor<8x3x3x3xf32> into tensor<8x27xf32>
 // CHECK: %[[Y:.+]] = linalg.generic {indexing_maps = [#[[W]], #[[COLS]], #{{.+}}]
-// CHECK-SAME: ins(%[[WM]], %[[COL]] : tensor<8x27xf32>, tensor<2x27x32xf32>)
+// CHECK-SAME: ins(%[[WM]], %[[COL]] : tensor<8x27xf32>, tensor<2x27x64xf32>)
 // CHECK-SAME: attrs = {nn.matmul}
-// CHECK: tensor.expand_shape %[[Y]] {{\[}}[0], [1], [2, 3]] output_shape [2, 8, 8, 4]
-func.func @conv(%x: tensor<2x3x10x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<2x8x8x4xf32> {
+// CHECK: tensor.expand_shape %[[Y]] {{\[}}[0], [1], [2, 3]] output_shape [2, 8, 16, 4]
+func.func @conv(%x: tensor<2x3x18x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<2x8x16x4xf32> {
+  %0 = nn.conv %x, %w strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x3x18x10xf32>, tensor<8x3x3x3xf32>
+  return %0 : tensor<2x8x16x4xf32>
+}
+
+// -----
+
+// With fewer than 64 positions (here 32), a sample's product would be
+// narrower than a few GEMM micro-kernels: the windows of all samples are
+// one [N*P, C*K] matrix (samples and positions first), times the weight
+// transposed, and the [N, P, F] result has its channels moved back. The
+// input gradient likewise: dy with its channels last, times the weight,
+// gives the windows' gradients in the same layout for col2im.
+
+// CHECK-DAG: #[[WINDOWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 * 2 + d5)>
+// CHECK-DAG: #[[TO_NFP:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// CHECK-DAG: #[[TO_NPF:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+// CHECK-LABEL: func.func @conv_few_positions
+// CHECK: %[[WIN:.+]] = linalg.generic {indexing_maps = [#[[WINDOWS]], #{{.+}}]
+// CHECK-SAME: outs(%{{.+}} : tensor<2x8x4x3x3x3xf32>)
+// CHECK: %[[COL:.+]] = tensor.collapse_shape %[[WIN]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x8x4x3x3x3xf32> into tensor<64x27xf32>
+// CHECK: %[[WM:.+]] = tensor.collapse_shape %{{.+}} : tensor<8x3x3x3xf32> into tensor<8x27xf32>
+// CHECK: %[[YT:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[COL]], %[[WM]] : tensor<64x27xf32>, tensor<8x27xf32>)
+// CHECK-SAME: outs(%{{.+}} : tensor<64x8xf32>) attrs = {nn.matmul}
+// CHECK: %[[E:.+]] = tensor.expand_shape %[[YT]] {{\[}}[0, 1, 2], [3]] output_shape [2, 8, 4, 8]
+// CHECK: %[[Y:.+]] = linalg.generic {indexing_maps = [#[[TO_NFP]], #{{.+}}]
+// CHECK-SAME: ins(%[[E]] : tensor<2x8x4x8xf32>) outs(%{{.+}} : tensor<2x8x8x4xf32>)
+// CHECK: %[[G:.+]] = linalg.generic {indexing_maps = [#[[TO_NPF]], #{{.+}}]
+// CHECK-SAME: ins(%{{.+}} : tensor<2x8x8x4xf32>) outs(%{{.+}} : tensor<2x8x4x8xf32>)
+// CHECK: %[[GM:.+]] = tensor.collapse_shape %[[G]] {{\[}}[0, 1, 2], [3]] : tensor<2x8x4x8xf32> into tensor<64x8xf32>
+// CHECK: %[[DC:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[GM]], %{{.+}} : tensor<64x8xf32>, tensor<8x27xf32>)
+// CHECK-SAME: outs(%{{.+}} : tensor<64x27xf32>) attrs = {nn.matmul}
+// CHECK: %[[DCOLS:.+]] = tensor.expand_shape %[[DC]] {{\[}}[0, 1, 2], [3, 4, 5]] output_shape [2, 8, 4, 3, 3, 3]
+// CHECK: scf.forall (%[[N:.+]]) in (2)
+// CHECK: tensor.extract %[[DCOLS]][%[[N]],
+// CHECK: tensor.insert {{.*}} : tensor<3x10x10xf32>
+// CHECK: scf.forall.in_parallel
+func.func @conv_few_positions(%x: tensor<2x3x10x10xf32>, %w: tensor<8x3x3x3xf32>, %g: tensor<2x8x8x4xf32>) -> (tensor<2x8x8x4xf32>, tensor<2x3x10x10xf32>) {
   %0 = nn.conv %x, %w strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x3x10x10xf32>, tensor<8x3x3x3xf32>
-  return %0 : tensor<2x8x8x4xf32>
+  %1 = nn.conv_grad_input %g, %w to [2, 3, 10, 10] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x8x8x4xf32>, tensor<8x3x3x3xf32>
+  return %0, %1 : tensor<2x8x8x4xf32>, tensor<2x3x10x10xf32>
 }
 
 // -----
@@ -55,31 +95,31 @@ func.func @conv(%x: tensor<2x3x10x10xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<2x
 
 // CHECK-LABEL: func.func @grads
 // CHECK: linalg.generic
-// CHECK-SAME: outs(%{{.+}} : tensor<2x8x4x3x3x3xf32>)
-// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x8x4x3x3x3xf32> into tensor<64x27xf32>
+// CHECK-SAME: outs(%{{.+}} : tensor<2x16x4x3x3x3xf32>)
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x16x4x3x3x3xf32> into tensor<128x27xf32>
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.+}} : tensor<2x8x8x4xf32>)
-// CHECK-SAME: outs(%{{.+}} : tensor<8x2x8x4xf32>)
-// CHECK: tensor.collapse_shape %{{.+}} : tensor<8x2x8x4xf32> into tensor<8x64xf32>
+// CHECK-SAME: ins(%{{.+}} : tensor<2x8x16x4xf32>)
+// CHECK-SAME: outs(%{{.+}} : tensor<8x2x16x4xf32>)
+// CHECK: tensor.collapse_shape %{{.+}} : tensor<8x2x16x4xf32> into tensor<8x128xf32>
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x64xf32>, tensor<64x27xf32>)
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x128xf32>, tensor<128x27xf32>)
 // CHECK-SAME: attrs = {nn.matmul}
 // CHECK: tensor.expand_shape %{{.+}} : tensor<8x27xf32> into tensor<8x3x3x3xf32>
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x27xf32>, tensor<2x8x32xf32>)
-// CHECK-SAME: outs(%{{.+}} : tensor<2x27x32xf32>) attrs = {nn.matmul}
-// CHECK: %[[DCOLS:.+]] = tensor.expand_shape %{{.+}} : tensor<2x27x32xf32> into tensor<2x3x3x3x8x4xf32>
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<8x27xf32>, tensor<2x8x64xf32>)
+// CHECK-SAME: outs(%{{.+}} : tensor<2x27x64xf32>) attrs = {nn.matmul}
+// CHECK: %[[DCOLS:.+]] = tensor.expand_shape %{{.+}} : tensor<2x27x64xf32> into tensor<2x3x3x3x16x4xf32>
 // col2im, each sample on its own slice of the gradient (scatter.mlir).
 // CHECK: scf.forall (%[[N:.+]]) in (2)
 // CHECK: scf.for
 // CHECK: tensor.extract %[[DCOLS]][%[[N]],
 // CHECK: arith.addf
-// CHECK: tensor.insert {{.*}} : tensor<3x10x10xf32>
+// CHECK: tensor.insert {{.*}} : tensor<3x18x10xf32>
 // CHECK: scf.forall.in_parallel
-func.func @grads(%x: tensor<2x3x10x10xf32>, %g: tensor<2x8x8x4xf32>, %w: tensor<8x3x3x3xf32>) -> (tensor<8x3x3x3xf32>, tensor<2x3x10x10xf32>) {
-  %0 = nn.conv_grad_weight %x, %g to [8, 3, 3, 3] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x3x10x10xf32>, tensor<2x8x8x4xf32>
-  %1 = nn.conv_grad_input %g, %w to [2, 3, 10, 10] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x8x8x4xf32>, tensor<8x3x3x3xf32>
-  return %0, %1 : tensor<8x3x3x3xf32>, tensor<2x3x10x10xf32>
+func.func @grads(%x: tensor<2x3x18x10xf32>, %g: tensor<2x8x16x4xf32>, %w: tensor<8x3x3x3xf32>) -> (tensor<8x3x3x3xf32>, tensor<2x3x18x10xf32>) {
+  %0 = nn.conv_grad_weight %x, %g to [8, 3, 3, 3] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x3x18x10xf32>, tensor<2x8x16x4xf32>
+  %1 = nn.conv_grad_input %g, %w to [2, 3, 18, 10] strides [1, 2] pads [0, 0, 0, 0] dilations [1, 1] groups 1 : tensor<2x8x16x4xf32>, tensor<8x3x3x3xf32>
+  return %0, %1 : tensor<8x3x3x3xf32>, tensor<2x3x18x10xf32>
 }
 
 // -----

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes the gradient checks whose products are large enough for the
 runtime's GEMM (nn-lower-matmul-calls) and whose convolutions run as im2col
-and GEMM: gemm_kernels.onnxtxt and conv_gemm.onnxtxt, with weights drawn
-here (numpy, seed 0), so that they can be regenerated; and the model of
+and GEMM: gemm_kernels.onnxtxt, conv_gemm.onnxtxt and the others below,
+with weights drawn here (numpy, seed 0), so that they can be regenerated;
+and the model of
 threads.test's scatters, ../Inputs/pool_scatter.onnxtxt.
 
     /usr/bin/python3 test/e2e/gradcheck/make_large.py
@@ -81,7 +82,9 @@ g (float[N, 2, 16, 16] x) => (float[N, 8] y)
 write_two_convs("conv_gemm.onnxtxt", """\
 # Convolutions large enough to run as im2col and GEMM (forward, the input
 # gradient through col2im, the weight gradient), with strides, asymmetric
-# padding and dilation.
+# padding and dilation. With 35 and 20 positions, each product is one over
+# all samples (N*P rows); conv_gemm_per_sample.onnxtxt has the products per
+# sample.
 """, 3, "2, 9, 9", "6, 5, 4",
                 "strides = [2, 1], pads = [1, 0, 1, 2], dilations = [1, 2]",
                 "Tanh", "strides = [1, 2], pads = [1, 1, 1, 1]",
@@ -216,3 +219,12 @@ write_two_convs("conv_stride1.onnxtxt", """\
 """, 2, "8, 16, 16", "3, 14, 17", "pads = [1, 1, 1, 1]", "Tanh",
                 "pads = [2, 1, 0, 2], dilations = [2, 1]", (4, 8, 3, 3),
                 (3, 4, 3, 3), 0.3)
+
+write_two_convs("conv_gemm_per_sample.onnxtxt", """\
+# conv_gemm.onnxtxt's convolutions on a larger input: with 150 and 80
+# positions, the forward products and the second's input gradient (col2im)
+# are one product per sample.
+""", 3, "2, 19, 17", "6, 10, 8",
+                "strides = [2, 1], pads = [1, 0, 1, 2], dilations = [1, 2]",
+                "Tanh", "strides = [1, 2], pads = [1, 1, 1, 1]",
+                (8, 2, 3, 3), (6, 8, 3, 3), 0.4)
