@@ -563,6 +563,41 @@ struct SliceGradLowering : public OpRewritePattern<SliceGradOp> {
   }
 };
 
+/// The slice of the accumulator read, the gradient added to it in place
+/// (the generic's output is the slice, so that it bufferizes into the
+/// accumulator's buffer), and the sum inserted back.
+struct SliceAddLowering : public OpRewritePattern<SliceAddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceAddOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType gradType = tensorType(op.getGrad());
+    SmallVector<int64_t> sizes(gradType.getShape());
+    Value part = rewriter.create<tensor::ExtractSliceOp>(
+        loc, gradType, op.getAccumulator(), ValueRange(), ValueRange(),
+        ValueRange(), op.getStarts(), sizes, op.getStrides());
+    int64_t rank = gradType.getRank();
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    Value sum =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, gradType, op.getGrad(), part,
+                SmallVector<AffineMap>{identity, identity},
+                SmallVector<utils::IteratorType>(
+                    rank, utils::IteratorType::parallel),
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  b.create<linalg::YieldOp>(
+                      l, b.create<arith::AddFOp>(l, args[1], args[0])
+                             .getResult());
+                })
+            .getResult(0);
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, sum, op.getAccumulator(), ValueRange(), ValueRange(),
+        ValueRange(), op.getStarts(), sizes, op.getStrides());
+    return success();
+  }
+};
+
 struct ReverseLowering : public OpRewritePattern<ReverseOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReverseOp op,
@@ -697,7 +732,8 @@ void nncc::populateTensorOpLoweringPatterns(RewritePatternSet &patterns) {
                EqualLowering, CompareLowering, LogicLowering, NotLowering,
                SelectLowering, CastLowering, TriluLowering,
                ConcatLowering, SliceLowering, SliceGradLowering,
-               ReverseLowering, GatherLowering, GatherGradLowering,
+               SliceAddLowering, ReverseLowering, GatherLowering,
+               GatherGradLowering,
                DropoutMaskLowering, SampleMaskLowering>(
       patterns.getContext());
 }

@@ -131,3 +131,33 @@ func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
   %y = nn.maximum %x, %b : tensor<4x3xf32>, tensor<3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+// A parameter read by three slices (an unrolled network's time steps) and
+// a product: the first slice's gradient (in reverse order) is placed in
+// zeros, the others are added over their slices alone (nn.slice_add), and
+// the product's gradient is added last: one zero fill and one full
+// addition, not one of each per slice.
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[W:[^:]+]]: tensor<3x4xf32> {nn.name = "w"
+// CHECK: %[[S0:.+]] = nn.slice_grad %{{.+}} to [3, 4] starts [2, 0] strides [1, 1]
+// CHECK-NOT: nn.slice_grad
+// CHECK: %[[S1:.+]] = nn.slice_add %[[S0]], %{{.+}} starts [1, 0] strides [1, 1] : tensor<3x4xf32>, tensor<1x4xf32>
+// CHECK: %[[S2:.+]] = nn.slice_add %[[S1]], %{{.+}} starts [0, 0] strides [1, 1] : tensor<3x4xf32>, tensor<1x4xf32>
+// CHECK: %[[DP:.+]] = nn.matmul %{{.+}} transposed, %{{.+}} : tensor<2x3xf32>, tensor<2x4xf32>
+// CHECK: %[[DW:.+]] = nn.add %[[S2]], %[[DP]] : tensor<3x4xf32>, tensor<3x4xf32>
+// CHECK: nn.sgd_update %[[W]], %[[DW]]
+func.func @forward(%x: tensor<2x3xf32> {nn.name = "x", nn.role = "input"},
+                   %w: tensor<3x4xf32> {nn.name = "w", nn.role = "param", nn.param = dense<0.5> : tensor<3x4xf32>})
+    -> (tensor<2x4xf32> {nn.name = "y", nn.role = "output"}) {
+  %p = nn.matmul %x, %w : tensor<2x3xf32>, tensor<3x4xf32>
+  %r0 = nn.slice %w starts [0, 0] sizes [1, 4] strides [1, 1] : tensor<3x4xf32>
+  %r1 = nn.slice %w starts [1, 0] sizes [1, 4] strides [1, 1] : tensor<3x4xf32>
+  %r2 = nn.slice %w starts [2, 0] sizes [1, 4] strides [1, 1] : tensor<3x4xf32>
+  %a = nn.add %p, %r0 : tensor<2x4xf32>, tensor<1x4xf32>
+  %b = nn.mul %a, %r1 : tensor<2x4xf32>, tensor<1x4xf32>
+  %y = nn.add %b, %r2 : tensor<2x4xf32>, tensor<1x4xf32>
+  return %y : tensor<2x4xf32>
+}

@@ -309,6 +309,22 @@ func.func @slice_bounds(%x: tensor<4x6xf32>) {
 
 // -----
 
+func.func @slice_add_bounds(%x: tensor<4x6xf32>, %g: tensor<4x3xf32>) {
+  // expected-error @+1 {{dimension 1: 3 elements from 2 by 2 do not fit in size 6}}
+  %0 = nn.slice_add %x, %g starts [0, 2] strides [1, 2] : tensor<4x6xf32>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_add_rank(%x: tensor<4x6xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{starts, sizes and strides need one entry per dimension (2)}}
+  %0 = nn.slice_add %x, %g starts [0, 2] strides [1, 2] : tensor<4x6xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
 func.func @softmax_axis(%x: tensor<4x6xf32>) {
   // expected-error @+1 {{axis 2 is out of range for rank 2}}
   %0 = nn.softmax %x axis 2 : tensor<4x6xf32>

@@ -22,6 +22,8 @@ func.func @ops(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>,
   %b = nn.matmul %sm, %s transposed : tensor<2x4x4xf32>, tensor<2x4x4xf32>
   // CHECK: nn.slice %{{.*}} starts [0, 1, 0] sizes [2, 2, 4] strides [1, 2, 1]
   %sl = nn.slice %b starts [0, 1, 0] sizes [2, 2, 4] strides [1, 2, 1] : tensor<2x4x4xf32>
+  // CHECK: nn.slice_add %{{.*}}, %{{.*}} starts [0, 1, 0] strides [1, 2, 1] : tensor<2x4x4xf32>, tensor<2x2x4xf32>
+  %sa = nn.slice_add %b, %sl starts [0, 1, 0] strides [1, 2, 1] : tensor<2x4x4xf32>, tensor<2x2x4xf32>
   // CHECK: nn.concat
   %cc = nn.concat %sl, %sl axis 1 : tensor<2x2x4xf32>, tensor<2x2x4xf32>
   return %cc : tensor<2x4x4xf32>

@@ -236,7 +236,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
-// SliceOp and SliceGradOp
+// SliceOp, SliceGradOp and SliceAddOp
 //===----------------------------------------------------------------------===//
 
 static LogicalResult checkSlice(std::optional<Location> loc,
@@ -302,6 +302,15 @@ LogicalResult SliceGradOp::inferReturnTypes(MLIRContext *,
   types.push_back(
       RankedTensorType::get(adaptor.getShape(), gradType.getElementType()));
   return success();
+}
+
+LogicalResult SliceAddOp::verify() {
+  auto type = cast<RankedTensorType>(getAccumulator().getType());
+  auto gradType = cast<RankedTensorType>(getGrad().getType());
+  if (type.getElementType() != gradType.getElementType())
+    return emitOpError("accumulator and grad have different element types");
+  return checkSlice(getLoc(), type.getShape(), getStarts(),
+                    gradType.getShape(), getStrides());
 }
 
 //===----------------------------------------------------------------------===//

@@ -38,17 +38,42 @@ using namespace nncc::nn;
 namespace {
 
 /// Accumulates the gradients of values: several uses of a value each
-/// contribute a gradient, and the gradient of the value is their sum.
+/// contribute a gradient, and the gradient of the value is their sum. A
+/// slice's gradient (nn.slice_grad, zeros but for the slice) is added over
+/// the slice alone (nn.slice_add): the gradient of a tensor that T time
+/// steps each slice was otherwise T zero-filled full tensors and T full
+/// additions.
 class GradientMap {
 public:
   void accumulate(OpBuilder &b, Location loc, Value value, Value grad) {
     auto [it, inserted] = grads.try_emplace(value, grad);
-    if (!inserted)
-      it->second = b.create<AddOp>(loc, it->second, grad);
+    if (inserted)
+      return;
+    Value &sum = it->second;
+    if (auto slice = grad.getDefiningOp<SliceGradOp>()) {
+      sum = addSlice(b, loc, sum, slice);
+      return;
+    }
+    if (auto slice = sum.getDefiningOp<SliceGradOp>()) {
+      sum = addSlice(b, loc, grad, slice);
+      return;
+    }
+    sum = b.create<AddOp>(loc, sum, grad);
   }
   Value lookup(Value value) const { return grads.lookup(value); }
 
 private:
+  /// `accumulator` + `slice`, computed on the slice's positions; `slice`
+  /// is erased when nothing else reads it.
+  static Value addSlice(OpBuilder &b, Location loc, Value accumulator,
+                        SliceGradOp slice) {
+    Value sum = b.create<SliceAddOp>(loc, accumulator, slice.getGrad(),
+                                     slice.getStarts(), slice.getStrides());
+    if (slice->use_empty())
+      slice->erase();
+    return sum;
+  }
+
   llvm::DenseMap<Value, Value> grads;
 };
 

@@ -566,6 +566,30 @@ def NN_SliceGradOp : NN_Op<"slice_grad", [Pure, InferTypeOpAdaptor,
   }];
 }
 
+def NN_SliceAddOp : NN_Op<"slice_add", [Pure,
+    AllTypesMatch<["accumulator", "result"]>]> {
+  let summary = "A tensor with a slice's gradient added where the slice is";
+  let description = [{
+    `accumulator` plus `nn.slice_grad` of `grad` (the same `starts` and
+    `strides`), computed over the slice's positions only. Autodiff sums the
+    gradients of a value that several slices read (an unrolled recurrent
+    network's time steps) with it, so that their sum costs the slices'
+    sizes, not a zero-filled full tensor and a full addition per slice.
+
+    ```mlir
+    %d = nn.slice_add %acc, %g starts [0, 1] strides [1, 2] : tensor<4x6xf32>, tensor<4x2xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$accumulator, NN_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$starts, DenseI64ArrayAttr:$strides);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $accumulator `,` $grad `starts` $starts `strides` $strides attr-dict `:`
+    type($accumulator) `,` type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_ReverseOp : NN_Op<"reverse", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Reverse the order of elements along axes";
