@@ -100,6 +100,10 @@ Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
 /// packed GEMM to beat the loop nest LLVM makes of the generic: float32, at
 /// least 4096 multiply-adds, and columns enough to fill most of its 16-wide
 /// register tiles.
+/// `value` with its dimensions permuted: the result's dimension i is the
+/// input's dimension perm[i] (a copy, as nn.transpose).
+Value permuted(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> perm);
+
 bool useGemm(Type elementType, int64_t m, int64_t n, int64_t k);
 
 /// The product of `lhs` and `rhs` (each transposed in its last two

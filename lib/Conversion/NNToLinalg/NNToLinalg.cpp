@@ -110,6 +110,30 @@ bool nncc::lowering::useGemm(Type elementType, int64_t m, int64_t n,
   return elementType.isF32() && n >= 8 && m * n * k >= 4096;
 }
 
+Value nncc::lowering::permuted(OpBuilder &b, Location loc, Value value,
+                               ArrayRef<int64_t> perm) {
+  RankedTensorType type = tensorType(value);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> inputExprs(rank);
+  for (auto [i, from] : llvm::enumerate(perm)) {
+    shape.push_back(type.getDimSize(from));
+    inputExprs[from] = b.getAffineDimExpr(i);
+  }
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, value, emptyTensor(b, loc, resultType),
+          SmallVector<AffineMap>{
+              AffineMap::get(rank, 0, inputExprs, b.getContext()),
+              b.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, args[0]);
+          })
+      .getResult(0);
+}
+
 Value nncc::lowering::buildMatmul(OpBuilder &rewriter, Location loc, Value lhs,
                                   Value rhs, bool transposeLhs,
                                   bool transposeRhs, RankedTensorType type) {
@@ -227,25 +251,8 @@ struct TransposeLowering : public OpRewritePattern<TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(TransposeOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    RankedTensorType type = tensorType(op.getResult());
-    // result[i0, ..., in] = input[i(inverse(0)), ...]: read the input
-    // through the permutation that puts result dims in input order.
-    ArrayRef<int64_t> perm = op.getPerm();
-    SmallVector<AffineExpr> exprs(perm.size());
-    for (auto [i, p] : llvm::enumerate(perm))
-      exprs[p] = getAffineDimExpr(i, op.getContext());
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(type.getRank(), 0, exprs, op.getContext()),
-        rewriter.getMultiDimIdentityMap(type.getRank())};
-    SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                               utils::IteratorType::parallel);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, op.getInput(), emptyTensor(rewriter, loc, type), maps,
-        iterators, [](OpBuilder &b, Location l, ValueRange args) {
-          b.create<linalg::YieldOp>(l, args[0]);
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, permuted(rewriter, op.getLoc(), op.getInput(), op.getPerm()));
     return success();
   }
 };

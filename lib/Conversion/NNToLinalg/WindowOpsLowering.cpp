@@ -173,6 +173,31 @@ enum class WindowLayout {
   SamplesFirst,  // [N, O..., C, K...]: one N*P x C*K matrix
 };
 
+/// Where a window tensor of `layout` (rank 2 + 2s) has its channel, its
+/// first kernel and its first output dimension.
+struct WindowDims {
+  WindowDims(WindowLayout layout, int64_t s)
+      : c(layout == WindowLayout::ChannelsFirst ? 1 : 1 + s), k0(c + 1),
+        o0(layout == WindowLayout::ChannelsFirst ? 2 + s : 1) {}
+  int64_t c, k0, o0;
+};
+
+/// The shape of the windows of `layout` of n samples of c channels.
+SmallVector<int64_t> windowsShape(int64_t n, int64_t c,
+                                  const WindowGeometry &window,
+                                  WindowLayout layout) {
+  int64_t s = window.rank();
+  WindowDims d(layout, s);
+  SmallVector<int64_t> shape(2 + 2 * s);
+  shape[0] = n;
+  shape[d.c] = c;
+  for (int64_t i = 0; i < s; ++i) {
+    shape[d.k0 + i] = window.kernel[i];
+    shape[d.o0 + i] = window.output[i];
+  }
+  return shape;
+}
+
 /// The windows of the input `x` ([N, C, spatial...]) as a tensor of
 /// `layout`: the element at (n, c, k..., o...) is x[n, c, o * stride + k *
 /// dilation - padBegin], or 0 where that falls in the padding. The padding
@@ -186,27 +211,19 @@ Value im2col(OpBuilder &b, Location loc, Value x, const WindowGeometry &window,
   MLIRContext *ctx = b.getContext();
   RankedTensorType type = tensorType(x);
   int64_t s = window.rank(), loops = 2 + 2 * s;
-  bool channelsFirst = layout == WindowLayout::ChannelsFirst;
-  // Loop positions of c, of the first kernel and of the first output index.
-  int64_t c = channelsFirst ? 1 : 1 + s;
-  int64_t k0 = c + 1, o0 = channelsFirst ? 2 + s : 1;
-  SmallVector<int64_t> shape(loops);
-  shape[0] = type.getDimSize(0);
-  shape[c] = type.getDimSize(1);
-  for (int64_t i = 0; i < s; ++i) {
-    shape[k0 + i] = window.kernel[i];
-    shape[o0 + i] = window.output[i];
-  }
-  auto colsType = RankedTensorType::get(shape, type.getElementType());
+  WindowDims d(layout, s);
+  auto colsType = RankedTensorType::get(
+      windowsShape(type.getDimSize(0), type.getDimSize(1), window, layout),
+      type.getElementType());
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
   Value padded =
       pad(b, loc, x, window, floatConstant(b, loc, type.getElementType(), 0.0));
   SmallVector<AffineExpr> inputExprs = {getAffineDimExpr(0, ctx),
-                                        getAffineDimExpr(c, ctx)};
+                                        getAffineDimExpr(d.c, ctx)};
   for (int64_t i = 0; i < s; ++i)
-    inputExprs.push_back(getAffineDimExpr(o0 + i, ctx) * window.strides[i] +
-                         getAffineDimExpr(k0 + i, ctx) * window.dilations[i]);
+    inputExprs.push_back(getAffineDimExpr(d.o0 + i, ctx) * window.strides[i] +
+                         getAffineDimExpr(d.k0 + i, ctx) * window.dilations[i]);
   return b
       .create<linalg::GenericOp>(
           loc, colsType, padded, emptyTensor(b, loc, colsType),
@@ -217,6 +234,30 @@ Value im2col(OpBuilder &b, Location loc, Value x, const WindowGeometry &window,
             nb.create<linalg::YieldOp>(l, args[0]);
           })
       .getResult(0);
+}
+
+/// im2col's inverse for gradients (col2im): every entry of `dcols`, windows
+/// of `layout`, added back where im2col read it from, in a zero-filled
+/// padded input of `paddedType`, each sample's nest on its own slice.
+Value col2im(OpBuilder &b, Location loc, Value dcols,
+             const WindowGeometry &window, WindowLayout layout,
+             RankedTensorType paddedType) {
+  int64_t s = window.rank();
+  WindowDims d(layout, s);
+  return buildSampleScatter(
+      b, loc, tensorType(dcols).getShape(), zeroFilled(b, loc, paddedType),
+      [&](OpBuilder &nb, Location l, ValueRange iv,
+          ValueRange acc) -> scf::ValueVector {
+        IndexMath m{nb, l};
+        SmallVector<Value> at = {iv[d.c]};
+        for (int64_t i = 0; i < s; ++i)
+          at.push_back(m.affine(iv[d.o0 + i], window.strides[i],
+                                iv[d.k0 + i], window.dilations[i]));
+        Value sum = nb.create<arith::AddFOp>(
+            l, nb.create<tensor::ExtractOp>(l, acc[0], at),
+            nb.create<tensor::ExtractOp>(l, dcols, iv));
+        return {nb.create<tensor::InsertOp>(l, sum, acc[0], at)};
+      });
 }
 
 /// `value` with the dimension groups `groups` (consecutive, covering every
@@ -257,32 +298,6 @@ Value expandTo(OpBuilder &b, Location loc, Value value, RankedTensorType type,
   if (tensorType(value) == type)
     return value;
   return b.create<tensor::ExpandShapeOp>(loc, type, value, groups);
-}
-
-/// `value` with its dimensions permuted: the result's dimension i is the
-/// input's dimension perm[i] (a copy).
-Value permuted(OpBuilder &b, Location loc, Value value,
-               ArrayRef<int64_t> perm) {
-  RankedTensorType type = tensorType(value);
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> shape;
-  SmallVector<AffineExpr> inputExprs(rank);
-  for (auto [i, from] : llvm::enumerate(perm)) {
-    shape.push_back(type.getDimSize(from));
-    inputExprs[from] = b.getAffineDimExpr(i);
-  }
-  auto resultType = RankedTensorType::get(shape, type.getElementType());
-  return b
-      .create<linalg::GenericOp>(
-          loc, resultType, value, emptyTensor(b, loc, resultType),
-          SmallVector<AffineMap>{
-              AffineMap::get(rank, 0, inputExprs, b.getContext()),
-              b.getMultiDimIdentityMap(rank)},
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(l, args[0]);
-          })
-      .getResult(0);
 }
 
 /// The permutation that moves dimension 1 of a rank-`rank` tensor last
@@ -606,28 +621,12 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
       Value w = collapse(rewriter, loc, op.getWeight(), groupsUpTo({1, 2 + s}));
       Value dcols = buildMatmul(rewriter, loc, dyT, w, false, false,
                                 RankedTensorType::get({n * p, cg * k}, elem));
-      // [N, O..., C, K...], as WindowLayout::SamplesFirst.
-      SmallVector<int64_t> colsShape = {n};
-      llvm::append_range(colsShape, window->output);
-      colsShape.push_back(cg);
-      llvm::append_range(colsShape, window->kernel);
-      dcols =
-          expandTo(rewriter, loc, dcols, RankedTensorType::get(colsShape, elem),
-                   groupsUpTo({1 + s, 2 + 2 * s}));
-      Value dx = buildSampleScatter(
-          rewriter, loc, colsShape, zeroFilled(rewriter, loc, paddedType),
-          [&](OpBuilder &b, Location l, ValueRange iv,
-              ValueRange acc) -> scf::ValueVector {
-            IndexMath m{b, l};
-            SmallVector<Value> at = {iv[1 + s]};
-            for (int64_t i = 0; i < s; ++i)
-              at.push_back(m.affine(iv[1 + i], window->strides[i],
-                                    iv[2 + s + i], window->dilations[i]));
-            Value sum = b.create<arith::AddFOp>(
-                l, b.create<tensor::ExtractOp>(l, acc[0], at),
-                b.create<tensor::ExtractOp>(l, dcols, iv));
-            return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
-          });
+      auto colsType = RankedTensorType::get(
+          windowsShape(n, cg, *window, WindowLayout::SamplesFirst), elem);
+      dcols = expandTo(rewriter, loc, dcols, colsType,
+                       groupsUpTo({1 + s, 2 + 2 * s}));
+      Value dx = col2im(rewriter, loc, dcols, *window,
+                        WindowLayout::SamplesFirst, paddedType);
       rewriter.replaceOp(op, unpad(rewriter, loc, dx, type, *window));
       return success();
     }
@@ -639,26 +638,12 @@ struct ConvGradInputLowering : public OpRewritePattern<ConvGradInputOp> {
           collapse(rewriter, loc, op.getGrad(), groupsUpTo({1, 2, 2 + s}));
       Value dcols = buildMatmul(rewriter, loc, w, dy, true, false,
                                 RankedTensorType::get({n, cg * k, p}, elem));
-      SmallVector<int64_t> colsShape = {n, cg};
-      llvm::append_range(colsShape, window->kernel);
-      llvm::append_range(colsShape, window->output);
-      dcols =
-          expandTo(rewriter, loc, dcols, RankedTensorType::get(colsShape, elem),
-                   groupsUpTo({1, 2 + s, 2 + 2 * s}));
-      Value dx = buildSampleScatter(
-          rewriter, loc, colsShape, zeroFilled(rewriter, loc, paddedType),
-          [&](OpBuilder &b, Location l, ValueRange iv,
-              ValueRange acc) -> scf::ValueVector {
-            IndexMath m{b, l};
-            SmallVector<Value> at = {iv[1]};
-            for (int64_t i = 0; i < s; ++i)
-              at.push_back(m.affine(iv[2 + s + i], window->strides[i],
-                                    iv[2 + i], window->dilations[i]));
-            Value sum = b.create<arith::AddFOp>(
-                l, b.create<tensor::ExtractOp>(l, acc[0], at),
-                b.create<tensor::ExtractOp>(l, dcols, iv));
-            return {b.create<tensor::InsertOp>(l, sum, acc[0], at)};
-          });
+      auto colsType = RankedTensorType::get(
+          windowsShape(n, cg, *window, WindowLayout::ChannelsFirst), elem);
+      dcols = expandTo(rewriter, loc, dcols, colsType,
+                       groupsUpTo({1, 2 + s, 2 + 2 * s}));
+      Value dx = col2im(rewriter, loc, dcols, *window,
+                        WindowLayout::ChannelsFirst, paddedType);
       rewriter.replaceOp(op, unpad(rewriter, loc, dx, type, *window));
       return success();
     }
