@@ -13,6 +13,10 @@
  * nn-lower-matmul-calls lowers large nn.matmul kernels to calls of
  * __nncc_sgemm and places its packing buffers in the step's arena; the
  * blocking constants it sizes them with are in nncc/Runtime/Gemm.h.
+ * B may also be the windows of a convolution's input, read where the input
+ * is (compound_t): its panels are then packed from the input directly, and
+ * the windows are never copied out (nncc/Dialect/NN/Transforms/
+ * GemmWindows.h).
  *
  * Each element of C is a sum over k in order 0..K-1, in blocks of KC whose
  * partial sums are added to C in order: the result does not depend on the
@@ -47,12 +51,55 @@ static inline int64_t round_up(int64_t x, int64_t m) {
   return (x + m - 1) / m * m;
 }
 
+/* An index x of a matrix dimension as four components, the last three of
+   sizes size[0..2] (1 where absent), x = ((x0 size[0] + x1) size[1] + x2)
+   size[2] + x3: the element is stride[i] * x(i+1) after x0's, whose stride
+   is the dimension's own. An im2col matrix's rows are (c, kh, kw) and its
+   columns (oh, ow), each a linear combination of the image's strides. */
+typedef struct {
+  int64_t size[3], stride[3];
+} compound_t;
+
+/* out[q] = the offset of index first + q, for q < count: the first by
+   division, the rest by counting its parts up (divisions per element were
+   most of a packing's time). */
+static void compound_offsets(int64_t first, int64_t count,
+                             int64_t outer_stride, const compound_t *d,
+                             int64_t *restrict out) {
+  int64_t part[3], x = first, offset = 0;
+  for (int i = 2; i >= 0; --i) {
+    part[i] = x % d->size[i];
+    offset += part[i] * d->stride[i];
+    x /= d->size[i];
+  }
+  offset += x * outer_stride;
+  for (int64_t q = 0; q < count; ++q) {
+    out[q] = offset;
+    int i = 2;
+    for (; i >= 0 && part[i] + 1 == d->size[i]; --i) {
+      offset -= part[i] * d->stride[i];
+      part[i] = 0;
+    }
+    if (i < 0) {
+      offset += outer_stride;
+    } else {
+      ++part[i];
+      offset += d->stride[i];
+    }
+  }
+}
+
 typedef struct {
   int64_t m, n, k;
   const float *a; /* A(i, p) = a[i * a_row + p * a_col] */
   int64_t a_row, a_col;
-  const float *b; /* B(p, j) = b[p * b_row + j * b_col] */
+  /* B(p, j) = b[offset(p, b_row, b_k) + offset(j, b_col, b_n)]: each
+     index is up to four components (see compound_offset), so that B can be
+     the windows of an image (im2col) read where the image is. */
+  const float *b;
   int64_t b_row, b_col;
+  compound_t b_k, b_n;
+  int b_compound; /* whether b_k or b_n has more than one component */
   float *c; /* C(i, j) = c[i * c_row + j * c_col] */
   int64_t c_row, c_col;
   /* The epilogue, applied to each tile after its last block of K. */
@@ -217,6 +264,81 @@ static void pack_b_transposed(const float *src, int64_t ld, int64_t kc,
       dst[p * width + j] = j < nr ? src[p + j * ld] : 0.0f;
 }
 
+/* The longest run, 16, 8 or 4 elements (else 0), such that `count`
+   offsets are groups of that many contiguous elements. */
+static int64_t longest_run(const int64_t *offsets, int64_t count) {
+  for (int64_t run = 16; run >= 4; run /= 2) {
+    int contiguous = count % run == 0;
+    for (int64_t i = 0; i < count && contiguous; ++i)
+      contiguous = offsets[i] == offsets[i - i % run] + i % run;
+    if (contiguous)
+      return run;
+  }
+  return 0;
+}
+
+/* A panel of a compound B (see compound_t): dst[p * width + j] = B(pc + p,
+   j0 + j) for p < kc and j < nr, 0 for j in [nr, width). The offsets of its
+   rows and columns are computed once; then, where the columns are runs of
+   contiguous elements (an output row of a stride-1 convolution), each row
+   of the panel is copied a run at a time; where the rows are, blocks of
+   16 x 16 are transposed in registers (a weight gradient's windows, B
+   transposed); else element by element. */
+static void pack_b_compound(const float *b, int64_t b_row, int64_t b_col,
+                            const compound_t *b_k, const compound_t *b_n,
+                            int64_t pc, int64_t kc, int64_t j0, int64_t nr,
+                            int64_t width, float *restrict dst) {
+  int64_t rows[KC], cols[NNCC_GEMM_NR_MAX];
+  compound_offsets(pc, kc, b_row, b_k, rows);
+  compound_offsets(j0, nr, b_col, b_n, cols);
+  int64_t run = longest_run(cols, nr);
+  if (run >= 4) {
+    for (int64_t p = 0; p < kc; ++p) {
+      float *restrict row = dst + p * width;
+      const float *src = b + rows[p];
+      int64_t j = 0;
+      if (run == 16)
+        for (; j < nr; j += 16)
+          __builtin_memcpy(row + j, src + cols[j], 16 * sizeof(float));
+      else if (run == 8)
+        for (; j < nr; j += 8)
+          __builtin_memcpy(row + j, src + cols[j], 8 * sizeof(float));
+      else
+        for (; j < nr; j += 4)
+          __builtin_memcpy(row + j, src + cols[j], 4 * sizeof(float));
+      for (; j < width; ++j)
+        row[j] = 0.0f;
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; p += 16) {
+    int64_t rows_run = p + 16 <= kc ? longest_run(rows + p, 16) : 0;
+    if (rows_run < 4) {
+      for (int64_t q = p; q < min64(p + 16, kc); ++q)
+        for (int64_t j = 0; j < width; ++j)
+          dst[q * width + j] = j < nr ? b[rows[q] + cols[j]] : 0.0f;
+      continue;
+    }
+    /* Each column's 16 elements, a run at a time (an output row of 8
+       positions is two runs), transposed. */
+    for (int64_t jb = 0; jb < width; jb += 16) {
+      v16f block[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        float column[16] = {0};
+        if (jb + i < nr)
+          for (int64_t q = 0; q < 16; q += rows_run)
+            __builtin_memcpy(column + q, b + cols[jb + i] + rows[p + q],
+                             rows_run * sizeof(float));
+        __builtin_memcpy(&block[i], column, sizeof column);
+      }
+      transpose16(block);
+      for (int64_t q = 0; q < 16; ++q)
+        __builtin_memcpy(dst + (p + q) * width + jb, &block[q],
+                         sizeof block[q]);
+    }
+  }
+}
+
 #define VW 8
 #include "nncc_gemm_kernels.h"
 #undef VW
@@ -295,7 +417,10 @@ static int split_by_matrix(int64_t m, int64_t n, int64_t k, int64_t batch,
    final (on whichever thread computed it). pack_a and pack_b hold
    __nncc_max_threads() blocks of NNCC_GEMM_PACK_A_FLOATS(m, k) and
    NNCC_GEMM_PACK_B_FLOATS(k, n) floats (Gemm.h), and pack_a, with more than one
-   thread, at least NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k). A matrix is computed
+   thread, at least NNCC_GEMM_PACK_A_SHARED_FLOATS(m, k). B's k and n may
+   be compound (compound_t): b_row and b_col are then the strides of their
+   outermost parts, and b_k1..3 and b_n1..3 with their strides the sizes of
+   the inner ones (all 1 for a plain matrix). A matrix is computed
    alike on any thread and on any number of them, so results do not depend on
    how the work is split. */
 void __nncc_sgemm_tiles(int64_t m, int64_t n, int64_t k, int64_t batch,
@@ -309,9 +434,16 @@ void __nncc_sgemm_tiles(int64_t m, int64_t n, int64_t k, int64_t batch,
                         const float *residual, int64_t residual_offset,
                         int64_t residual_row, int64_t residual_col,
                         int64_t residual_batch, int64_t epilogue, float *pack_a,
-                        float *pack_b, nncc_tile_fn tile, void *tile_context) {
+                        float *pack_b, int64_t b_k1, int64_t b_k1_stride,
+                        int64_t b_k2, int64_t b_k2_stride, int64_t b_k3,
+                        int64_t b_k3_stride, int64_t b_n1, int64_t b_n1_stride,
+                        int64_t b_n2, int64_t b_n2_stride, int64_t b_n3,
+                        int64_t b_n3_stride, nncc_tile_fn tile,
+                        void *tile_context) {
   if (m <= 0 || n <= 0 || batch <= 0)
     return;
+  compound_t b_k = {{b_k1, b_k2, b_k3}, {b_k1_stride, b_k2_stride, b_k3_stride}};
+  compound_t b_n = {{b_n1, b_n2, b_n3}, {b_n1_stride, b_n2_stride, b_n3_stride}};
   int32_t threads = __nncc_max_threads();
   batch_t work = {.g = {.m = m,
                         .n = n,
@@ -322,6 +454,9 @@ void __nncc_sgemm_tiles(int64_t m, int64_t n, int64_t k, int64_t batch,
                         .b = b + b_offset,
                         .b_row = b_row,
                         .b_col = b_col,
+                        .b_k = b_k,
+                        .b_n = b_n,
+                        .b_compound = b_k1 * b_k2 * b_k3 * b_n1 * b_n2 * b_n3 > 1,
                         .c = c + c_offset,
                         .c_row = c_row,
                         .c_col = c_col,
@@ -367,10 +502,16 @@ void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
                   int64_t bias_batch, const float *residual,
                   int64_t residual_offset, int64_t residual_row,
                   int64_t residual_col, int64_t residual_batch,
-                  int64_t epilogue, float *pack_a, float *pack_b) {
+                  int64_t epilogue, float *pack_a, float *pack_b,
+                  int64_t b_k1, int64_t b_k1_stride, int64_t b_k2,
+                  int64_t b_k2_stride, int64_t b_k3, int64_t b_k3_stride,
+                  int64_t b_n1, int64_t b_n1_stride, int64_t b_n2,
+                  int64_t b_n2_stride, int64_t b_n3, int64_t b_n3_stride) {
   __nncc_sgemm_tiles(m, n, k, batch, a, a_offset, a_row, a_col, a_batch, b,
                      b_offset, b_row, b_col, b_batch, c, c_offset, c_row, c_col,
                      c_batch, bias, bias_offset, bias_row, bias_col, bias_batch,
                      residual, residual_offset, residual_row, residual_col,
-                     residual_batch, epilogue, pack_a, pack_b, 0, 0);
+                     residual_batch, epilogue, pack_a, pack_b, b_k1, b_k1_stride,
+                     b_k2, b_k2_stride, b_k3, b_k3_stride, b_n1, b_n1_stride,
+                     b_n2, b_n2_stride, b_n3, b_n3_stride, 0, 0);
 }

@@ -79,6 +79,11 @@ static void W(micro_kernel)(int64_t kc, const float *restrict a,
 static void W(pack_b_panel)(const gemm_t *g, int64_t pc, int64_t kc,
                             int64_t panel, float *dst) {
   int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
+  if (g->b_compound) {
+    pack_b_compound(g->b, g->b_row, g->b_col, &g->b_k, &g->b_n, pc, kc, j0,
+                    nr, NR, dst);
+    return;
+  }
   const float *src = g->b + pc * g->b_row + j0 * g->b_col;
   if (g->b_col == 1 && nr == NR) {
     for (int64_t p = 0; p < kc; ++p) {
@@ -110,9 +115,14 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
   int64_t last_panel = min64(g->panels, first_panel + g->panels_per_task);
   float *pack_a = g->pack_a + thread * g->pack_a_stride;
   float *pack_b = g->pack_b + thread * g->pack_b_stride;
+  /* One block of rows (a convolution's few filters): each panel of B is
+     used once, so it is packed right before its micro-kernels run, while
+     it is in L1, rather than all panels first and each reread from L2. */
+  int single_block = last_block - first_block == 1;
   for (int64_t pc = 0; pc < g->k; pc += KC) {
     int64_t kc = min64(KC, g->k - pc);
-    for (int64_t panel = first_panel; panel < last_panel; ++panel)
+    for (int64_t panel = first_panel; panel < last_panel && !single_block;
+         ++panel)
       W(pack_b_panel)
       (g, pc, kc, panel, pack_b + (panel - first_panel) * kc * NR);
     for (int64_t block = first_block; block < last_block; ++block) {
@@ -124,7 +134,11 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
         pack_a_block(g, i0, mc, pc, kc, pack_a);
       for (int64_t panel = first_panel; panel < last_panel; ++panel) {
         int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
-        const float *b = pack_b + (panel - first_panel) * kc * NR;
+        const float *b = pack_b;
+        if (single_block)
+          W(pack_b_panel)(g, pc, kc, panel, pack_b);
+        else
+          b += (panel - first_panel) * kc * NR;
         for (int64_t q = 0; q * MR < mc; ++q) {
           int64_t i = i0 + q * MR;
           int64_t mr = min64(MR, mc - q * MR);

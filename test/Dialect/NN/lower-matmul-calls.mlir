@@ -6,7 +6,8 @@
 // epilogue, the bias arguments are unused (C's base, zeros). The packing
 // buffers are allocations that live until the call is done, with one block
 // per thread (nn.threads = 2) each: A's 2 x 96 x 256 floats, B's
-// 2 x 256 x 64 (40 columns rounded up to the widest tile's 32).
+// 2 x 256 x 64 (40 columns rounded up to the widest tile's 32). B's k and n
+// are single indices: their inner parts are (1, 0) each.
 
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -24,11 +25,11 @@ module attributes {nn.threads = 2 : i32} {
 // CHECK-DAG: %[[M:[a-z_0-9]+]] = arith.constant 100 : index
 // CHECK-DAG: %[[N:[a-z_0-9]+]] = arith.constant 40 : index
 // CHECK-DAG: %[[K:[a-z_0-9]+]] = arith.constant 300 : index
-// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %{{c1(_[0-9]+)?}}, %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %{{c0(_[0-9]+)?}}, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %{{c0(_[0-9]+)?}}, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %{{c0(_[0-9]+)?}}, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[PABASE]], %[[PBBASE]])
+// CHECK: call @__nncc_sgemm(%[[M]], %[[N]], %[[K]], %{{c1(_[0-9]+)?}}, %[[ABASE]], %[[AOFF]], %[[AS]]#0, %[[AS]]#1, %{{c0(_[0-9]+)?}}, %[[BBASE]], %[[BOFF]], %[[BS]]#1, %[[BS]]#0, %{{c0(_[0-9]+)?}}, %[[CBASE]], %[[COFF]], %[[CS]]#0, %[[CS]]#1, %{{c0(_[0-9]+)?}}, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[CBASE]], %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %{{[a-z_0-9]+}}, %[[PABASE]], %[[PBBASE]], %[[ONE:[a-z_0-9]+]], %[[ZERO:[a-z_0-9]+]], %[[ONE]], %[[ZERO]], %[[ONE]], %[[ZERO]], %[[ONE]], %[[ZERO]], %[[ONE]], %[[ZERO]], %[[ONE]], %[[ZERO]])
 // CHECK-NOT: linalg.generic
 // CHECK: memref.dealloc %[[PA]]
 // CHECK: memref.dealloc %[[PB]]
-// CHECK: func.func private @__nncc_sgemm(index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, index, memref<f32>, memref<f32>)
+// CHECK: func.func private @__nncc_sgemm(index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, memref<f32>, index, index, index, index, index, memref<f32>, memref<f32>, index, index, index, index, index, index, index, index, index, index, index, index)
 func.func @plain(%a: memref<100x300xf32>, %b: memref<40x300xf32>, %c: memref<100x40xf32>) {
   linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<100x300xf32>, memref<40x300xf32>) outs(%c : memref<100x40xf32>) attrs = {nn.matmul} {
   ^bb0(%x: f32, %y: f32, %acc: f32):

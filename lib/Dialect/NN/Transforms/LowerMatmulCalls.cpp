@@ -13,6 +13,7 @@
 #include "nncc/Dialect/NN/Transforms/Passes.h"
 
 #include "nncc/Dialect/NN/Transforms/Fusion.h"
+#include "nncc/Dialect/NN/Transforms/GemmWindows.h"
 #include "nncc/Dialect/NN/Transforms/Training.h"
 #include "nncc/Runtime/Gemm.h"
 
@@ -73,11 +74,14 @@ static func::FuncOp gemmDeclaration(ModuleOp module) {
   Type pointer = MemRefType::get({}, b.getF32Type());
   // m, n, k, the batch's matrices; then A, B, C, the bias and the residual
   // as (base, offset, row stride, column stride, matrix stride); the
-  // epilogue; the packing buffers of A and of B.
+  // epilogue; the packing buffers of A and of B; the inner parts of B's
+  // compound dimensions k and n (see GemmWindows.h), three (size, stride)
+  // pairs each.
   SmallVector<Type> inputs = {index, index, index, index};
   for (int i = 0; i < 5; ++i)
     inputs.append({pointer, index, index, index, index});
   inputs.append({index, pointer, pointer});
+  inputs.append(4 * (kMaxIndexParts - 1), index);
   auto func = b.create<func::FuncOp>(module.getLoc(), kGemmFunction,
                                      b.getFunctionType(inputs, {}));
   func.setPrivate();
@@ -265,17 +269,6 @@ static std::optional<AffineMap> mapFromC(AffineMap map, ArrayRef<int64_t> toC,
     exprs.push_back(getAffineDimExpr(toC[dim.getPosition()], ctx));
   }
   return AffineMap::get(cRank, 0, exprs, ctx);
-}
-
-/// The memref `value` views (through view ops), or `value` itself.
-static Value viewRoot(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  return value;
 }
 
 /// Whether some op after `from` and before `to` uses `root` or a view of it.
@@ -735,6 +728,24 @@ static func::FuncOp buildTileFunction(func::FuncOp parent,
   return dispatch;
 }
 
+/// B of `generic` as windows of an image (see GemmWindows.h), if the GEMM
+/// can read it so: B's dimensions are the batch, k and n, the batch's one
+/// part, and C has no other batch dimensions than the call's.
+static std::optional<WindowsOperand>
+windowsOf(linalg::GenericOp generic, std::optional<unsigned> batchDim) {
+  AffineMap map = generic.getIndexingMapsArray()[1];
+  if (generic.getIndexingMapsArray()[2].getNumResults() > 3 ||
+      map.getNumResults() != (batchDim ? 3u : 2u) ||
+      (batchDim && positionOf(map, *batchDim) < 0))
+    return std::nullopt;
+  std::optional<WindowsOperand> windows =
+      findWindows(generic.getDpsInputs()[1], generic);
+  if (!windows ||
+      (batchDim && windows->dims[positionOf(map, *batchDim)].size() != 1))
+    return std::nullopt;
+  return windows;
+}
+
 static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                         int64_t threads, func::FuncOp gemm) {
   Location loc = generic.getLoc();
@@ -746,6 +757,10 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   Operand a{generic.getDpsInputs()[0], generic.getIndexingMapsArray()[0]};
   Operand bOp{generic.getDpsInputs()[1], generic.getIndexingMapsArray()[1]};
   Operand c{generic.getDpsInits()[0], outMap};
+  std::optional<unsigned> batchDim;
+  if (rank > 2)
+    batchDim = cast<AffineDimExpr>(outMap.getResult(rank - 3)).getPosition();
+  std::optional<WindowsOperand> windows = windowsOf(generic, batchDim);
   // With a fixed epilogue, the GEMM writes its output instead of C, which
   // is then never written; else a tile epilogue reads C block by block.
   std::optional<Reader> reader = findReader(generic);
@@ -802,7 +817,8 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   auto metadata = [&](Value memref) {
     return b.create<memref::ExtractStridedMetadataOp>(loc, memref);
   };
-  auto aMeta = metadata(a.memref), bMeta = metadata(bOp.memref),
+  auto aMeta = metadata(a.memref),
+       bMeta = metadata(windows ? windows->source : bOp.memref),
        cMeta = metadata(c.memref);
   SmallVector<memref::ExtractStridedMetadataOp, 2> addendMeta;
   if (epilogue)
@@ -816,9 +832,6 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   // they are small).
   SmallVector<Value> ivs(generic.getNumLoops());
   OpBuilder::InsertionGuard guard(b);
-  std::optional<unsigned> batchDim;
-  if (rank > 2)
-    batchDim = cast<AffineDimExpr>(outMap.getResult(rank - 3)).getPosition();
   for (unsigned i = 0; i + 3 < rank; ++i) {
     unsigned dim = cast<AffineDimExpr>(outMap.getResult(i)).getPosition();
     auto loop =
@@ -867,9 +880,41 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                                             .getResult()};
   args.append({aMeta.getBaseBuffer(), offsetOf(a, aMeta), strideOf(a, aMeta, m),
                strideOf(a, aMeta, k), batchStrideOf(a, aMeta)});
-  args.append({bMeta.getBaseBuffer(), offsetOf(bOp, bMeta),
-               strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n),
-               batchStrideOf(bOp, bMeta)});
+  // B's inner parts of k and n, right-aligned: (1, 0) where absent.
+  SmallVector<Value> bParts;
+  if (windows) {
+    auto constant = [&](int64_t value) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, value);
+    };
+    ArrayRef<IndexPart> kParts =
+        windows->dims[positionOf(bOp.map, k)];
+    ArrayRef<IndexPart> nParts =
+        windows->dims[positionOf(bOp.map, n)];
+    Value batchStride = constant(0);
+    if (batchDim)
+      batchStride =
+          constant(windows->dims[positionOf(bOp.map, *batchDim)][0].stride);
+    args.append({bMeta.getBaseBuffer(),
+                 b.create<arith::AddIOp>(loc, bMeta.getOffset(),
+                                         constant(windows->offset)),
+                 constant(kParts[0].stride), constant(nParts[0].stride),
+                 batchStride});
+    for (ArrayRef<IndexPart> parts : {kParts, nParts})
+      for (unsigned i = 1; i < kMaxIndexParts; ++i) {
+        size_t at = i + parts.size() - kMaxIndexParts;
+        bool present = i + parts.size() >= kMaxIndexParts + 1;
+        bParts.push_back(constant(present ? parts[at].size : 1));
+        bParts.push_back(constant(present ? parts[at].stride : 0));
+      }
+  } else {
+    args.append({bMeta.getBaseBuffer(), offsetOf(bOp, bMeta),
+                 strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n),
+                 batchStrideOf(bOp, bMeta)});
+    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    for (unsigned i = 0; i < 2 * (kMaxIndexParts - 1); ++i)
+      bParts.append({one, zero});
+  }
   args.append({cMeta.getBaseBuffer(), offsetOf(c, cMeta), strideOf(c, cMeta, m),
                strideOf(c, cMeta, n), batchStrideOf(c, cMeta)});
   // The addends (bias, residual), or C's base and zeros for each absent.
@@ -891,6 +936,7 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   args.push_back(b.create<arith::ConstantIndexOp>(
       loc, epilogue ? epilogue->kind : NNCC_GEMM_PLAIN));
   args.append({packABase, packBBase});
+  llvm::append_range(args, bParts);
   if (tile) {
     // The dispatcher takes the buffers the epilogue uses and the outer
     // batch indices, then the GEMM's arguments.
@@ -918,6 +964,8 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
   b.create<memref::DeallocOp>(loc, packABuffer);
   b.create<memref::DeallocOp>(loc, packBBuffer);
   generic.erase();
+  if (windows)
+    eraseWindows(*windows);
   if (tile) {
     tile->reader.op.erase();
     if (tile->reader.view)
