@@ -325,10 +325,16 @@ static void pack_b_compound(const float *b, int64_t b_row, int64_t b_col,
       v16f block[16];
       for (int64_t i = 0; i < 16; ++i) {
         float column[16] = {0};
-        if (jb + i < nr)
-          for (int64_t q = 0; q < 16; q += rows_run)
-            __builtin_memcpy(column + q, b + cols[jb + i] + rows[p + q],
-                             rows_run * sizeof(float));
+        const float *src = b + cols[jb + i];
+        /* Copies of a constant size, which compile to vector moves. */
+        if (jb + i < nr && rows_run == 16)
+          __builtin_memcpy(column, src + rows[p], 16 * sizeof(float));
+        else if (jb + i < nr && rows_run == 8)
+          for (int64_t q = 0; q < 16; q += 8)
+            __builtin_memcpy(column + q, src + rows[p + q], 8 * sizeof(float));
+        else if (jb + i < nr)
+          for (int64_t q = 0; q < 16; q += 4)
+            __builtin_memcpy(column + q, src + rows[p + q], 4 * sizeof(float));
         __builtin_memcpy(&block[i], column, sizeof column);
       }
       transpose16(block);

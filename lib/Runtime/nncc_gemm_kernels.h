@@ -32,16 +32,20 @@ static inline W(vf) W(splat)(float x) {
   return v;
 }
 
-/* MR x NR tile: C = (accumulate ? C : 0) + a_panel * b_panel over kc. */
-static void W(micro_kernel)(int64_t kc, const float *restrict a,
-                            const float *restrict b, float *restrict c,
-                            int64_t c_row, int64_t c_col, int64_t mr,
-                            int64_t nr, int accumulate) {
+/* MR x NR tile: C = (accumulate ? C : 0) + a_panel * B over kc, where B's
+   row p is b + p * NR (a packed panel) or, with `rows`, two halves of VW
+   at b + rows[p] and b + rows[p] + half (read in place). */
+static inline __attribute__((always_inline)) void
+W(tile_kernel)(int64_t kc, const float *restrict a, const float *restrict b,
+               const int64_t *restrict rows, int64_t half, float *restrict c,
+               int64_t c_row, int64_t c_col, int64_t mr, int64_t nr,
+               int accumulate) {
   W(vf) acc[MR][2];
   for (int r = 0; r < MR; ++r)
     acc[r][0] = acc[r][1] = W(splat)(0.0f);
   for (int64_t p = 0; p < kc; ++p) {
-    W(vf) b0 = W(load)(b + p * NR), b1 = W(load)(b + p * NR + VW);
+    const float *row = rows ? b + rows[p] : b + p * NR;
+    W(vf) b0 = W(load)(row), b1 = W(load)(row + (rows ? half : VW));
     for (int r = 0; r < MR; ++r) {
       W(vf) ar = W(splat)(a[p * MR + r]);
       acc[r][0] = __builtin_elementwise_fma(ar, b0, acc[r][0]);
@@ -71,6 +75,41 @@ static void W(micro_kernel)(int64_t kc, const float *restrict a,
       float *out = c + r * c_row + j * c_col;
       *out = accumulate ? *out + tile[r][j] : tile[r][j];
     }
+}
+
+static void W(micro_kernel)(int64_t kc, const float *restrict a,
+                            const float *restrict b, float *restrict c,
+                            int64_t c_row, int64_t c_col, int64_t mr,
+                            int64_t nr, int accumulate) {
+  W(tile_kernel)(kc, a, b, 0, 0, c, c_row, c_col, mr, nr, accumulate);
+}
+
+static void W(micro_kernel_in_place)(int64_t kc, const float *restrict a,
+                                     const float *restrict b,
+                                     const int64_t *restrict rows,
+                                     int64_t half, float *restrict c,
+                                     int64_t c_row, int64_t c_col, int64_t mr,
+                                     int accumulate) {
+  W(tile_kernel)(kc, a, b, rows, half, c, c_row, c_col, mr, NR, accumulate);
+}
+
+/* Whether panel `panel` of a compound B can be read in place: its NR
+   columns are two runs of VW contiguous elements (an output row of a
+   stride-1 convolution, or two), at *start and *start + *half from a row's
+   offset. */
+static int W(panel_in_place)(const gemm_t *g, int64_t panel, int64_t *start,
+                             int64_t *half) {
+  int64_t j0 = g->jc + panel * NR;
+  if (!g->b_compound || j0 + NR > g->jc + g->nc)
+    return 0;
+  int64_t cols[NR];
+  compound_offsets(j0, NR, g->b_col, &g->b_n, cols);
+  for (int64_t j = 0; j < NR; ++j)
+    if (cols[j] != cols[j < VW ? 0 : VW] + j % VW)
+      return 0;
+  *start = cols[0];
+  *half = cols[VW] - cols[0];
+  return 1;
 }
 
 /* Packs NR-wide panel `panel` of rows [pc, pc + kc) of the current NC
@@ -119,8 +158,14 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
      used once, so it is packed right before its micro-kernels run, while
      it is in L1, rather than all panels first and each reread from L2. */
   int single_block = last_block - first_block == 1;
+  /* And with a compound B, panels whose columns are two contiguous runs
+     are not packed at all: the micro-kernel reads their rows where they
+     are (an image's rows, in L2), through the rows' offsets. */
+  int64_t rows[KC];
   for (int64_t pc = 0; pc < g->k; pc += KC) {
     int64_t kc = min64(KC, g->k - pc);
+    if (single_block && g->b_compound)
+      compound_offsets(pc, kc, g->b_row, &g->b_k, rows);
     for (int64_t panel = first_panel; panel < last_panel && !single_block;
          ++panel)
       W(pack_b_panel)
@@ -135,16 +180,27 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
       for (int64_t panel = first_panel; panel < last_panel; ++panel) {
         int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
         const float *b = pack_b;
-        if (single_block)
+        const int64_t *b_rows = 0;
+        int64_t start, half = 0;
+        if (single_block && W(panel_in_place)(g, panel, &start, &half)) {
+          b = g->b + start;
+          b_rows = rows;
+        } else if (single_block) {
           W(pack_b_panel)(g, pc, kc, panel, pack_b);
-        else
+        } else {
           b += (panel - first_panel) * kc * NR;
+        }
         for (int64_t q = 0; q * MR < mc; ++q) {
           int64_t i = i0 + q * MR;
           int64_t mr = min64(MR, mc - q * MR);
-          W(micro_kernel)
-          (kc, a + q * kc * MR, b, g->c + i * g->c_row + j0 * g->c_col,
-           g->c_row, g->c_col, mr, nr, pc > 0);
+          float *c = g->c + i * g->c_row + j0 * g->c_col;
+          if (b_rows)
+            W(micro_kernel_in_place)
+            (kc, a + q * kc * MR, b, b_rows, half, c, g->c_row, g->c_col, mr,
+             pc > 0);
+          else
+            W(micro_kernel)
+            (kc, a + q * kc * MR, b, c, g->c_row, g->c_col, mr, nr, pc > 0);
           if (g->epilogue != NNCC_GEMM_PLAIN && pc + kc == g->k)
             apply_epilogue(g, i, j0, mr, nr);
         }
