@@ -39,7 +39,8 @@ void nncc::buildBufferizationPipeline(OpPassManager &pm) {
               "canonicalize,func.func(scf-forall-to-parallel,"
               "nn-expand-strided-copies),"
               // A module pass: it declares the runtime's GEMM.
-              "nn-lower-matmul-calls,func.func(nn-plan-memory)");
+              "nn-lower-matmul-calls,"
+              "func.func(nn-flatten-elementwise,nn-plan-memory)");
 }
 
 void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {

@@ -292,6 +292,24 @@ def NNExpandStridedCopies
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def NNFlattenElementwise
+    : Pass<"nn-flatten-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Run elementwise kernels over contiguous buffers as one loop";
+  let description = [{
+    A kernel that reads and writes all its operands element for element
+    (every indexing map the identity), all of them contiguous buffers of
+    more than one dimension, becomes the same kernel over their elements
+    as one dimension, through `memref.collapse_shape` views. LLVM
+    vectorizes a nest along its innermost loop; where that loop is short
+    (a convolution weight's 3 x 3 kernel, in its optimizer update) it
+    vectorized the next one out instead, with gathers and scatters of the
+    inner loop's stride. The loop over all elements vectorizes with plain
+    loads and stores. Runs after nn-lower-matmul-calls, which has taken the
+    products' epilogues by then.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def NNTagKernelKinds : Pass<"nn-tag-kernel-kinds", "mlir::func::FuncOp"> {
   let summary = "Record in each nn op's location the kind of kernel it is";
   let description = [{
