@@ -129,3 +129,44 @@ func.func @read_elsewhere(%x: memref<2x3x10x10xf32>, %w: memref<4x27xf32>, %y: m
   memref.copy %cols, %keep : memref<2x3x3x3x8x8xf32> to memref<2x3x3x3x8x8xf32>
   return
 }
+
+// -----
+
+// Nor where the product's epilogue (a bias add) writes the input: the GEMM
+// would read windows that its own epilogue overwrites.
+
+#window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 + d3)>
+#all = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+#mk = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+#bkn = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+#bmn = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#bias = affine_map<(d0, d1, d2) -> (d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @epilogue_writes_input
+// CHECK: %[[COLS:[a-z_0-9]+]] = memref.alloc() : memref<2x4x3x3x8x8xf32>
+// CHECK: %[[B:[a-z_0-9]+]] = memref.collapse_shape %[[COLS]]
+// CHECK: memref.extract_strided_metadata %[[B]]
+// CHECK: call @__nncc_sgemm
+func.func @epilogue_writes_input(%x: memref<2x4x10x10xf32>, %w: memref<4x36xf32>, %bias: memref<4xf32>) {
+  %xs = memref.collapse_shape %x [[0], [1], [2, 3]] : memref<2x4x10x10xf32> into memref<2x4x100xf32>
+  %dst = memref.subview %xs[0, 0, 0] [2, 4, 64] [1, 1, 1] : memref<2x4x100xf32> to memref<2x4x64xf32, strided<[400, 100, 1]>>
+  %cols = memref.alloc() : memref<2x4x3x3x8x8xf32>
+  linalg.generic {indexing_maps = [#window, #all], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<2x4x10x10xf32>) outs(%cols : memref<2x4x3x3x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b = memref.collapse_shape %cols [[0], [1, 2, 3], [4, 5]] : memref<2x4x3x3x8x8xf32> into memref<2x36x64xf32>
+  %c = memref.alloc() : memref<2x4x64xf32>
+  linalg.generic {indexing_maps = [#mk, #bkn, #bmn], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%w, %b : memref<4x36xf32>, memref<2x36x64xf32>) outs(%c : memref<2x4x64xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id3, #bias, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%c, %bias : memref<2x4x64xf32>, memref<4xf32>) outs(%dst : memref<2x4x64xf32, strided<[400, 100, 1]>>) {
+  ^bb0(%y: f32, %z: f32, %o: f32):
+    %s = arith.addf %y, %z : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -770,6 +770,21 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
     epilogue = findEpilogue(generic, *reader);
   if (reader && !epilogue)
     tile = findTileEpilogue(generic, *reader);
+  // An epilogue writes while the GEMM still reads B: never the windows'
+  // source.
+  if (windows) {
+    Value source = viewRoot(windows->source);
+    SmallVector<Value> written;
+    if (epilogue)
+      written.push_back(epilogue->output);
+    if (tile)
+      for (auto [i, operand] : llvm::enumerate(tile->operands))
+        if (i >= tile->reader.op.getNumDpsInputs())
+          written.push_back(operand.memref);
+    if (llvm::any_of(written,
+                     [&](Value value) { return viewRoot(value) == source; }))
+      windows.reset();
+  }
   SmallVector<Value> moved;
   if (epilogue) {
     moved.push_back(epilogue->output);
