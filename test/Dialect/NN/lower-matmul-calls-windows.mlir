@@ -170,3 +170,34 @@ func.func @epilogue_writes_input(%x: memref<2x4x10x10xf32>, %w: memref<4x36xf32>
   }
   return
 }
+
+// -----
+
+// A product may read the windows buffer itself, without a view: a 1-D
+// convolution's windows of one channel, k (3, 1) and n (8, 1), are B with
+// row stride 1 and column stride 1 in x, single parts.
+
+#window = affine_map<(d0, d1, d2) -> (d0, d2 + d1)>
+#all = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#mk = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+#bkn = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+#bmn = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @whole_buffer
+// CHECK-SAME: (%[[X:[a-z_0-9]+]]: memref<2x10xf32>
+// CHECK-NOT: memref<2x3x8xf32>
+// CHECK: %[[XBASE:[a-z_0-9]+]], {{.+}} = memref.extract_strided_metadata %[[X]]
+// CHECK: call @__nncc_sgemm(%{{c4(_[0-9]+)?}}, %{{c8(_[0-9]+)?}}, %{{c3(_[0-9]+)?}}, %{{c2(_[0-9]+)?}}, {{[^,]+}}, {{[^,]+}}, {{[^,]+}}, {{[^,]+}}, {{[^,]+}}, %[[XBASE]], %{{[a-z_0-9]+}}, %{{c1(_[0-9]+)?}}, %{{c1(_[0-9]+)?}}, %{{c10(_[0-9]+)?}},
+func.func @whole_buffer(%x: memref<2x10xf32>, %w: memref<4x3xf32>, %y: memref<2x4x8xf32>) {
+  %cols = memref.alloc() : memref<2x3x8xf32>
+  linalg.generic {indexing_maps = [#window, #all], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : memref<2x10xf32>) outs(%cols : memref<2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [#mk, #bkn, #bmn], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%w, %cols : memref<4x3xf32>, memref<2x3x8xf32>) outs(%y : memref<2x4x8xf32>) attrs = {nn.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}

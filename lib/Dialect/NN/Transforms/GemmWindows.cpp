@@ -55,12 +55,13 @@ static bool linearize(AffineExpr expr, int64_t scale,
 
 /// The copy that writes all of `buffer`, an allocation: a generic with
 /// one input and `buffer` as its one output, written in order (an
-/// identity map) with the input's element, and nothing else but views of
-/// the buffer and its deallocation among the buffer's users.
-static linalg::GenericOp windowsCopy(memref::AllocOp buffer) {
+/// identity map) with the input's element, and nothing else but `product`,
+/// views of the buffer and its deallocation among the buffer's users.
+static linalg::GenericOp windowsCopy(memref::AllocOp buffer,
+                                     Operation *product) {
   linalg::GenericOp copy;
   for (Operation *user : buffer->getUsers()) {
-    if (isa<ViewLikeOpInterface, memref::DeallocOp>(user))
+    if (user == product || isa<ViewLikeOpInterface, memref::DeallocOp>(user))
       continue;
     auto generic = dyn_cast<linalg::GenericOp>(user);
     if (copy || !generic || generic.getNumDpsInputs() != 1 ||
@@ -138,12 +139,12 @@ std::optional<WindowsOperand> nncc::nn::findWindows(Value operand,
     buffer = collapse.getSrc();
   }
   auto alloc = buffer.getDefiningOp<memref::AllocOp>();
-  if (!alloc)
+  if (!alloc || (!view && llvm::count(product->getOperands(), buffer) != 1))
     return std::nullopt;
   for (Operation *user : alloc->getUsers())
     if (isa<ViewLikeOpInterface>(user) && user != view)
       return std::nullopt;
-  linalg::GenericOp copy = windowsCopy(alloc);
+  linalg::GenericOp copy = windowsCopy(alloc, product);
   if (!copy || copy->getBlock() != product->getBlock() ||
       !copy->isBeforeInBlock(product))
     return std::nullopt;
