@@ -237,33 +237,6 @@ static inline void transpose16(v16f rows[16]) {
   }
 }
 
-/* A panel of a transposed B (B(p, j) = src[p + j * ld]: a linear layer's
-   weight, a convolution's windows): dst[p * width + j] = B(p, j) for
-   p < kc and j < nr, and 0 for j in [nr, width), width a multiple of 16.
-   Blocks of 16 x 16 are loaded along p, where B is contiguous, and
-   transposed in registers (one scalar copy per element was the slowest
-   part of the weight gradients' products). */
-static void pack_b_transposed(const float *src, int64_t ld, int64_t kc,
-                              int64_t nr, int64_t width, float *dst) {
-  int64_t p = 0;
-  for (; p + 16 <= kc; p += 16)
-    for (int64_t j0 = 0; j0 < width; j0 += 16) {
-      v16f rows[16];
-      for (int64_t i = 0; i < 16; ++i) {
-        v16f row = {0};
-        if (j0 + i < nr)
-          __builtin_memcpy(&row, src + (j0 + i) * ld + p, sizeof row);
-        rows[i] = row;
-      }
-      transpose16(rows);
-      for (int64_t q = 0; q < 16; ++q)
-        __builtin_memcpy(dst + (p + q) * width + j0, &rows[q], sizeof rows[q]);
-    }
-  for (; p < kc; ++p)
-    for (int64_t j = 0; j < width; ++j)
-      dst[p * width + j] = j < nr ? src[p + j * ld] : 0.0f;
-}
-
 /* The longest run, 16, 8 or 4 elements (else 0), such that `count`
    offsets are groups of that many contiguous elements. */
 static int64_t longest_run(const int64_t *offsets, int64_t count) {
@@ -277,19 +250,74 @@ static int64_t longest_run(const int64_t *offsets, int64_t count) {
   return 0;
 }
 
-/* A panel of a compound B (see compound_t): dst[p * width + j] = B(pc + p,
-   j0 + j) for p < kc and j < nr, 0 for j in [nr, width). The offsets of its
-   rows and columns are computed once; then, where the columns are runs of
-   contiguous elements (an output row of a stride-1 convolution), each row
-   of the panel is copied a run at a time; where the rows are, blocks of
-   16 x 16 are transposed in registers (a weight gradient's windows, B
-   transposed); else element by element. */
-static void pack_b_compound(const float *b, int64_t b_row, int64_t b_col,
-                            const compound_t *b_k, const compound_t *b_n,
-                            int64_t pc, int64_t kc, int64_t j0, int64_t nr,
-                            int64_t width, float *restrict dst) {
+/* A panel whose rows are at b + rows[p] and columns at cols[j] from
+   there, packed as dst[p * width + j] for p < kc and j < nr, 0 for j in
+   [nr, width), width a multiple of 16, where the panel is contiguous along
+   its rows (B transposed: a linear layer's weight, a weight gradient's
+   windows): each block of 16 rows that is runs of 16, 8 or 4 contiguous
+   elements (an output row of 8 positions is two runs) is loaded a run at
+   a time, column by column, and transposed in registers (one scalar copy
+   per element was the slowest part of the weight gradients' products);
+   other rows are copied element by element. */
+static void pack_b_transposed_runs(const float *b, const int64_t *rows,
+                                   const int64_t *cols, int64_t kc,
+                                   int64_t nr, int64_t width,
+                                   float *restrict dst) {
+  for (int64_t p = 0; p < kc; p += 16) {
+    int64_t rows_run = p + 16 <= kc ? longest_run(rows + p, 16) : 0;
+    if (rows_run < 4) {
+      for (int64_t q = p; q < min64(p + 16, kc); ++q)
+        for (int64_t j = 0; j < width; ++j)
+          dst[q * width + j] = j < nr ? b[rows[q] + cols[j]] : 0.0f;
+      continue;
+    }
+    for (int64_t jb = 0; jb < width; jb += 16) {
+      v16f block[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        float column[16] = {0};
+        const float *src = jb + i < nr ? b + cols[jb + i] : 0;
+        /* Copies of a constant size, which compile to vector moves. */
+        if (src && rows_run == 16)
+          __builtin_memcpy(column, src + rows[p], 16 * sizeof(float));
+        else if (src && rows_run == 8)
+          for (int64_t q = 0; q < 16; q += 8)
+            __builtin_memcpy(column + q, src + rows[p + q], 8 * sizeof(float));
+        else if (src)
+          for (int64_t q = 0; q < 16; q += 4)
+            __builtin_memcpy(column + q, src + rows[p + q], 4 * sizeof(float));
+        __builtin_memcpy(&block[i], column, sizeof column);
+      }
+      transpose16(block);
+      for (int64_t q = 0; q < 16; ++q)
+        __builtin_memcpy(dst + (p + q) * width + jb, &block[q],
+                         sizeof block[q]);
+    }
+  }
+}
+
+/* A panel of a transposed B (B(p, j) = src[p + j * ld]). */
+static void pack_b_transposed(const float *src, int64_t ld, int64_t kc,
+                              int64_t nr, int64_t width, float *dst) {
   int64_t rows[KC], cols[NNCC_GEMM_NR_MAX];
-  compound_offsets(pc, kc, b_row, b_k, rows);
+  for (int64_t p = 0; p < kc; ++p)
+    rows[p] = p;
+  for (int64_t j = 0; j < nr; ++j)
+    cols[j] = j * ld;
+  pack_b_transposed_runs(src, rows, cols, kc, nr, width, dst);
+}
+
+/* A panel of a compound B (see compound_t): dst[p * width + j] = B(pc + p,
+   j0 + j) for p < kc and j < nr, 0 for j in [nr, width), given its rows'
+   offsets (compound_offsets of pc, kc and b_k, computed once per block of
+   K). Where the columns are runs of
+   contiguous elements (an output row of a stride-1 convolution), each row
+   of the panel is copied a run at a time; else it is packed as B
+   transposed (pack_b_transposed_runs). */
+static void pack_b_compound(const float *b, const int64_t *rows,
+                            int64_t b_col, const compound_t *b_n, int64_t kc,
+                            int64_t j0, int64_t nr, int64_t width,
+                            float *restrict dst) {
+  int64_t cols[NNCC_GEMM_NR_MAX];
   compound_offsets(j0, nr, b_col, b_n, cols);
   int64_t run = longest_run(cols, nr);
   if (run >= 4) {
@@ -311,38 +339,7 @@ static void pack_b_compound(const float *b, int64_t b_row, int64_t b_col,
     }
     return;
   }
-  for (int64_t p = 0; p < kc; p += 16) {
-    int64_t rows_run = p + 16 <= kc ? longest_run(rows + p, 16) : 0;
-    if (rows_run < 4) {
-      for (int64_t q = p; q < min64(p + 16, kc); ++q)
-        for (int64_t j = 0; j < width; ++j)
-          dst[q * width + j] = j < nr ? b[rows[q] + cols[j]] : 0.0f;
-      continue;
-    }
-    /* Each column's 16 elements, a run at a time (an output row of 8
-       positions is two runs), transposed. */
-    for (int64_t jb = 0; jb < width; jb += 16) {
-      v16f block[16];
-      for (int64_t i = 0; i < 16; ++i) {
-        float column[16] = {0};
-        const float *src = b + cols[jb + i];
-        /* Copies of a constant size, which compile to vector moves. */
-        if (jb + i < nr && rows_run == 16)
-          __builtin_memcpy(column, src + rows[p], 16 * sizeof(float));
-        else if (jb + i < nr && rows_run == 8)
-          for (int64_t q = 0; q < 16; q += 8)
-            __builtin_memcpy(column + q, src + rows[p + q], 8 * sizeof(float));
-        else if (jb + i < nr)
-          for (int64_t q = 0; q < 16; q += 4)
-            __builtin_memcpy(column + q, src + rows[p + q], 4 * sizeof(float));
-        __builtin_memcpy(&block[i], column, sizeof column);
-      }
-      transpose16(block);
-      for (int64_t q = 0; q < 16; ++q)
-        __builtin_memcpy(dst + (p + q) * width + jb, &block[q],
-                         sizeof block[q]);
-    }
-  }
+  pack_b_transposed_runs(b, rows, cols, kc, nr, width, dst);
 }
 
 #define VW 8

@@ -114,13 +114,12 @@ static int W(panel_in_place)(const gemm_t *g, int64_t panel, int64_t *start,
 
 /* Packs NR-wide panel `panel` of rows [pc, pc + kc) of the current NC
    columns of B into `dst`, zero padded: dst[p * NR + j] = B(pc + p,
-   j0 + j). */
+   j0 + j). A compound B's `rows` are the offsets of those rows. */
 static void W(pack_b_panel)(const gemm_t *g, int64_t pc, int64_t kc,
-                            int64_t panel, float *dst) {
+                            const int64_t *rows, int64_t panel, float *dst) {
   int64_t j0 = g->jc + panel * NR, nr = min64(NR, g->jc + g->nc - j0);
   if (g->b_compound) {
-    pack_b_compound(g->b, g->b_row, g->b_col, &g->b_k, &g->b_n, pc, kc, j0,
-                    nr, NR, dst);
+    pack_b_compound(g->b, rows, g->b_col, &g->b_n, kc, j0, nr, NR, dst);
     return;
   }
   const float *src = g->b + pc * g->b_row + j0 * g->b_col;
@@ -160,16 +159,17 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
   int single_block = last_block - first_block == 1;
   /* And with a compound B, panels whose columns are two contiguous runs
      are not packed at all: the micro-kernel reads their rows where they
-     are (an image's rows, in L2), through the rows' offsets. */
+     are (an image's rows, in L2), through the rows' offsets, which a
+     compound B computes once per block of K. */
   int64_t rows[KC];
   for (int64_t pc = 0; pc < g->k; pc += KC) {
     int64_t kc = min64(KC, g->k - pc);
-    if (single_block && g->b_compound)
+    if (g->b_compound)
       compound_offsets(pc, kc, g->b_row, &g->b_k, rows);
     for (int64_t panel = first_panel; panel < last_panel && !single_block;
          ++panel)
       W(pack_b_panel)
-      (g, pc, kc, panel, pack_b + (panel - first_panel) * kc * NR);
+      (g, pc, kc, rows, panel, pack_b + (panel - first_panel) * kc * NR);
     for (int64_t block = first_block; block < last_block; ++block) {
       int64_t i0 = block * g->mc, mc = min64(g->mc, g->m - i0);
       const float *a = pack_a;
@@ -186,7 +186,7 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
           b = g->b + start;
           b_rows = rows;
         } else if (single_block) {
-          W(pack_b_panel)(g, pc, kc, panel, pack_b);
+          W(pack_b_panel)(g, pc, kc, rows, panel, pack_b);
         } else {
           b += (panel - first_panel) * kc * NR;
         }

@@ -49,4 +49,27 @@
    threads. */
 #define NNCC_MAX_THREADS 64
 
+#ifndef __cplusplus
+#include <stdint.h>
+
+/* The runtime's GEMM as nn-lower-matmul-calls calls it (nncc_gemm.c says
+   what each argument is). Declared here for C that calls it directly, the
+   runtime's tests. */
+void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
+                  const float *a, int64_t a_offset, int64_t a_row,
+                  int64_t a_col, int64_t a_batch, const float *b,
+                  int64_t b_offset, int64_t b_row, int64_t b_col,
+                  int64_t b_batch, float *c, int64_t c_offset, int64_t c_row,
+                  int64_t c_col, int64_t c_batch, const float *bias,
+                  int64_t bias_offset, int64_t bias_row, int64_t bias_col,
+                  int64_t bias_batch, const float *residual,
+                  int64_t residual_offset, int64_t residual_row,
+                  int64_t residual_col, int64_t residual_batch,
+                  int64_t epilogue, float *pack_a, float *pack_b, int64_t b_k1,
+                  int64_t b_k1_stride, int64_t b_k2, int64_t b_k2_stride,
+                  int64_t b_k3, int64_t b_k3_stride, int64_t b_n1,
+                  int64_t b_n1_stride, int64_t b_n2, int64_t b_n2_stride,
+                  int64_t b_n3, int64_t b_n3_stride);
+#endif
+
 #endif /* NNCC_RUNTIME_GEMM_H */

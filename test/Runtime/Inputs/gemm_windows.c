@@ -28,27 +28,20 @@ void __nncc_parallel_for(int64_t count, nncc_task_fn fn, void *context) {
     fn(context, task, (int32_t)(task % threads));
 }
 
-void __nncc_sgemm(int64_t m, int64_t n, int64_t k, int64_t batch,
-                  const float *a, int64_t a_offset, int64_t a_row,
-                  int64_t a_col, int64_t a_batch, const float *b,
-                  int64_t b_offset, int64_t b_row, int64_t b_col,
-                  int64_t b_batch, float *c, int64_t c_offset, int64_t c_row,
-                  int64_t c_col, int64_t c_batch, const float *bias,
-                  int64_t bias_offset, int64_t bias_row, int64_t bias_col,
-                  int64_t bias_batch, const float *residual,
-                  int64_t residual_offset, int64_t residual_row,
-                  int64_t residual_col, int64_t residual_batch,
-                  int64_t epilogue, float *pack_a, float *pack_b, int64_t b_k1,
-                  int64_t b_k1_stride, int64_t b_k2, int64_t b_k2_stride,
-                  int64_t b_k3, int64_t b_k3_stride, int64_t b_n1,
-                  int64_t b_n1_stride, int64_t b_n2, int64_t b_n2_stride,
-                  int64_t b_n3, int64_t b_n3_stride);
-
 static float *floats(int64_t count) {
   float *p = calloc((size_t)count, sizeof(float));
   if (!p)
     abort();
   return p;
+}
+
+/* Whether `count` floats of the two results differ, said so if they do. */
+static int differs(const char *what, const float *plain, const float *windows,
+                   int64_t count) {
+  if (!memcmp(plain, windows, sizeof(float) * count))
+    return 0;
+  printf("%s differs\n", what);
+  return 1;
 }
 
 /* x: n images of c channels, h x w (already padded); the windows of a
@@ -91,13 +84,7 @@ static int check(int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh,
                windows, 0, p, 1, f * p, windows, 0, 0, 0, 0, windows, 0, 0, 0,
                0, NNCC_GEMM_PLAIN, pack_a, pack_b, 1, 0, kh, w, kw, 1, 1, 0, 1,
                0, ow, s);
-  if (memcmp(plain, windows, sizeof(float) * n * f * p)) {
-    printf("forward differs: n %lld c %lld %lldx%lld kernel %lldx%lld "
-           "stride %lld f %lld threads %d\n",
-           (long long)n, (long long)c, (long long)h, (long long)w,
-           (long long)kh, (long long)kw, (long long)s, (long long)f, threads);
-    ++failures;
-  }
+  failures += differs("forward", plain, windows, n * f * p);
 
   /* Weight gradient: dw[b] (f x ck) = dy[b] (f x p) cols[b]^T (p x ck). */
   float *dplain = floats(n * f * ck), *dwindows = floats(n * f * ck);
@@ -109,13 +96,12 @@ static int check(int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh,
                dwindows, 0, ck, 1, f * ck, dwindows, 0, 0, 0, 0, dwindows, 0, 0,
                0, 0, NNCC_GEMM_PLAIN, pack_a, pack_b, 1, 0, 1, 0, ow, s, 1, 0,
                kh, w, kw, 1);
-  if (memcmp(dplain, dwindows, sizeof(float) * n * f * ck)) {
-    printf("weight gradient differs: n %lld c %lld %lldx%lld kernel "
-           "%lldx%lld stride %lld f %lld threads %d\n",
+  failures += differs("weight gradient", dplain, dwindows, n * f * ck);
+  if (failures)
+    printf("  in: n %lld c %lld %lldx%lld kernel %lldx%lld stride %lld f %lld "
+           "threads %d\n",
            (long long)n, (long long)c, (long long)h, (long long)w,
            (long long)kh, (long long)kw, (long long)s, (long long)f, threads);
-    ++failures;
-  }
   free(x), free(cols), free(wt), free(dy), free(pack_a), free(pack_b);
   free(plain), free(windows), free(dplain), free(dwindows);
   return failures;

@@ -81,28 +81,32 @@ static linalg::GenericOp windowsCopy(memref::AllocOp buffer,
   return copy;
 }
 
-/// Whether an op after `from` and before `to` may write `root` or a view of
-/// it: anything that uses it but a view, a load, or a linalg op reading it.
-static bool writtenBetween(Value root, Operation *from, Operation *to) {
+bool nncc::nn::usedBetween(Value root, Operation *from, Operation *to,
+                          function_ref<bool(OpOperand &)> counts) {
   for (Operation *op = from->getNextNode(); op && op != to;
        op = op->getNextNode()) {
     WalkResult result = op->walk([&](Operation *nested) {
-      for (OpOperand &operand : nested->getOpOperands()) {
-        if (!isa<BaseMemRefType>(operand.get().getType()) ||
-            viewRoot(operand.get()) != root)
-          continue;
-        auto linalgOp = dyn_cast<linalg::LinalgOp>(nested);
-        if (isa<ViewLikeOpInterface, memref::LoadOp>(nested) ||
-            (linalgOp && !linalgOp.isDpsInit(&operand)))
-          continue;
-        return WalkResult::interrupt();
-      }
+      for (OpOperand &operand : nested->getOpOperands())
+        if (isa<BaseMemRefType>(operand.get().getType()) &&
+            viewRoot(operand.get()) == root && counts(operand))
+          return WalkResult::interrupt();
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
       return true;
   }
   return false;
+}
+
+/// Whether an op after `from` and before `to` may write `root` or a view of
+/// it: any use but a view, a load, or a linalg op reading it.
+static bool writtenBetween(Value root, Operation *from, Operation *to) {
+  return usedBetween(root, from, to, [](OpOperand &operand) {
+    Operation *user = operand.getOwner();
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    return !isa<ViewLikeOpInterface, memref::LoadOp>(user) &&
+           !(linalgOp && !linalgOp.isDpsInit(&operand));
+  });
 }
 
 /// `parts` without parts of size 1, and each part merged into the one

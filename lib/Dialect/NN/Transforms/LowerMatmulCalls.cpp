@@ -271,20 +271,12 @@ static std::optional<AffineMap> mapFromC(AffineMap map, ArrayRef<int64_t> toC,
   return AffineMap::get(cRank, 0, exprs, ctx);
 }
 
-/// Whether some op after `from` and before `to` uses `root` or a view of it.
+/// Whether some op after `from` and before `to` uses `root` or a view of it
+/// (other than by making a view).
 static bool usedBetween(Value root, Operation *from, Operation *to) {
-  for (Operation *op = from->getNextNode(); op && op != to;
-       op = op->getNextNode()) {
-    bool uses = false;
-    op->walk([&](Operation *nested) {
-      for (Value operand : nested->getOperands())
-        uses |= isa<BaseMemRefType>(operand.getType()) &&
-                viewRoot(operand) == root && !isa<ViewLikeOpInterface>(nested);
-    });
-    if (uses)
-      return true;
-  }
-  return false;
+  return nncc::nn::usedBetween(root, from, to, [](OpOperand &operand) {
+    return !isa<ViewLikeOpInterface>(operand.getOwner());
+  });
 }
 
 /// The reader of `product`'s output buffer (see Reader), if that buffer is
@@ -779,7 +771,7 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
       written.push_back(epilogue->output);
     if (tile)
       for (auto [i, operand] : llvm::enumerate(tile->operands))
-        if (i >= tile->reader.op.getNumDpsInputs())
+        if (i >= static_cast<size_t>(tile->reader.op.getNumDpsInputs()))
           written.push_back(operand.memref);
     if (llvm::any_of(written,
                      [&](Value value) { return viewRoot(value) == source; }))
@@ -895,16 +887,27 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                                             .getResult()};
   args.append({aMeta.getBaseBuffer(), offsetOf(a, aMeta), strideOf(a, aMeta, m),
                strideOf(a, aMeta, k), batchStrideOf(a, aMeta)});
-  // B's inner parts of k and n, right-aligned: (1, 0) where absent.
+  // B's inner parts of k and n (a plain matrix has none), right-aligned
+  // in the call's three slots each, (1, 0) where absent.
+  llvm::DenseMap<int64_t, Value> constants;
+  auto constant = [&](int64_t value) -> Value {
+    Value &existing = constants[value];
+    if (!existing)
+      existing = b.create<arith::ConstantIndexOp>(loc, value);
+    return existing;
+  };
   SmallVector<Value> bParts;
+  auto appendInnerParts = [&](ArrayRef<IndexPart> parts) {
+    SmallVector<IndexPart, kMaxIndexParts> inner(
+        kMaxIndexParts - std::max<size_t>(parts.size(), 1), IndexPart{1, 0});
+    if (!parts.empty())
+      inner.append(parts.begin() + 1, parts.end());
+    for (IndexPart part : inner)
+      bParts.append({constant(part.size), constant(part.stride)});
+  };
   if (windows) {
-    auto constant = [&](int64_t value) -> Value {
-      return b.create<arith::ConstantIndexOp>(loc, value);
-    };
-    ArrayRef<IndexPart> kParts =
-        windows->dims[positionOf(bOp.map, k)];
-    ArrayRef<IndexPart> nParts =
-        windows->dims[positionOf(bOp.map, n)];
+    ArrayRef<IndexPart> kParts = windows->dims[positionOf(bOp.map, k)];
+    ArrayRef<IndexPart> nParts = windows->dims[positionOf(bOp.map, n)];
     Value batchStride = constant(0);
     if (batchDim)
       batchStride =
@@ -914,21 +917,14 @@ static void lowerToCall(linalg::GenericOp generic, ProductLoops loops,
                                          constant(windows->offset)),
                  constant(kParts[0].stride), constant(nParts[0].stride),
                  batchStride});
-    for (ArrayRef<IndexPart> parts : {kParts, nParts})
-      for (unsigned i = 1; i < kMaxIndexParts; ++i) {
-        size_t at = i + parts.size() - kMaxIndexParts;
-        bool present = i + parts.size() >= kMaxIndexParts + 1;
-        bParts.push_back(constant(present ? parts[at].size : 1));
-        bParts.push_back(constant(present ? parts[at].stride : 0));
-      }
+    appendInnerParts(kParts);
+    appendInnerParts(nParts);
   } else {
     args.append({bMeta.getBaseBuffer(), offsetOf(bOp, bMeta),
                  strideOf(bOp, bMeta, k), strideOf(bOp, bMeta, n),
                  batchStrideOf(bOp, bMeta)});
-    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-    for (unsigned i = 0; i < 2 * (kMaxIndexParts - 1); ++i)
-      bParts.append({one, zero});
+    appendInnerParts({});
+    appendInnerParts({});
   }
   args.append({cMeta.getBaseBuffer(), offsetOf(c, cMeta), strideOf(c, cMeta, m),
                strideOf(c, cMeta, n), batchStrideOf(c, cMeta)});

@@ -15,6 +15,7 @@
 #define NNCC_DIALECT_NN_TRANSFORMS_GEMMWINDOWS_H
 
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,12 @@ struct WindowsOperand {
 
 /// The memref `value` views (through view ops), or `value` itself.
 mlir::Value viewRoot(mlir::Value value);
+
+/// Whether an op after `from` and before `to` in their block, or an op
+/// nested in one, has an operand that is `root` or a view of it and that
+/// `counts` (taking the operand) accepts.
+bool usedBetween(mlir::Value root, mlir::Operation *from, mlir::Operation *to,
+                 llvm::function_ref<bool(mlir::OpOperand &)> counts);
 
 /// `operand` of `product` as windows of another buffer, if it is a view
 /// (or the whole) of a buffer that one copy writes, earlier in the block,
