@@ -253,7 +253,7 @@ static int64_t longest_run(const int64_t *offsets, int64_t count) {
 /* A panel whose rows are at b + rows[p] and columns at cols[j] from
    there, packed as dst[p * width + j] for p < kc and j < nr, 0 for j in
    [nr, width), width a multiple of 16, where the panel is contiguous along
-   its rows (B transposed: a linear layer's weight, a weight gradient's
+   its rows (a compound B transposed: a weight gradient's
    windows): each block of 16 rows that is runs of 16, 8 or 4 contiguous
    elements (an output row of 8 positions is two runs) is loaded a run at
    a time, column by column, and transposed in registers (one scalar copy
@@ -295,15 +295,29 @@ static void pack_b_transposed_runs(const float *b, const int64_t *rows,
   }
 }
 
-/* A panel of a transposed B (B(p, j) = src[p + j * ld]). */
+/* A panel of a transposed B (B(p, j) = src[p + j * ld]: a linear layer's
+   weight), as pack_b_transposed_runs packs it but with each block's
+   columns loaded whole: with no offsets to look up, a linear layer's
+   backward step was 3% faster than through the general routine. */
 static void pack_b_transposed(const float *src, int64_t ld, int64_t kc,
                               int64_t nr, int64_t width, float *dst) {
-  int64_t rows[KC], cols[NNCC_GEMM_NR_MAX];
-  for (int64_t p = 0; p < kc; ++p)
-    rows[p] = p;
-  for (int64_t j = 0; j < nr; ++j)
-    cols[j] = j * ld;
-  pack_b_transposed_runs(src, rows, cols, kc, nr, width, dst);
+  int64_t p = 0;
+  for (; p + 16 <= kc; p += 16)
+    for (int64_t j0 = 0; j0 < width; j0 += 16) {
+      v16f rows[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        v16f row = {0};
+        if (j0 + i < nr)
+          __builtin_memcpy(&row, src + (j0 + i) * ld + p, sizeof row);
+        rows[i] = row;
+      }
+      transpose16(rows);
+      for (int64_t q = 0; q < 16; ++q)
+        __builtin_memcpy(dst + (p + q) * width + j0, &rows[q], sizeof rows[q]);
+    }
+  for (; p < kc; ++p)
+    for (int64_t j = 0; j < width; ++j)
+      dst[p * width + j] = j < nr ? src[p + j * ld] : 0.0f;
 }
 
 /* A panel of a compound B (see compound_t): dst[p * width + j] = B(pc + p,
