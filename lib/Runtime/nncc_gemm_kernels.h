@@ -220,14 +220,18 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
    twice per task), else the row blocks, else both. On one, the calling
    thread, `thread`, runs it all with its own packing buffers. */
 static void W(gemm_run)(gemm_t *g, int32_t threads, int32_t thread) {
-  /* More than one column panel: the threads split the columns. */
+  /* A tall product (a linear layer's batch of rows) splits its rows among
+     the threads: each packs its own blocks of A, while they are in its
+     cache, and all of B, which is the smaller. Otherwise the threads split
+     the columns and share A, packed once. */
+  int by_rows = threads > 1 && g->ic_blocks >= threads && g->m >= threads * g->n;
   g->packed_a = 0;
-  if (threads > 1 && g->n > NR)
+  if (threads > 1 && g->n > NR && !by_rows)
     pack_a_shared(g);
   for (g->jc = 0; g->jc < g->n; g->jc += NC) {
     g->nc = min64(NC, g->n - g->jc);
     g->panels = (g->nc + NR - 1) / NR;
-    int64_t jr_tasks = min64(threads, g->panels);
+    int64_t jr_tasks = by_rows ? 1 : min64(threads, g->panels);
     int64_t ic_tasks =
         min64((threads + jr_tasks - 1) / jr_tasks, g->ic_blocks);
     g->panels_per_task = (g->panels + jr_tasks - 1) / jr_tasks;
