@@ -62,7 +62,7 @@ void nncc::buildLLVMLoweringPipeline(OpPassManager &pm) {
               "convert-arith-to-llvm,convert-index-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
               "convert-cf-to-llvm,reconcile-unrealized-casts,"
-              "nn-lower-parallel-dispatch");
+              "nn-lower-parallel-dispatch,nn-widen-bool-memory");
 }
 
 void nncc::registerPipelines() {

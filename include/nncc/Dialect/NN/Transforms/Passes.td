@@ -215,6 +215,21 @@ def NNLowerParallelDispatch
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def NNWidenBoolMemory : Pass<"nn-widen-bool-memory", "mlir::ModuleOp"> {
+  let summary = "Load and store booleans in memory as bytes";
+  let description = [{
+    Runs on the LLVM dialect. A buffer of i1 (a causal mask, a comparison
+    kept for backward) holds one byte per element. LLVM's vector of i1 in
+    memory is a bit mask instead, so the loop vectorizer cannot load eight or
+    sixteen such elements at once: it loaded them one by one into a mask
+    register (an attention's softmax gradient ran at a tenth of its speed).
+    Every `llvm.load` of an i1 becomes a load of its byte and a `trunc`,
+    every `llvm.store` a `zext` and a store of the byte: the same memory, as
+    LLVM reads and writes an i1, in a form that vectorizes.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def NNPlanMemory : Pass<"nn-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate buffer in one statically sized arena";
   let description = [{
