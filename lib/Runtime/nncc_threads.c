@@ -56,7 +56,18 @@ static struct {
           .wake = PTHREAD_COND_INITIALIZER,
           .done = PTHREAD_COND_INITIALIZER};
 
+/* A loop of no more tasks than threads runs task t on thread t: successive
+   kernels split alike (a GEMM's rows, then the elementwise kernel on them)
+   then find their part of the data in their own core's cache, where taking
+   the tasks in turn sent it from core to core at random (a [16, 64, 128]
+   scaling ran 12 us on one thread, 86 us on two). More tasks than threads
+   are taken in turn, which balances them. */
 static void run_tasks(int32_t thread) {
+  if (pool.count <= atomic_load(&pool.workers) + 1) {
+    if (thread < pool.count)
+      pool.fn(pool.context, thread, thread);
+    return;
+  }
   int64_t task;
   while ((task = atomic_fetch_add(&pool.next, 1)) < pool.count)
     pool.fn(pool.context, task, thread);
