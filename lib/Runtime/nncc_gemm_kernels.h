@@ -224,7 +224,8 @@ static void W(gemm_run)(gemm_t *g, int32_t threads, int32_t thread) {
      the threads: each packs its own blocks of A, while they are in its
      cache, and all of B, which is the smaller. Otherwise the threads split
      the columns and share A, packed once. */
-  int by_rows = threads > 1 && g->ic_blocks >= threads && g->m >= threads * g->n;
+  int by_rows =
+      threads > 1 && g->ic_blocks >= threads && g->m >= threads * g->n;
   g->packed_a = 0;
   if (threads > 1 && g->n > NR && !by_rows)
     pack_a_shared(g);

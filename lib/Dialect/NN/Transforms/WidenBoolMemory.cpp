@@ -42,7 +42,8 @@ struct WidenBoolMemory
   void runOnOperation() override {
     SmallVector<Operation *> accesses;
     getOperation().walk([&](Operation *op) {
-      if (auto load = dyn_cast<LLVM::LoadOp>(op); load && isBool(load.getType()))
+      if (auto load = dyn_cast<LLVM::LoadOp>(op);
+          load && isBool(load.getType()))
         accesses.push_back(op);
       else if (auto store = dyn_cast<LLVM::StoreOp>(op);
                store && isBool(store.getValue().getType()))
