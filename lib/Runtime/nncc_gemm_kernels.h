@@ -215,15 +215,14 @@ static void W(gemm_task)(void *context, int64_t task, int32_t thread) {
 }
 
 /* The product of `g` (k > 0), NC columns at a time. On `threads` threads,
-   each block of columns is split into one task per thread: the column
-   panels split when there are enough of them (no A block is then packed
-   twice per task), else the row blocks, else both. On one, the calling
-   thread, `thread`, runs it all with its own packing buffers. */
+   each block of columns is split into one task per thread: a tall product
+   (m >= threads * n) splits its row blocks, each task packing its own
+   blocks of A, while they are in its cache, and all of the smaller B (a
+   shared packed A crossed between the cores); others split the column
+   panels when there are enough of them, sharing A packed once, else the
+   row blocks, else both. On one, the calling thread, `thread`, runs it all
+   with its own packing buffers. */
 static void W(gemm_run)(gemm_t *g, int32_t threads, int32_t thread) {
-  /* A tall product (a linear layer's batch of rows) splits its rows among
-     the threads: each packs its own blocks of A, while they are in its
-     cache, and all of B, which is the smaller. Otherwise the threads split
-     the columns and share A, packed once. */
   int by_rows =
       threads > 1 && g->ic_blocks >= threads && g->m >= threads * g->n;
   g->packed_a = 0;

@@ -39,22 +39,17 @@ static void widen(LLVM::StoreOp store) {
 namespace {
 struct WidenBoolMemory
     : public nncc::nn::impl::NNWidenBoolMemoryBase<WidenBoolMemory> {
+  // Each access changes in place and only gains a cast beside it, so the
+  // walk may widen as it goes.
   void runOnOperation() override {
-    SmallVector<Operation *> accesses;
-    getOperation().walk([&](Operation *op) {
-      if (auto load = dyn_cast<LLVM::LoadOp>(op);
-          load && isBool(load.getType()))
-        accesses.push_back(op);
-      else if (auto store = dyn_cast<LLVM::StoreOp>(op);
-               store && isBool(store.getValue().getType()))
-        accesses.push_back(op);
-    });
-    for (Operation *op : accesses) {
-      if (auto load = dyn_cast<LLVM::LoadOp>(op))
+    getOperation().walk([](LLVM::LoadOp load) {
+      if (isBool(load.getType()))
         widen(load);
-      else
-        widen(cast<LLVM::StoreOp>(op));
-    }
+    });
+    getOperation().walk([](LLVM::StoreOp store) {
+      if (isBool(store.getValue().getType()))
+        widen(store);
+    });
   }
 };
 } // namespace
