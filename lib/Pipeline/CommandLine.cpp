@@ -98,6 +98,12 @@ struct CompilerCLOptions {
       cl::desc(
           "Skip, and report, a step whose loss or gradients are not finite"),
       cl::cat(category)};
+  cl::opt<std::string> distributed{
+      "distributed",
+      cl::desc("Data-parallel training on an engine: none (the default; a "
+               "program may still plug in its own with <prefix>_set_allreduce) "
+               "or mpi (the library links libmpi)"),
+      cl::value_desc("none|mpi"), cl::init("none"), cl::cat(category)};
   cl::opt<bool> profile{
       "profile",
       cl::desc("Time the library's kernels by kind (conv, gemm, pooling, ...); "
@@ -253,6 +259,12 @@ LogicalResult nncc::compilerOptionsFromCL(CompilerOptions &options,
   options.import.maxElements = o.maxElements;
   options.checkFinite = o.checkFinite;
   options.codegen.profile = o.profile;
+  if (o.distributed != "none" && o.distributed != "mpi") {
+    error(tool, "invalid --distributed '" + o.distributed +
+                    "' (expected none or mpi)");
+    return failure();
+  }
+  options.codegen.distributedMPI = o.distributed == "mpi";
   options.stats = o.stats;
   if (!o.lossOutput.empty())
     training.lossOutputName = o.lossOutput;

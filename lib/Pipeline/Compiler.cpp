@@ -235,6 +235,7 @@ LogicalResult nncc::compile(MLIRContext &context,
     return failure();
   iface->checkFinite = options.checkFinite;
   iface->profiled = options.codegen.profile;
+  iface->distributedMPI = options.codegen.distributedMPI;
   std::string modelName = llvm::sys::path::filename(options.input).str();
 
   // The header needs the arena size, so it is written after planning. With
@@ -303,7 +304,8 @@ LogicalResult nncc::compile(MLIRContext &context,
     if (failed(temp))
       return failure();
     if (!linkSharedLibrary({object.path}, *temp,
-                           llvm::sys::path::filename(options.output), error))
+                           llvm::sys::path::filename(options.output),
+                           options.codegen.distributedMPI, error))
       return emitError(outLoc) << error;
     if (failed(writeHeader(headerPathFor(options.output))))
       return failure();

@@ -12,149 +12,7 @@
  *
  *===------------------------------------------------------------------===*/
 
-#define _POSIX_C_SOURCE 200809L
-
-#include <math.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-/* ABI.md types. */
-typedef struct {
-  const char *name;
-  int32_t dtype;
-  int32_t rank;
-  const int64_t *shape;
-  int64_t numel;
-} nncc_tensor_info;
-
-typedef int (*nncc_progress_fn)(void *user, int64_t epoch, int64_t step,
-                                float loss);
-typedef struct {
-  int32_t shuffle;
-  uint64_t seed;
-  int64_t report_every;
-} nncc_train_options;
-
-enum { NNCC_FLOAT = 1, NNCC_INT32 = 6, NNCC_INT64 = 7 };
-
-/* Return codes: include/nncc/Runtime/ErrorCodes.def. */
-enum {
-#define NNCC_ERROR(NAME, VALUE, MESSAGE) NNCC_##NAME = VALUE,
-#include "nncc/Runtime/ErrorCodes.def"
-};
-
-/* The thread pool of --threads (nncc_threads.c). */
-void __nncc_pool_acquire(void);
-void __nncc_pool_release(void);
-
-/* Provided by the compiler. */
-extern const int32_t __nncc_num_inputs;
-extern const int32_t __nncc_num_targets;
-extern const int32_t __nncc_num_outputs;
-extern const int32_t __nncc_num_params;
-extern const int32_t __nncc_num_states; /* optimizer state tensors */
-extern const nncc_tensor_info __nncc_inputs[];
-extern const nncc_tensor_info __nncc_targets[];
-extern const nncc_tensor_info __nncc_outputs[];
-extern const nncc_tensor_info __nncc_params[];
-extern const nncc_tensor_info __nncc_states[];
-extern const int64_t __nncc_batch;
-extern const uint64_t __nncc_workspace_bytes;
-extern const float __nncc_default_lr;
-extern const int32_t __nncc_trainable;
-extern const uint64_t __nncc_param_offsets[];
-extern const uint64_t __nncc_param_storage_bytes;
-extern const unsigned char __nncc_param_init[];
-extern const uint64_t __nncc_state_offsets[];
-extern const uint64_t __nncc_state_storage_bytes;
-/* The loss and the optimizer, for the per-step hyperparameters and for
-   checking class targets. */
-extern const int32_t __nncc_loss;      /* NNCC_LOSS_* */
-extern const int32_t __nncc_optimizer; /* NNCC_OPT_* */
-extern const double __nncc_beta1, __nncc_beta2, __nncc_lr_decay,
-    __nncc_weight_decay;
-extern const int64_t __nncc_ignore_index, __nncc_num_classes;
-/* Identifies the model's parameters and optimizer state in checkpoints. */
-extern const uint64_t __nncc_fingerprint;
-/* --check-finite: skip a step whose loss or update is not finite. */
-extern const int32_t __nncc_check_finite;
-/* 1 for a parameter a training step writes (trained by the optimizer, or
-   batch norm's running statistics), 0 for a frozen one. */
-extern const int32_t __nncc_param_written[];
-/* Kernels take one array of pointers, in the order of the roles:
-   forward:    inputs, params, outputs, workspace
-   train_step: inputs, targets, count, hyper, params, states,
-               loss, written params, states, workspace */
-extern void __nncc_forward_packed(void **args);
-extern void __nncc_train_step_packed(void **args);
-
-#define NNCC_ALIGN 64
-
-enum { NNCC_LOSS_MSE, NNCC_LOSS_CROSS_ENTROPY, NNCC_LOSS_BCE, NNCC_LOSS_NONE };
-enum { NNCC_OPT_SGD, NNCC_OPT_ADAM, NNCC_OPT_ADAMW, NNCC_OPT_ADAGRAD };
-
-/* The hyperparameter vector of a step (HyperSlot in the compiler's NN.h). */
-enum {
-  HYPER_LR,
-  HYPER_STEP,
-  HYPER_ADAM_STEP_SIZE,
-  HYPER_ADAM_BIAS2_SQRT,
-  HYPER_ADAGRAD_LR,
-  HYPER_DECAY_FACTOR,
-  HYPER_STEP_LOW,
-  HYPER_STEP_HIGH,
-  NUM_HYPER = 8
-};
-
-struct nncc_model {
-  float lr;
-  int64_t steps;
-  unsigned char *params;    /* __nncc_param_storage_bytes, aligned */
-  unsigned char *state;     /* __nncc_state_storage_bytes, aligned */
-  unsigned char *workspace; /* __nncc_workspace_bytes, aligned */
-  unsigned char *staging;   /* one batch of every input and target */
-  int64_t *order;           /* sample order of nncc_train, grown on demand */
-  int64_t order_size;
-  void **args;              /* the kernel argument array */
-  const void **batch_ptrs;  /* nncc_train's inputs, then targets, of a batch */
-  /* A step reads the parameters and state above and writes the updated
-     ones here, then the two swap: the step's kernels never write memory
-     they read, which lets LLVM vectorize the updates (see
-     LibraryEmitter.cpp). Frozen parameters, which no step writes, are kept
-     equal in both. */
-  unsigned char *next_params;
-  unsigned char *next_state;
-  int pooled;               /* counted among the thread pool's users */
-};
-typedef struct nncc_model nncc_model;
-
-static size_t dtype_size(int32_t dtype) {
-  return dtype == NNCC_INT64 ? 8 : 4;
-}
-
-static size_t tensor_bytes(const nncc_tensor_info *t) {
-  return (size_t)t->numel * dtype_size(t->dtype);
-}
-
-/* Bytes of one sample (one index of dim 0) of a data tensor. */
-static size_t sample_bytes(const nncc_tensor_info *t) {
-  return __nncc_batch > 0 ? tensor_bytes(t) / (size_t)__nncc_batch : 0;
-}
-
-static void *aligned_zalloc(size_t bytes) {
-  void *p = NULL;
-  if (bytes == 0)
-    bytes = NNCC_ALIGN;
-  bytes = (bytes + NNCC_ALIGN - 1) / NNCC_ALIGN * NNCC_ALIGN;
-  if (posix_memalign(&p, NNCC_ALIGN, bytes) != 0)
-    return NULL;
-  memset(p, 0, bytes);
-  return p;
-}
+#include "nncc_comm.h"
 
 /*===-------------------------- introspection ---------------------------===*/
 
@@ -192,8 +50,7 @@ const char *nncc_strerror(int code) {
 
 /*===----------------------------- lifecycle ----------------------------===*/
 
-/* Sets the parameters and state (each NULL: unchanged) in both buffers. */
-static void store_model(nncc_model *m, const void *params, const void *state) {
+void __nncc_store_model(nncc_model *m, const void *params, const void *state) {
   if (params && __nncc_param_storage_bytes) {
     memcpy(m->params, params, (size_t)__nncc_param_storage_bytes);
     memcpy(m->next_params, params, (size_t)__nncc_param_storage_bytes);
@@ -218,6 +75,7 @@ void nncc_destroy(nncc_model *m) {
   free(m->batch_ptrs);
   free(m->next_params);
   free(m->next_state);
+  __nncc_comm_destroy(m->comm);
   free(m);
 }
 
@@ -243,12 +101,14 @@ nncc_model *nncc_create(void) {
   m->args = (void **)calloc(nargs, sizeof(void *));
   m->batch_ptrs = (const void **)calloc(
       (size_t)__nncc_num_inputs + __nncc_num_targets + 1, sizeof(void *));
+  m->comm = __nncc_comm_create();
   if (!m->params || !m->state || !m->next_params || !m->next_state ||
-      !m->workspace || !m->staging || !m->args || !m->batch_ptrs) {
+      !m->workspace || !m->staging || !m->args || !m->batch_ptrs ||
+      !m->comm) {
     nncc_destroy(m);
     return NULL;
   }
-  store_model(m, __nncc_param_init, NULL);
+  __nncc_store_model(m, __nncc_param_init, NULL);
   __nncc_pool_acquire();
   m->pooled = 1;
   return m;
@@ -377,9 +237,40 @@ static int step_finite(const nncc_model *m) {
    when the step is done. With --check-finite, a step whose loss or results
    are not finite (a non-finite gradient makes its update non-finite) is
    dropped: the model keeps the buffers it had. */
+/* The positions the loss of a batch with `count` real samples averages
+   over: the real samples' elements (MSE, BCE), their targets that are not
+   the ignored index (cross-entropy), or the samples (--loss=none). */
+static double loss_denominator(const void *const *targets, int64_t count) {
+  if (__nncc_loss == NNCC_LOSS_NONE)
+    return (double)count;
+  int64_t per_sample = __nncc_targets[0].numel / __nncc_batch;
+  if (__nncc_loss != NNCC_LOSS_CROSS_ENTROPY)
+    return (double)(count * per_sample);
+  const int64_t *t = (const int64_t *)targets[0];
+  int64_t kept = 0;
+  for (int64_t i = 0; i < count * per_sample; ++i)
+    kept += t[i] != __nncc_ignore_index;
+  return (double)kept;
+}
+
+/* A process with no real samples in a data-parallel step computes its
+   running statistics from padding alone: it keeps the old ones. */
+static void keep_running_statistics(nncc_model *m) {
+  for (int32_t i = 0; i < __nncc_num_params; ++i)
+    if (__nncc_param_running[i])
+      memcpy(m->next_params + __nncc_param_offsets[i], param_ptr(m, i),
+             tensor_bytes(&__nncc_params[i]));
+}
+
 static int train_batch(nncc_model *m, const void *const *inputs,
                        const void *const *targets, int64_t count,
                        float *loss) {
+  int parallel = __nncc_comm_active(m->comm);
+  if (parallel) {
+    int rc = __nncc_comm_begin_step(m->comm, loss_denominator(targets, count));
+    if (rc != NNCC_OK)
+      return rc;
+  }
   float hyper[NUM_HYPER];
   fill_hyper(m, m->steps + 1, hyper);
   void **a = m->args;
@@ -403,6 +294,14 @@ static int train_batch(nncc_model *m, const void *const *inputs,
     *a++ = m->next_state + __nncc_state_offsets[i];
   *a++ = m->workspace;
   __nncc_train_step_packed(m->args);
+  if (parallel) {
+    int empty = __nncc_comm_step_is_empty(m->comm);
+    int rc = __nncc_comm_end_step(m->comm, &step_loss);
+    if (rc != NNCC_OK)
+      return rc;
+    if (empty)
+      keep_running_statistics(m);
+  }
   *loss = step_loss;
   if (__nncc_check_finite && (!isfinite(step_loss) || !step_finite(m)))
     return NNCC_ERR_NOT_FINITE;
@@ -449,9 +348,20 @@ static int check_training(const nncc_model *m, const void *const *inputs,
   return rc;
 }
 
+/* Data-parallel: every process checked its arguments; a step needs all of
+   them to pass, and rank 0's parameters on every process. */
+static int agree_to_train(nncc_model *m, int rc) {
+  if (!m || !__nncc_comm_active(m->comm))
+    return rc;
+  rc = __nncc_comm_agree(m->comm, rc);
+  if (rc == NNCC_OK && !__nncc_comm_synced(m->comm))
+    rc = nncc_broadcast_parameters(m);
+  return rc;
+}
+
 int nncc_train_step(nncc_model *m, const void *const *inputs,
                     const void *const *targets, float *loss) {
-  int rc = check_training(m, inputs, targets, __nncc_batch);
+  int rc = agree_to_train(m, check_training(m, inputs, targets, __nncc_batch));
   if (rc != NNCC_OK)
     return rc;
   float value = 0.0f;
@@ -507,15 +417,49 @@ static void gather_batch(nncc_model *m, const void *const *inputs,
   }
 }
 
+/* Data-parallel: every process must train on the same number of samples
+   with the same options as rank 0 (each then reads its own rows). */
+static int agree_on_loop(nncc_model *m, int rc, int64_t num_samples,
+                         int64_t epochs, const nncc_train_options *opts) {
+  if (!m || !__nncc_comm_active(m->comm))
+    return rc;
+  int64_t mine[5] = {num_samples, epochs, opts ? opts->shuffle : 0,
+                     opts ? (int64_t)opts->seed : 0,
+                     opts ? opts->report_every : 0};
+  int64_t root[5];
+  memcpy(root, mine, sizeof mine);
+  int sent = __nncc_comm_broadcast(m->comm, root, sizeof root);
+  if (sent != NNCC_OK)
+    return rc != NNCC_OK ? rc : sent;
+  if (rc == NNCC_OK && memcmp(root, mine, sizeof mine) != 0)
+    rc = NNCC_ERR_ARGUMENT;
+  return agree_to_train(m, rc);
+}
+
+/* Whether to stop after a report: data-parallel, when any process's
+   progress function asked to. */
+static int agree_to_stop(nncc_model *m, int stop) {
+  if (!__nncc_comm_active(m->comm))
+    return stop;
+  return __nncc_comm_agree(m->comm, stop ? NNCC_ERR_ARGUMENT : NNCC_OK) !=
+         NNCC_OK;
+}
+
 int nncc_train(nncc_model *m, const void *const *inputs,
                const void *const *targets, int64_t num_samples, int64_t epochs,
                const nncc_train_options *opts, nncc_progress_fn progress,
                void *user) {
   int rc = check_training(m, inputs, targets, num_samples);
+  if (rc == NNCC_OK && (epochs < 0 || (opts && opts->report_every < 0)))
+    rc = NNCC_ERR_ARGUMENT;
+  rc = agree_on_loop(m, rc, num_samples, epochs, opts);
   if (rc != NNCC_OK)
     return rc;
-  if (epochs < 0 || (opts && opts->report_every < 0))
-    return NNCC_ERR_ARGUMENT;
+  /* Each global batch is `world` batches, one per process, by rank. */
+  int32_t rank = 0, world = 1;
+  rc = __nncc_comm_group(m->comm, &rank, &world);
+  if (rc != NNCC_OK)
+    return rc;
   if (num_samples == 0 || epochs == 0)
     return NNCC_OK;
   if (m->order_size < num_samples) {
@@ -529,7 +473,7 @@ int nncc_train(nncc_model *m, const void *const *inputs,
   int shuffle = opts && opts->shuffle;
   int64_t report_every = opts ? opts->report_every : 0;
   uint64_t rng = opts ? opts->seed : 0;
-  const int64_t batch = __nncc_batch;
+  const int64_t batch = __nncc_batch, global = batch * world;
   const void **batch_in = m->batch_ptrs;
   const void **batch_tg = m->batch_ptrs + __nncc_num_inputs;
 
@@ -545,8 +489,14 @@ int nncc_train(nncc_model *m, const void *const *inputs,
         m->order[i] = m->order[j];
         m->order[j] = t;
       }
-    for (int64_t first = 0; first < num_samples; first += batch) {
+    for (int64_t start = 0; start < num_samples; start += global) {
+      int64_t in_batch =
+          num_samples - start < global ? num_samples - start : global;
+      /* This process's rows of the global batch. */
+      int64_t first = start + rank * batch;
       int64_t count = num_samples - first < batch ? num_samples - first : batch;
+      if (count < 0)
+        count = 0;
       float loss = 0.0f;
       if (count == batch && !shuffle) {
         /* A full batch in order: read the caller's arrays in place. */
@@ -563,10 +513,10 @@ int nncc_train(nncc_model *m, const void *const *inputs,
       rc = train_batch(m, batch_in, batch_tg, count, &loss);
       if (rc != NNCC_OK)
         return rc; /* a skipped step ends the loop: the caller decides */
-      loss_sum += (double)loss * (double)count;
-      loss_samples += count;
+      loss_sum += (double)loss * (double)in_batch;
+      loss_samples += in_batch;
       ++since_report;
-      int end_of_epoch = first + batch >= num_samples;
+      int end_of_epoch = start + global >= num_samples;
       int report = report_every > 0 ? since_report >= report_every
                                     : end_of_epoch;
       if (report && progress) {
@@ -574,137 +524,16 @@ int nncc_train(nncc_model *m, const void *const *inputs,
         loss_sum = 0.0;
         loss_samples = 0;
         since_report = 0;
-        if (progress(user, epoch, m->steps, mean) != 0)
+        if (agree_to_stop(m, progress(user, epoch, m->steps, mean) != 0))
           return NNCC_OK; /* stopped early by the caller */
       } else if (report) {
         loss_sum = 0.0;
         loss_samples = 0;
         since_report = 0;
+        if (agree_to_stop(m, 0))
+          return NNCC_OK;
       }
     }
   }
   return NNCC_OK;
-}
-
-/*===---------------------------- checkpoints ---------------------------===*/
-
-/* Layout (docs/abi.md): a header of six 64-bit little-endian words --
-   magic "NNCCCKPT", format version, model fingerprint, step count, parameter
-   bytes, state bytes -- then the parameters and the state as the model
-   stores them, then an FNV-1a 64 checksum of everything before it. */
-#define CKPT_HEADER_WORDS 6
-#define CKPT_VERSION 1
-static const char kMagic[8] = {'N', 'N', 'C', 'C', 'C', 'K', 'P', 'T'};
-
-static uint64_t fnv1a(uint64_t hash, const unsigned char *data, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    hash ^= data[i];
-    hash *= 0x100000001B3ull;
-  }
-  return hash;
-}
-
-static size_t checkpoint_bytes(void) {
-  return CKPT_HEADER_WORDS * 8 + (size_t)__nncc_param_storage_bytes +
-         (size_t)__nncc_state_storage_bytes + 8;
-}
-
-int nncc_save(const nncc_model *m, const char *path) {
-  if (!m || !path)
-    return NNCC_ERR_NULL;
-  uint64_t header[CKPT_HEADER_WORDS];
-  memcpy(&header[0], kMagic, 8);
-  header[1] = CKPT_VERSION;
-  header[2] = __nncc_fingerprint;
-  header[3] = (uint64_t)m->steps;
-  header[4] = __nncc_param_storage_bytes;
-  header[5] = __nncc_state_storage_bytes;
-  uint64_t sum = 0xCBF29CE484222325ull;
-  sum = fnv1a(sum, (const unsigned char *)header, sizeof header);
-  sum = fnv1a(sum, m->params, (size_t)__nncc_param_storage_bytes);
-  sum = fnv1a(sum, m->state, (size_t)__nncc_state_storage_bytes);
-
-  /* Write a temporary file beside the target, make it durable, then rename
-     it over the target: a crash at any point leaves the old file intact. */
-  size_t len = strlen(path);
-  char *temp = (char *)malloc(len + 16);
-  if (!temp)
-    return NNCC_ERR_NOMEM;
-  memcpy(temp, path, len);
-  memcpy(temp + len, ".tmp-XXXXXX", 12);
-  int fd = mkstemp(temp);
-  if (fd < 0) {
-    free(temp);
-    return NNCC_ERR_IO;
-  }
-  FILE *f = fdopen(fd, "wb");
-  int ok = f != NULL;
-  if (ok)
-    ok = fwrite(header, sizeof header, 1, f) == 1 &&
-         (__nncc_param_storage_bytes == 0 ||
-          fwrite(m->params, (size_t)__nncc_param_storage_bytes, 1, f) == 1) &&
-         (__nncc_state_storage_bytes == 0 ||
-          fwrite(m->state, (size_t)__nncc_state_storage_bytes, 1, f) == 1) &&
-         fwrite(&sum, sizeof sum, 1, f) == 1 && fflush(f) == 0 &&
-         fsync(fileno(f)) == 0;
-  if (f)
-    ok = fclose(f) == 0 && ok;
-  else
-    close(fd);
-  if (ok)
-    ok = rename(temp, path) == 0;
-  if (!ok)
-    unlink(temp);
-  free(temp);
-  return ok ? NNCC_OK : NNCC_ERR_IO;
-}
-
-int nncc_load(nncc_model *m, const char *path) {
-  if (!m || !path)
-    return NNCC_ERR_NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NNCC_ERR_IO;
-  /* Read the whole file, one byte more than expected to detect extra data;
-     nothing is copied into the model before every check passed. */
-  size_t expected = checkpoint_bytes();
-  unsigned char *data = (unsigned char *)malloc(expected + 1);
-  if (!data) {
-    fclose(f);
-    return NNCC_ERR_NOMEM;
-  }
-  size_t got = fread(data, 1, expected + 1, f);
-  int read_error = ferror(f);
-  fclose(f);
-  int rc = NNCC_OK;
-  uint64_t header[CKPT_HEADER_WORDS];
-  if (read_error)
-    rc = NNCC_ERR_IO;
-  else if (got < sizeof header || memcmp(data, kMagic, 8) != 0)
-    rc = NNCC_ERR_BAD_CHECKPOINT;
-  if (rc == NNCC_OK) {
-    memcpy(header, data, sizeof header);
-    if (header[1] != CKPT_VERSION)
-      rc = NNCC_ERR_BAD_CHECKPOINT;
-    else if (header[2] != __nncc_fingerprint ||
-             header[4] != __nncc_param_storage_bytes ||
-             header[5] != __nncc_state_storage_bytes)
-      rc = NNCC_ERR_WRONG_MODEL;
-    else if (got != expected)
-      rc = NNCC_ERR_BAD_CHECKPOINT;
-  }
-  if (rc == NNCC_OK) {
-    uint64_t sum, stored;
-    sum = fnv1a(0xCBF29CE484222325ull, data, expected - 8);
-    memcpy(&stored, data + expected - 8, 8);
-    if (sum != stored || (int64_t)header[3] < 0)
-      rc = NNCC_ERR_BAD_CHECKPOINT;
-  }
-  if (rc == NNCC_OK) {
-    const unsigned char *p = data + sizeof header;
-    store_model(m, p, p + __nncc_param_storage_bytes);
-    m->steps = (int64_t)header[3];
-  }
-  free(data);
-  return rc;
 }

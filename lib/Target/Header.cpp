@@ -104,6 +104,32 @@ int nncc_save(const nncc_model *m, const char *path);
 int nncc_load(nncc_model *m, const char *path);
 
 const char *nncc_strerror(int code);
+
+/* Data-parallel training (docs/abi.md). With a collective engine, every
+   process holds the whole model and trains on its share of each global
+   batch of world_size * nncc_batch_size() samples; the gradients are summed
+   across the processes before each update, so that every process computes
+   what one process computes on the global batch. Bring your own engine:
+   allreduce sums buf across the processes in place, broadcast copies rank
+   0's buf to every process (NULL: an allreduce with zeros elsewhere); each
+   returns 0 on success. fn NULL: a single process again. */
+typedef int (*nncc_collective_fn)(float *buf, size_t n, void *user);
+int nncc_set_allreduce(nncc_model *m, nncc_collective_fn fn, void *user);
+int nncc_set_broadcast(nncc_model *m, nncc_collective_fn fn, void *user);
+int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size);  /* for nncc_train's shards */
+int32_t nncc_rank(nncc_model *m);        /* 0 without an engine; negative: error */
+int32_t nncc_world_size(nncc_model *m);  /* 1 without an engine; negative: error */
+/* Rank 0's parameters, optimizer state and step count to every process
+   (also done before the first training step). */
+int nncc_broadcast_parameters(nncc_model *m);
+)";
+
+/// The MPI interface of a library compiled with --distributed=mpi.
+static const char *const kMPIDeclarations = R"(
+/* Compiled with --distributed=mpi: the engine is MPI's, on MPI_COMM_WORLD
+   unless set here (on every process, after MPI_Init). */
+#define NNCC_DISTRIBUTED_MPI 1
+int nncc_set_communicator(nncc_model *m, MPI_Comm comm);
 )";
 
 /// The kernel timers of a library compiled with --profile.
@@ -151,7 +177,8 @@ void nncc::emitHeader(const ModelInterface &iface, llvm::StringRef prefix,
     os << " * Inference only (--inference): the training functions return "
        << upper << "_ERR_NO_TRAINING.\n";
   os << " */\n\n#ifndef " << guard << "\n#define " << guard << "\n\n"
-     << "#include <stddef.h>\n#include <stdint.h>\n\n"
+     << "#include <stddef.h>\n#include <stdint.h>\n"
+     << (iface.distributedMPI ? "#include <mpi.h>\n" : "") << "\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
 
   // The return codes, from the list the runtime support uses too.
@@ -164,6 +191,8 @@ void nncc::emitHeader(const ModelInterface &iface, llvm::StringRef prefix,
   decls.replace(decls.find("@ERROR_CODES@"), 13, codes);
   if (iface.profiled)
     decls += kProfileDeclarations;
+  if (iface.distributedMPI)
+    decls += kMPIDeclarations;
   std::string out;
   for (size_t i = 0; i < decls.size();) {
     if (decls.compare(i, 4, "nncc") == 0) {

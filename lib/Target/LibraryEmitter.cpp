@@ -41,6 +41,7 @@
 
 LLD_HAS_DRIVER(elf)
 
+#include "nncc/Runtime/MPIBitcode.inc"
 #include "nncc/Runtime/ProfileBitcode.inc"
 #include "nncc/Runtime/RuntimeBitcode.inc"
 
@@ -216,6 +217,12 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface,
   meta.addConstant("__nncc_param_written",
                    llvm::ConstantDataArray::get(
                        module.getContext(), llvm::ArrayRef<int32_t>(written)));
+  std::vector<int32_t> running;
+  for (size_t i = 0; i < iface.params.size(); ++i)
+    running.push_back(i < iface.running.size() && iface.running[i]);
+  meta.addConstant("__nncc_param_running",
+                   llvm::ConstantDataArray::get(
+                       module.getContext(), llvm::ArrayRef<int32_t>(running)));
   meta.addConstant("__nncc_default_lr",
                    llvm::ConstantFP::get(llvm::Type::getFloatTy(
                                              module.getContext()),
@@ -424,7 +431,10 @@ nncc::buildLibraryModule(mlir::ModuleOp kernels, const ModelInterface &iface,
                    "nncc_runtime.bc", error) ||
       (options.profile &&
        !linkBitcode(*module, kProfileBitcode, kProfileBitcodeSize,
-                    "nncc_profile.bc", error)))
+                    "nncc_profile.bc", error)) ||
+      (options.distributedMPI &&
+       !linkBitcode(*module, kMPIBitcode, kMPIBitcodeSize, "nncc_mpi.bc",
+                    error)))
     return nullptr;
   setSymbolVisibility(*module, options.prefix);
 
@@ -489,7 +499,12 @@ static int findSystemLibrary(dl_phdr_info *info, size_t, void *data) {
 
 bool nncc::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                              llvm::StringRef output, llvm::StringRef soname,
-                             std::string &error) {
+                             bool mpi, std::string &error) {
+  if (mpi && !llvm::sys::fs::exists(NNCC_MPI_LIBRARY)) {
+    error = "--distributed=mpi links " NNCC_MPI_LIBRARY
+            ", which is missing: install libopenmpi-dev";
+    return false;
+  }
   std::pair<std::string, std::string> libs;
   dl_iterate_phdr(findSystemLibrary, &libs);
   if (libs.first.empty() || libs.second.empty()) {
@@ -507,6 +522,8 @@ bool nncc::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
     args.push_back(object.c_str());
   args.push_back(libs.first.c_str());
   args.push_back(libs.second.c_str());
+  if (mpi)
+    args.push_back(NNCC_MPI_LIBRARY);
 
   std::string messages;
   llvm::raw_string_ostream os(messages);

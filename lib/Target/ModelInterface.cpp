@@ -138,9 +138,11 @@ FailureOr<ModelInterface> nncc::readModelInterface(ModuleOp module) {
   iface.trainable = true;
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     DictionaryAttr attrs = trainStep.getArgAttrDict(i);
-    if (stringAttr(attrs, nn::kRoleAttr) == nn::kRoleParam)
+    if (stringAttr(attrs, nn::kRoleAttr) == nn::kRoleParam) {
       iface.written.push_back(!attrs.get(nn::kFrozenAttr) ||
                               attrs.get(nn::kRunningAttr));
+      iface.running.push_back(attrs.get(nn::kRunningAttr) != nullptr);
+    }
   }
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     DictionaryAttr attrs = trainStep.getArgAttrDict(i);

@@ -42,6 +42,8 @@ struct CodegenOptions {
   /// Time every kernel by kind (--profile): the library links the profiling
   /// runtime and exports its `<prefix>_profile_*` functions.
   bool profile = false;
+  /// --distributed=mpi: the library links MPI's collective engine and libmpi.
+  bool distributedMPI = false;
 };
 
 /// The target machine for the host's triple and `options.targetCPU`, or null
@@ -63,10 +65,11 @@ bool writeObjectFile(llvm::Module &module, llvm::TargetMachine &target,
                      llvm::StringRef path, std::string &error);
 
 /// Links `objects` into the shared library `output` named `soname` with LLD,
-/// in process, against the C and math libraries only.
+/// in process, against the C and math libraries only, and with `mpi` the
+/// libmpi that nncc was built with.
 bool linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                        llvm::StringRef output, llvm::StringRef soname,
-                       std::string &error);
+                       bool mpi, std::string &error);
 
 } // namespace nncc
 

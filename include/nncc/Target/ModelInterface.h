@@ -46,6 +46,8 @@ struct ModelInterface {
   /// Whether a training step writes each parameter: trained by the
   /// optimizer, or running statistics (false: frozen).
   std::vector<bool> written;
+  /// Whether each parameter is running statistics (batch norm's).
+  std::vector<bool> running;
   /// The initial value of each parameter.
   std::vector<mlir::DenseElementsAttr> initialValues;
   int64_t batchSize = 1;
@@ -64,6 +66,8 @@ struct ModelInterface {
   bool checkFinite = false;
   /// Compiled with --profile: the header declares the kernel timers.
   bool profiled = false;
+  /// Compiled with --distributed=mpi: the header declares the MPI interface.
+  bool distributedMPI = false;
 
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;

@@ -1165,6 +1165,8 @@ struct ConvertNNToLinalg
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NNDialect>();
+    // Bufferization turns these into calls of the runtime.
+    target.addLegalOp<GradientReadyOp, GradientWaitOp>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();

@@ -522,9 +522,13 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   Value count = body->getArgument(next++);
   Value hyper = body->getArgument(next++);
   SmallVector<Value> params;
-  for (unsigned i : paramArgs) {
-    if (llvm::is_contained(trainedArgs, i))
+  // The index among the library's parameters of each of `params`.
+  SmallVector<int32_t> trainedParamIndex;
+  for (auto [paramIndex, i] : llvm::enumerate(paramArgs)) {
+    if (llvm::is_contained(trainedArgs, i)) {
       params.push_back(body->getArgument(next));
+      trainedParamIndex.push_back(paramIndex);
+    }
     mapping.map(forward.getArgument(i), body->getArgument(next++));
   }
   ValueRange states = body->getArguments().drop_front(next);
@@ -548,13 +552,32 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   if (failed(differentiate(b, *body, loss, active, grads)))
     return failure();
 
+  // Each gradient goes to the collective engine where it is complete, and
+  // comes back summed across processes before its update (both ops are the
+  // identity on one process). A gradient the loss does not depend on is
+  // zero on every process and stays out.
+  SmallVector<Value> readyGrads;
+  for (auto [index, param] : llvm::enumerate(params)) {
+    Value grad = grads.lookup(param);
+    if (grad && cast<ShapedType>(grad.getType()).getElementType().isF32()) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointAfterValue(grad);
+      grad = b.create<GradientReadyOp>(grad.getLoc(), grad,
+                                       trainedParamIndex[index]);
+    }
+    readyGrads.push_back(grad);
+  }
+
   // 4. The updates, after every gradient: nothing reads a parameter or a
   //    state after this point, so each may be updated in place.
   llvm::DenseMap<Value, Value> newValues;
   SmallVector<Value> newStates;
   for (auto [index, param] : llvm::enumerate(params)) {
-    Value grad = grads.lookup(param);
-    if (!grad) // The loss does not depend on it: its gradient is zero.
+    Value grad = readyGrads[index];
+    if (grad && isa<GradientReadyOp>(grad.getDefiningOp()))
+      grad = b.create<GradientWaitOp>(grad.getLoc(), grad,
+                                      trainedParamIndex[index]);
+    else // The loss does not depend on it: its gradient is zero.
       grad = createZeroConstant(b, param.getLoc(),
                                 cast<RankedTensorType>(param.getType()));
     ValueRange state = states.slice(index * stateNames.size(),

@@ -15,6 +15,7 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
 include "nncc/Dialect/NN/IR/NNInterfaces.td"
 
 //===----------------------------------------------------------------------===//
@@ -1269,6 +1270,55 @@ def NN_AdagradUpdateOp : NN_UpdateOp<"adagrad_update", (ins
     ```mlir
     %w2, %s2 = nn.adagrad_update %w, %dw state(%s : tensor<4x2xf32>), %hyper
         : tensor<4x2xf32>, tensor<8xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Data-parallel training
+//===----------------------------------------------------------------------===//
+
+/// A point of a training step where the library's collective engine sees a
+/// parameter's gradient. Both ops are the identity on a single process and
+/// work on their operand's buffer in place: bufferization turns each into a
+/// call of the runtime (`__nncc_gradient_ready`, `__nncc_gradient_wait` in
+/// lib/Runtime/nncc_comm.c) with the parameter's index and the buffer.
+class NN_GradientSyncOp<string mnemonic>
+    : NN_Op<mnemonic, [MemoryEffects<[MemRead, MemWrite]>,
+                       AllTypesMatch<["grad", "result"]>,
+                       DeclareOpInterfaceMethods<BufferizableOpInterface,
+                           ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+                            "getAliasingValues", "bufferize"]>]> {
+  let arguments = (ins RankedTensorOf<[F32]>:$grad,
+                       ConfinedAttr<I32Attr, [IntNonNegative]>:$param);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+}
+
+def NN_GradientReadyOp : NN_GradientSyncOp<"gradient_ready"> {
+  let summary = "Hands a final gradient to the collective engine";
+  let description = [{
+    `grad` is the whole gradient of parameter `param` (its index among the
+    library's parameters): nn-build-training places the op right after the
+    gradient is computed, so that its sum across processes can start while
+    the rest of the backward pass runs. The result is `grad`, to be read
+    only through the matching `nn.gradient_wait`.
+
+    ```mlir
+    %r = nn.gradient_ready %dw {param = 0 : i32} : tensor<4x2xf32>
+    ```
+  }];
+}
+
+def NN_GradientWaitOp : NN_GradientSyncOp<"gradient_wait"> {
+  let summary = "The gradient summed across processes, when the sum is done";
+  let description = [{
+    Waits for the sum of parameter `param`'s gradient across the processes
+    (scaled by the library so that it is the global batch's mean) and
+    returns it; nn-build-training places it before the optimizer update.
+
+    ```mlir
+    %g = nn.gradient_wait %r {param = 0 : i32} : tensor<4x2xf32>
     ```
   }];
 }

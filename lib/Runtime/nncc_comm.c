@@ -1,0 +1,394 @@
+/*===- nncc_comm.c - Data-parallel training -----------------------------===*
+ *
+ * A model trains data-parallel once it has a collective engine (see
+ * nncc_comm.h): every process holds the whole model, takes its share of
+ * each global batch, and sums the gradients across the processes before
+ * the optimizer update, so that N processes compute what one computes on
+ * the global batch.
+ *
+ * The training step hands each gradient over where the backward pass
+ * completes it (__nncc_gradient_ready, from nn.gradient_ready) and takes
+ * it back before its update (__nncc_gradient_wait). Gradients are copied,
+ * scaled, into buckets in the order they complete, as PyTorch DDP packs
+ * them: the first bucket holds about 1 MiB, the others about 25 MiB, and a
+ * bucket's sum starts as soon as its last gradient is in, so that it runs
+ * while the backward pass goes on. The first step lays the buckets out;
+ * every process runs the same kernel and lays them out alike.
+ *
+ *===------------------------------------------------------------------===*/
+
+#include "nncc_comm.h"
+
+#define FIRST_BUCKET_FLOATS ((int64_t)(1 << 20) / 4)
+#define BUCKET_FLOATS ((int64_t)(25 << 20) / 4)
+/* Each gradient starts at a multiple of 16 floats (64 bytes). */
+#define SLOT_ALIGN 16
+
+enum { BUCKET_FILLING, BUCKET_STARTED, BUCKET_SUMMED };
+
+struct nncc_comm {
+  nncc_engine engine; /* engine.allreduce == NULL: a single process */
+  /* The user's engine (nncc_set_allreduce, nncc_set_broadcast). */
+  int (*user_allreduce)(float *, size_t, void *);
+  int (*user_broadcast)(float *, size_t, void *);
+  void *allreduce_user, *broadcast_user;
+  int32_t user_rank, user_world;
+  int synced;
+
+  /* The step in flight. */
+  float scale; /* local loss positions / global ones */
+  int empty;   /* no loss positions here: contribute zeros */
+  int error;   /* the first failed collective of the step */
+
+  /* The buckets, laid out by the first step. */
+  float *staging;       /* every synced gradient, bucket after bucket */
+  int64_t *offset;      /* per parameter: its first float, -1: none */
+  int32_t *bucket_of;   /* per parameter */
+  int64_t *bucket_first, *bucket_floats;
+  int32_t *bucket_size; /* gradients per bucket */
+  int32_t *bucket_ready;
+  unsigned char *bucket_state;
+  int32_t num_buckets;
+  int64_t used; /* floats of `staging` laid out */
+  int laid_out;
+};
+
+/* The model whose step runs on this thread, for the kernel's calls.
+   Initial-exec: glibc's dynamic TLS would need __tls_get_addr from ld.so,
+   and a library loaded with dlopen gets these 8 bytes from the static TLS
+   that glibc keeps in reserve for that. */
+static _Thread_local __attribute__((tls_model("initial-exec")))
+struct nncc_comm *stepping;
+
+__attribute__((weak)) int __nncc_default_engine(nncc_engine *engine) {
+  (void)engine;
+  return 0;
+}
+
+/*===--------------------------- lifecycle ------------------------------===*/
+
+struct nncc_comm *__nncc_comm_create(void) {
+  struct nncc_comm *c = (struct nncc_comm *)calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  int64_t floats = 0;
+  for (int32_t i = 0; i < __nncc_num_params; ++i)
+    floats += (__nncc_params[i].numel + SLOT_ALIGN - 1) / SLOT_ALIGN *
+              SLOT_ALIGN;
+  size_t n = (size_t)__nncc_num_params + 1;
+  c->staging = (float *)aligned_zalloc((size_t)floats * sizeof(float));
+  c->offset = (int64_t *)malloc(n * sizeof(int64_t));
+  c->bucket_of = (int32_t *)malloc(n * sizeof(int32_t));
+  c->bucket_first = (int64_t *)calloc(n, sizeof(int64_t));
+  c->bucket_floats = (int64_t *)calloc(n, sizeof(int64_t));
+  c->bucket_size = (int32_t *)calloc(n, sizeof(int32_t));
+  c->bucket_ready = (int32_t *)calloc(n, sizeof(int32_t));
+  c->bucket_state = (unsigned char *)calloc(n, 1);
+  if (!c->staging || !c->offset || !c->bucket_of || !c->bucket_first ||
+      !c->bucket_floats || !c->bucket_size || !c->bucket_ready ||
+      !c->bucket_state) {
+    __nncc_comm_destroy(c);
+    return NULL;
+  }
+  for (int32_t i = 0; i < __nncc_num_params; ++i) {
+    c->offset[i] = -1;
+    c->bucket_of[i] = -1;
+  }
+  c->user_world = 1;
+  nncc_engine builtin;
+  memset(&builtin, 0, sizeof builtin);
+  int made = __nncc_default_engine(&builtin);
+  if (made < 0) {
+    __nncc_comm_destroy(c);
+    return NULL;
+  }
+  if (made)
+    c->engine = builtin;
+  return c;
+}
+
+void __nncc_comm_destroy(struct nncc_comm *c) {
+  if (!c)
+    return;
+  if (c->engine.destroy)
+    c->engine.destroy(c->engine.ctx);
+  free(c->staging);
+  free(c->offset);
+  free(c->bucket_of);
+  free(c->bucket_first);
+  free(c->bucket_floats);
+  free(c->bucket_size);
+  free(c->bucket_ready);
+  free(c->bucket_state);
+  free(c);
+}
+
+void __nncc_comm_set_engine(struct nncc_comm *c, const nncc_engine *engine) {
+  if (c->engine.destroy)
+    c->engine.destroy(c->engine.ctx);
+  memset(&c->engine, 0, sizeof c->engine);
+  if (engine)
+    c->engine = *engine;
+  c->synced = 0;
+}
+
+int __nncc_comm_active(const struct nncc_comm *c) {
+  return c && c->engine.allreduce != NULL;
+}
+
+int __nncc_comm_group(struct nncc_comm *c, int32_t *rank, int32_t *world) {
+  *rank = 0;
+  *world = 1;
+  if (!__nncc_comm_active(c))
+    return NNCC_OK;
+  return c->engine.group(c->engine.ctx, rank, world) == 0 ? NNCC_OK
+                                                          : NNCC_ERR_COMM;
+}
+
+int __nncc_comm_synced(const struct nncc_comm *c) { return c->synced; }
+void __nncc_comm_set_synced(struct nncc_comm *c) { c->synced = 1; }
+
+/*===------------------------ small collectives -------------------------===*/
+
+int __nncc_comm_agree(struct nncc_comm *c, int rc) {
+  float failed = rc != NNCC_OK ? 1.0f : 0.0f;
+  if (c->engine.allreduce(c->engine.ctx, &failed, 1) != 0)
+    return rc != NNCC_OK ? rc : NNCC_ERR_COMM;
+  if (rc != NNCC_OK)
+    return rc;
+  return failed > 0.0f ? NNCC_ERR_PEER : NNCC_OK;
+}
+
+int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n) {
+  /* Chunks keep each call's count within an MPI int. */
+  const size_t chunk = (size_t)1 << 28;
+  float *data = (float *)bytes;
+  for (size_t done = 0; done < n / 4; done += chunk) {
+    size_t count = n / 4 - done < chunk ? n / 4 - done : chunk;
+    if (c->engine.broadcast(c->engine.ctx, data + done, count) != 0)
+      return NNCC_ERR_COMM;
+  }
+  return NNCC_OK;
+}
+
+/*===-------------------------- a step's sums ---------------------------===*/
+
+int __nncc_comm_begin_step(struct nncc_comm *c, double denominator) {
+  float total = (float)denominator;
+  c->error = 0;
+  if (c->engine.allreduce(c->engine.ctx, &total, 1) != 0)
+    return NNCC_ERR_COMM;
+  c->empty = denominator == 0.0;
+  c->scale = total > 0.0f ? (float)(denominator / (double)total) : 0.0f;
+  for (int32_t b = 0; b < c->num_buckets; ++b) {
+    c->bucket_ready[b] = 0;
+    c->bucket_state[b] = BUCKET_FILLING;
+  }
+  stepping = c;
+  return NNCC_OK;
+}
+
+int __nncc_comm_end_step(struct nncc_comm *c, float *loss) {
+  stepping = NULL;
+  float share = c->empty ? 0.0f : *loss * c->scale;
+  if (c->error == 0 && c->engine.allreduce(c->engine.ctx, &share, 1) != 0)
+    c->error = 1;
+  *loss = share;
+  return c->error ? NNCC_ERR_COMM : NNCC_OK;
+}
+
+int __nncc_comm_step_is_empty(const struct nncc_comm *c) { return c->empty; }
+
+static void start_bucket(struct nncc_comm *c, int32_t b) {
+  float *data = c->staging + c->bucket_first[b];
+  size_t n = (size_t)c->bucket_floats[b];
+  int rc;
+  if (c->engine.start) {
+    rc = c->engine.start(c->engine.ctx, b, data, n);
+    c->bucket_state[b] = BUCKET_STARTED;
+  } else {
+    rc = c->engine.allreduce(c->engine.ctx, data, n);
+    c->bucket_state[b] = BUCKET_SUMMED;
+  }
+  if (rc != 0)
+    c->error = 1;
+}
+
+/* The first step: gradient `param` of `n` floats joins the open bucket, or
+   opens one. */
+static void lay_out(struct nncc_comm *c, int32_t param, int64_t n) {
+  int32_t b = c->num_buckets - 1;
+  if (b < 0 || c->bucket_state[b] != BUCKET_FILLING) {
+    b = c->num_buckets++;
+    c->bucket_first[b] = c->used;
+  }
+  c->offset[param] = c->used;
+  c->bucket_of[param] = b;
+  c->used += (n + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN;
+  c->bucket_floats[b] = c->used - c->bucket_first[b];
+  c->bucket_size[b] += 1;
+}
+
+/* Closes the open bucket of the first step. */
+static void finish_layout(struct nncc_comm *c) {
+  int32_t b = c->num_buckets - 1;
+  if (b >= 0 && c->bucket_state[b] == BUCKET_FILLING)
+    start_bucket(c, b);
+  c->laid_out = 1;
+}
+
+void __nncc_gradient_ready(int32_t param, float *base, int64_t offset) {
+  struct nncc_comm *c = stepping;
+  if (!c)
+    return;
+  int64_t n = __nncc_params[param].numel;
+  if (!c->laid_out && c->offset[param] < 0)
+    lay_out(c, param, n);
+  const float *grad = base + offset;
+  float *slot = c->staging + c->offset[param];
+  if (c->empty) /* its gradient is 0/0: it contributes nothing */
+    memset(slot, 0, (size_t)n * sizeof(float));
+  else if (c->scale == 1.0f)
+    memcpy(slot, grad, (size_t)n * sizeof(float));
+  else
+    for (int64_t i = 0; i < n; ++i)
+      slot[i] = grad[i] * c->scale;
+  int32_t b = c->bucket_of[param];
+  int64_t limit = b == 0 ? FIRST_BUCKET_FLOATS : BUCKET_FLOATS;
+  if (++c->bucket_ready[b] == c->bucket_size[b] &&
+      (c->laid_out || c->bucket_floats[b] >= limit))
+    start_bucket(c, b);
+  if (c->engine.progress)
+    c->engine.progress(c->engine.ctx);
+}
+
+void __nncc_gradient_wait(int32_t param, float *base, int64_t offset) {
+  struct nncc_comm *c = stepping;
+  if (!c)
+    return;
+  if (!c->laid_out)
+    finish_layout(c);
+  int32_t b = c->bucket_of[param];
+  if (b < 0) { /* cannot happen: every waited gradient was ready */
+    c->error = 1;
+    return;
+  }
+  if (c->bucket_state[b] == BUCKET_FILLING) /* a gradient never came */
+    start_bucket(c, b);
+  if (c->bucket_state[b] == BUCKET_STARTED) {
+    if (c->engine.finish(c->engine.ctx, b) != 0)
+      c->error = 1;
+    c->bucket_state[b] = BUCKET_SUMMED;
+  }
+  memcpy(base + offset, c->staging + c->offset[param],
+         (size_t)__nncc_params[param].numel * sizeof(float));
+}
+
+/*===--------------------------- the user's engine ----------------------===*/
+
+static int user_allreduce(void *ctx, float *buf, size_t n) {
+  struct nncc_comm *c = (struct nncc_comm *)ctx;
+  return c->user_allreduce(buf, n, c->allreduce_user);
+}
+
+/* Without a broadcast function, rank 0's values are summed with zeros. */
+static int user_broadcast(void *ctx, float *buf, size_t n) {
+  struct nncc_comm *c = (struct nncc_comm *)ctx;
+  if (c->user_broadcast)
+    return c->user_broadcast(buf, n, c->broadcast_user);
+  if (c->user_rank != 0)
+    memset(buf, 0, n * sizeof(float));
+  return c->user_allreduce(buf, n, c->allreduce_user);
+}
+
+static int user_group(void *ctx, int32_t *rank, int32_t *world) {
+  struct nncc_comm *c = (struct nncc_comm *)ctx;
+  *rank = c->user_rank;
+  *world = c->user_world;
+  return 0;
+}
+
+/*===-------------------------- the C interface -------------------------===*/
+
+typedef int (*nncc_collective_fn)(float *buf, size_t n, void *user);
+
+int nncc_set_allreduce(nncc_model *m, nncc_collective_fn fn, void *user) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  struct nncc_comm *c = m->comm;
+  c->user_allreduce = fn;
+  c->allreduce_user = user;
+  if (!fn) {
+    __nncc_comm_set_engine(c, NULL);
+    return NNCC_OK;
+  }
+  nncc_engine engine;
+  memset(&engine, 0, sizeof engine);
+  engine.ctx = c;
+  engine.allreduce = user_allreduce;
+  engine.broadcast = user_broadcast;
+  engine.group = user_group;
+  __nncc_comm_set_engine(c, &engine);
+  return NNCC_OK;
+}
+
+int nncc_set_broadcast(nncc_model *m, nncc_collective_fn fn, void *user) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  m->comm->user_broadcast = fn;
+  m->comm->broadcast_user = user;
+  return NNCC_OK;
+}
+
+int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  if (world_size < 1 || rank < 0 || rank >= world_size)
+    return NNCC_ERR_ARGUMENT;
+  if (m->comm->engine.group && m->comm->engine.group != user_group)
+    return NNCC_ERR_ARGUMENT; /* MPI's communicator tells its own */
+  m->comm->user_rank = rank;
+  m->comm->user_world = world_size;
+  return NNCC_OK;
+}
+
+int32_t nncc_rank(nncc_model *m) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  int32_t rank, world;
+  int rc = __nncc_comm_group(m->comm, &rank, &world);
+  return rc != NNCC_OK ? rc : rank;
+}
+
+int32_t nncc_world_size(nncc_model *m) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  int32_t rank, world;
+  int rc = __nncc_comm_group(m->comm, &rank, &world);
+  return rc != NNCC_OK ? rc : world;
+}
+
+int nncc_broadcast_parameters(nncc_model *m) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  struct nncc_comm *c = m->comm;
+  if (!__nncc_comm_active(c))
+    return NNCC_OK;
+  /* The step count travels as two floats' bits. */
+  float steps[2];
+  memcpy(steps, &m->steps, sizeof steps);
+  int rc = __nncc_comm_broadcast(c, m->params,
+                                 (size_t)__nncc_param_storage_bytes);
+  if (rc == NNCC_OK)
+    rc = __nncc_comm_broadcast(c, m->state,
+                               (size_t)__nncc_state_storage_bytes);
+  if (rc == NNCC_OK)
+    rc = __nncc_comm_broadcast(c, steps, sizeof steps);
+  if (rc != NNCC_OK)
+    return rc;
+  memcpy(&m->steps, steps, sizeof steps);
+  memcpy(m->next_params, m->params, (size_t)__nncc_param_storage_bytes);
+  memcpy(m->next_state, m->state, (size_t)__nncc_state_storage_bytes);
+  c->synced = 1;
+  return NNCC_OK;
+}

@@ -1,0 +1,76 @@
+/*===- nncc_comm.h - The collective engine of data-parallel training ---===*
+ *
+ * Internal to lib/Runtime. nncc_comm.c packs gradients into buckets and
+ * drives an engine: the user's functions (nncc_set_allreduce and
+ * nncc_set_broadcast), or MPI's in a library compiled with
+ * --distributed=mpi (nncc_mpi.c).
+ *
+ *===------------------------------------------------------------------===*/
+
+#ifndef NNCC_COMM_H
+#define NNCC_COMM_H
+
+#include "nncc_runtime.h"
+
+/* What the library needs of a communication library. Every function
+   returns 0 on success. `start` and `finish` may be NULL: a bucket is then
+   summed by `allreduce` when it is complete. */
+typedef struct nncc_engine {
+  void *ctx;
+  /* Sums `buf` across the processes, in place. */
+  int (*allreduce)(void *ctx, float *buf, size_t n);
+  /* Copies rank 0's `buf` to every process, bit for bit. */
+  int (*broadcast)(void *ctx, float *buf, size_t n);
+  /* Starts the sum of bucket `bucket`, in place; `finish` waits for it. */
+  int (*start)(void *ctx, int32_t bucket, float *buf, size_t n);
+  int (*finish)(void *ctx, int32_t bucket);
+  /* Lets started sums advance (called as gradients come in); may be NULL. */
+  void (*progress)(void *ctx);
+  /* This process's rank and the number of processes. */
+  int (*group)(void *ctx, int32_t *rank, int32_t *world);
+  void (*destroy)(void *ctx);
+} nncc_engine;
+
+/* The engine a library starts with: none (0), or MPI's in a library
+   compiled with --distributed=mpi, whose nncc_mpi.c overrides this weak
+   definition. Returns 1 when it filled `engine`, 0 for none, -1 when out
+   of memory. */
+int __nncc_default_engine(nncc_engine *engine);
+
+struct nncc_comm *__nncc_comm_create(void);
+void __nncc_comm_destroy(struct nncc_comm *c);
+/* Replaces the engine (destroying the old one); NULL functions: none. */
+void __nncc_comm_set_engine(struct nncc_comm *c, const nncc_engine *engine);
+/* Whether the model trains data-parallel: it has an engine. */
+int __nncc_comm_active(const struct nncc_comm *c);
+/* This process's rank and the number of processes (0 and 1 without an
+   engine); NNCC_ERR_COMM when the engine cannot tell. */
+int __nncc_comm_group(struct nncc_comm *c, int32_t *rank, int32_t *world);
+
+/* Every process calls this with its own result of checking its arguments;
+   returns `rc` where it failed, NNCC_ERR_PEER where another process failed,
+   NNCC_ERR_COMM when the engine failed, NNCC_OK when all agree. */
+int __nncc_comm_agree(struct nncc_comm *c, int rc);
+/* Rank 0's `n` bytes (a multiple of 4) to every process. */
+int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n);
+
+/* Before a step: this process's share of the loss's denominator (the
+   positions its loss averages over) is summed across the processes, and
+   the step's gradients are scaled by local / global before their sum, so
+   that the sum is the global batch's mean gradient. The step's kernel must
+   run on this thread, between begin and end. */
+int __nncc_comm_begin_step(struct nncc_comm *c, double denominator);
+/* After the kernel: `*loss`, this process's mean loss, becomes the global
+   batch's. Returns the first error of the step's collectives. */
+int __nncc_comm_end_step(struct nncc_comm *c, float *loss);
+/* Whether the step in flight has no loss positions on this process. */
+int __nncc_comm_step_is_empty(const struct nncc_comm *c);
+
+/* The C interface's, for the training functions. */
+int nncc_broadcast_parameters(nncc_model *m);
+
+/* Whether the parameters were broadcast since the engine was set. */
+int __nncc_comm_synced(const struct nncc_comm *c);
+void __nncc_comm_set_synced(struct nncc_comm *c);
+
+#endif /* NNCC_COMM_H */
