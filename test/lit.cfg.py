@@ -22,6 +22,12 @@ config.substitutions.append(("%nncc_src", config.nncc_src_root))
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%nncc_tools", config.nncc_tools_dir))
 config.substitutions.append(("%nncc_build", config.nncc_obj_root))
+# Data-parallel tests start their ranks with OpenMPI's mpirun, which refuses
+# to run as root (as tests and CI do) without these two variables.
+config.substitutions.append(
+    ("%mpirun", "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+     "mpirun"))
+config.substitutions.append(("%mpicc", "mpicc"))
 # Helper scripts use the standard library only.
 config.substitutions.append(("%python", "python3"))
 

@@ -16,8 +16,10 @@
 // CHECK: %[[L:.+]] = nn.mse_loss %[[Y]], %[[T]], %[[N]]
 // CHECK: %[[DY:.+]] = nn.mse_loss_grad %[[Y]], %[[T]], %[[N]]
 // CHECK: %[[DW:.+]] = nn.matmul %[[DY]] transposed, %[[X]]
+// CHECK-NEXT: %[[RW:.+]] = nn.gradient_ready %[[DW]] {param = 0 : i32}
 // CHECK-NOT: nn.matmul
-// CHECK: %[[W2:.+]] = nn.sgd_update %[[W]], %[[DW]], %[[H]]
+// CHECK: %[[SW:.+]] = nn.gradient_wait %[[RW]] {param = 0 : i32}
+// CHECK-NEXT: %[[W2:.+]] = nn.sgd_update %[[W]], %[[SW]], %[[H]]
 // CHECK: return %[[L]], %[[W2]]
 func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
                    %w: tensor<3x2xf32> {nn.name = "w", nn.role = "param", nn.param = dense<0.5> : tensor<3x2xf32>})
@@ -41,7 +43,9 @@ func.func @forward(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
 // CHECK: %[[DH:.+]] = nn.add %[[D1]], %[[D2]]
 // CHECK: %[[S:.+]] = nn.reduce_sum %[[DH]] axes [0] keep_dims : tensor<4x3xf32>
 // CHECK: %[[DB:.+]] = nn.reshape %[[S]] to [3] : tensor<1x3xf32>
-// CHECK: nn.sgd_update %[[B]], %[[DB]]
+// CHECK: %[[RB:.+]] = nn.gradient_ready %[[DB]]
+// CHECK: %[[SB:.+]] = nn.gradient_wait %[[RB]]
+// CHECK: nn.sgd_update %[[B]], %[[SB]]
 func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
                    %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>})
     -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
@@ -52,11 +56,13 @@ func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
 
 // -----
 
-// A parameter the loss does not depend on gets a zero gradient.
+// A parameter the loss does not depend on gets a zero gradient, the same on
+// every process: it is not summed across them.
 
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: %[[U:[^:]+]]: tensor<2xf32> {nn.name = "unused"
 // CHECK: %[[ZERO:.+]] = nn.constant dense<0.000000e+00> : tensor<2xf32>
+// CHECK-NOT: gradient_ready {{.*}} : tensor<2xf32>
 // CHECK: nn.sgd_update %[[U]], %[[ZERO]]
 func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
                    %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>},
@@ -148,7 +154,9 @@ func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
 // CHECK: %[[S2:.+]] = nn.slice_add %[[S1]], %{{.+}} starts [0, 0] strides [1, 1] : tensor<3x4xf32>, tensor<1x4xf32>
 // CHECK: %[[DP:.+]] = nn.matmul %{{.+}} transposed, %{{.+}} : tensor<2x3xf32>, tensor<2x4xf32>
 // CHECK: %[[DW:.+]] = nn.add %[[S2]], %[[DP]] : tensor<3x4xf32>, tensor<3x4xf32>
-// CHECK: nn.sgd_update %[[W]], %[[DW]]
+// CHECK: %[[RW:.+]] = nn.gradient_ready %[[DW]]
+// CHECK: %[[SW:.+]] = nn.gradient_wait %[[RW]]
+// CHECK: nn.sgd_update %[[W]], %[[SW]]
 func.func @forward(%x: tensor<2x3xf32> {nn.name = "x", nn.role = "input"},
                    %w: tensor<3x4xf32> {nn.name = "w", nn.role = "param", nn.param = dense<0.5> : tensor<3x4xf32>})
     -> (tensor<2x4xf32> {nn.name = "y", nn.role = "output"}) {

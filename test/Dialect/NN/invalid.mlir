@@ -523,3 +523,27 @@ func.func @not_boolean(%a: tensor<4xf32>) {
   %0 = "nn.not"(%a) : (tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @gradient_ready_f64(%g: tensor<4xf64>) {
+  // expected-error @+1 {{'nn.gradient_ready' op operand #0 must be ranked tensor of 32-bit float values}}
+  %0 = "nn.gradient_ready"(%g) {param = 0 : i32} : (tensor<4xf64>) -> tensor<4xf64>
+  return
+}
+
+// -----
+
+func.func @gradient_wait_negative(%g: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.gradient_wait' op attribute 'param' failed to satisfy constraint: 32-bit signless integer attribute whose value is non-negative}}
+  %0 = nn.gradient_wait %g {param = -1 : i32} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @gradient_wait_type(%g: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.gradient_wait' op failed to verify that all of {grad, result} have same type}}
+  %0 = "nn.gradient_wait"(%g) {param = 0 : i32} : (tensor<4xf32>) -> tensor<2x2xf32>
+  return
+}
