@@ -15,6 +15,8 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # unit tests
   libgtest-dev
+  # --distributed=mpi (mpi.h, libmpi) and the data-parallel tests (mpirun)
+  libopenmpi-dev openmpi-bin
   # examples/digits reads its gzip-compressed data with zlib
   zlib1g-dev
   # examples/text trains on Debian's word lists
