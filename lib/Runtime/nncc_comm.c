@@ -174,11 +174,20 @@ int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n) {
 /*===-------------------------- a step's sums ---------------------------===*/
 
 int __nncc_comm_begin_step(struct nncc_comm *c, double denominator) {
-  float total = (float)denominator;
   c->error = 0;
+  c->empty = denominator == 0.0;
+  /* A group of one sums nothing: the step runs as without an engine. */
+  int32_t rank, world;
+  if (__nncc_comm_group(c, &rank, &world) != NNCC_OK)
+    return NNCC_ERR_COMM;
+  if (world == 1) {
+    c->scale = 1.0f;
+    c->empty = 0;
+    return NNCC_OK;
+  }
+  float total = (float)denominator;
   if (c->engine.allreduce(c->engine.ctx, &total, 1) != 0)
     return NNCC_ERR_COMM;
-  c->empty = denominator == 0.0;
   c->scale = total > 0.0f ? (float)(denominator / (double)total) : 0.0f;
   for (int32_t b = 0; b < c->num_buckets; ++b) {
     c->bucket_ready[b] = 0;
@@ -189,6 +198,8 @@ int __nncc_comm_begin_step(struct nncc_comm *c, double denominator) {
 }
 
 int __nncc_comm_end_step(struct nncc_comm *c, float *loss) {
+  if (!stepping) /* a group of one */
+    return NNCC_OK;
   stepping = NULL;
   float share = c->empty ? 0.0f : *loss * c->scale;
   if (c->error == 0 && c->engine.allreduce(c->engine.ctx, &share, 1) != 0)

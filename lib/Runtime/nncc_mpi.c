@@ -60,10 +60,12 @@ static int mpi_start(void *ctx, int32_t bucket, float *buf, size_t n) {
   mpi_engine *e = (mpi_engine *)ctx;
   if (ready(e) != 0)
     return -1;
-  return MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, e->comm,
-                        &e->requests[bucket]) == MPI_SUCCESS
-             ? 0
-             : -1;
+  if (MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, e->comm,
+                     &e->requests[bucket]) != MPI_SUCCESS) {
+    e->requests[bucket] = MPI_REQUEST_NULL;
+    return -1;
+  }
+  return 0;
 }
 
 static int mpi_finish(void *ctx, int32_t bucket) {

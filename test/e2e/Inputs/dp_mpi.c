@@ -8,11 +8,17 @@
 #include <mpi.h>
 
 int main(int argc, char **argv) {
+  /* Before MPI_Init, the engine cannot work: an error, not a crash. */
+  make_data();
+  dp_model *early = dp_create();
+  const void *early_in[] = {x}, *early_tg[] = {t};
+  int early_rc = dp_train_step(early, early_in, early_tg, NULL);
+  int early_world = dp_world_size(early);
+  dp_destroy(early);
   MPI_Init(&argc, &argv);
   int rank, world;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world);
-  make_data();
   if (dp_batch_size() * world != ref_batch_size()) {
     if (rank == 0)
       printf("build error: batch %lld x %d ranks != %lld\n",
@@ -20,7 +26,9 @@ int main(int argc, char **argv) {
     MPI_Finalize();
     return 1;
   }
-  int ok = 1;
+  int ok = early_rc == DP_ERR_COMM && early_world == DP_ERR_COMM;
+  if (rank == 0)
+    printf("before MPI_Init: %s\n", dp_strerror(early_rc));
 
   dp_model *m = dp_create();
   if (rank == 0)
