@@ -104,6 +104,12 @@ struct CompilerCLOptions {
                "program may still plug in its own with <prefix>_set_allreduce) "
                "or mpi (the library links libmpi)"),
       cl::value_desc("none|mpi"), cl::init("none"), cl::cat(category)};
+  cl::opt<bool> syncBatchNorm{
+      "sync-batch-norm",
+      cl::desc("In data-parallel training, batch normalization in training "
+               "mode normalizes by the global batch's statistics (summed "
+               "across the processes), as torch.nn.SyncBatchNorm"),
+      cl::cat(category)};
   cl::opt<bool> profile{
       "profile",
       cl::desc("Time the library's kernels by kind (conv, gemm, pooling, ...); "
@@ -258,6 +264,7 @@ LogicalResult nncc::compilerOptionsFromCL(CompilerOptions &options,
   options.import.maxRank = o.maxRank;
   options.import.maxElements = o.maxElements;
   options.checkFinite = o.checkFinite;
+  options.import.syncBatchNorm = o.syncBatchNorm;
   options.codegen.profile = o.profile;
   if (o.distributed != "none" && o.distributed != "mpi") {
     error(tool, "invalid --distributed '" + o.distributed +

@@ -236,6 +236,7 @@ LogicalResult nncc::compile(MLIRContext &context,
   iface->checkFinite = options.checkFinite;
   iface->profiled = options.codegen.profile;
   iface->distributedMPI = options.codegen.distributedMPI;
+  iface->syncBatchNorm = options.import.syncBatchNorm;
   std::string modelName = llvm::sys::path::filename(options.input).str();
 
   // The header needs the arena size, so it is written after planning. With

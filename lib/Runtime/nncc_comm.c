@@ -8,8 +8,8 @@
  *
  * The training step hands each gradient over where the backward pass
  * completes it (__nncc_gradient_ready, from nn.gradient_ready) and takes
- * it back before its update (__nncc_gradient_wait). Gradients are copied,
- * scaled, into buckets in the order they complete, as PyTorch DDP packs
+ * it back before its update (__nncc_gradient_wait). Gradients are copied
+ * (the step's kernel scaled them already) into buckets in the order they complete, as PyTorch DDP packs
  * them: the first bucket holds about 1 MiB, the others about 25 MiB, and a
  * bucket's sum starts as soon as its last gradient is in, so that it runs
  * while the backward pass goes on. The first step lays the buckets out;
@@ -36,7 +36,7 @@ struct nncc_comm {
   int synced;
 
   /* The step in flight. */
-  float scale; /* local loss positions / global ones */
+  float scale; /* local loss positions / global ones: the step's seed */
   int empty;   /* no loss positions here: contribute zeros */
   int error;   /* the first failed collective of the step */
 
@@ -173,7 +173,8 @@ int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n) {
 
 /*===-------------------------- a step's sums ---------------------------===*/
 
-int __nncc_comm_begin_step(struct nncc_comm *c, double denominator) {
+int __nncc_comm_begin_step(struct nncc_comm *c, double denominator,
+                           float *grad_scale) {
   c->error = 0;
   c->empty = denominator == 0.0;
   /* A group of one sums nothing: the step runs as without an engine. */
@@ -189,6 +190,7 @@ int __nncc_comm_begin_step(struct nncc_comm *c, double denominator) {
   if (c->engine.allreduce(c->engine.ctx, &total, 1) != 0)
     return NNCC_ERR_COMM;
   c->scale = total > 0.0f ? (float)(denominator / (double)total) : 0.0f;
+  *grad_scale = c->scale;
   for (int32_t b = 0; b < c->num_buckets; ++b) {
     c->bucket_ready[b] = 0;
     c->bucket_state[b] = BUCKET_FILLING;
@@ -255,15 +257,11 @@ void __nncc_gradient_ready(int32_t param, float *base, int64_t offset) {
   int64_t n = __nncc_params[param].numel;
   if (!c->laid_out && c->offset[param] < 0)
     lay_out(c, param, n);
-  const float *grad = base + offset;
   float *slot = c->staging + c->offset[param];
   if (c->empty) /* its gradient is 0/0: it contributes nothing */
     memset(slot, 0, (size_t)n * sizeof(float));
-  else if (c->scale == 1.0f)
-    memcpy(slot, grad, (size_t)n * sizeof(float));
   else
-    for (int64_t i = 0; i < n; ++i)
-      slot[i] = grad[i] * c->scale;
+    memcpy(slot, base + offset, (size_t)n * sizeof(float));
   int32_t b = c->bucket_of[param];
   int64_t limit = b == 0 ? FIRST_BUCKET_FLOATS : BUCKET_FLOATS;
   if (++c->bucket_ready[b] == c->bucket_size[b] &&
@@ -293,6 +291,17 @@ void __nncc_gradient_wait(int32_t param, float *base, int64_t offset) {
   }
   memcpy(base + offset, c->staging + c->offset[param],
          (size_t)__nncc_params[param].numel * sizeof(float));
+}
+
+void __nncc_all_reduce_sum(int32_t n, float *base, int64_t offset) {
+  struct nncc_comm *c = stepping;
+  if (!c) /* one process, or outside a training step */
+    return;
+  float *data = base + offset;
+  if (c->empty) /* padding alone: it contributes nothing */
+    memset(data, 0, (size_t)n * sizeof(float));
+  if (c->engine.allreduce(c->engine.ctx, data, (size_t)n) != 0)
+    c->error = 1;
 }
 
 /*===--------------------------- the user's engine ----------------------===*/

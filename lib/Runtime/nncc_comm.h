@@ -56,10 +56,12 @@ int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n);
 
 /* Before a step: this process's share of the loss's denominator (the
    positions its loss averages over) is summed across the processes, and
-   the step's gradients are scaled by local / global before their sum, so
-   that the sum is the global batch's mean gradient. The step's kernel must
-   run on this thread, between begin and end. */
-int __nncc_comm_begin_step(struct nncc_comm *c, double denominator);
+   `*grad_scale` becomes local / global, the seed of the backward pass, so
+   that the gradients of the processes sum to the global batch's mean
+   gradient. The step's kernel must run on this thread, between begin and
+   end. */
+int __nncc_comm_begin_step(struct nncc_comm *c, double denominator,
+                           float *grad_scale);
 /* After the kernel: `*loss`, this process's mean loss, becomes the global
    batch's. Returns the first error of the step's collectives. */
 int __nncc_comm_end_step(struct nncc_comm *c, float *loss);

@@ -209,6 +209,10 @@ static void fill_hyper(const nncc_model *m, int64_t t, float *hyper) {
   /* The step exactly, in two floats of 24 bits, for dropout masks. */
   hyper[HYPER_STEP_LOW] = (float)(t & 0xFFFFFF);
   hyper[HYPER_STEP_HIGH] = (float)((uint64_t)t >> 24);
+  /* One process: the seed of the backward pass is 1, the batch is the
+     global batch. */
+  hyper[HYPER_GRAD_SCALE] = 1.0f;
+  hyper[HYPER_SAMPLE_BASE] = 0.0f;
 }
 
 static int all_finite(const float *values, size_t n) {
@@ -254,7 +258,8 @@ static double loss_denominator(const void *const *targets, int64_t count) {
 }
 
 /* A process with no real samples in a data-parallel step computes its
-   running statistics from padding alone: it keeps the old ones. */
+   running statistics from padding alone: it keeps the old ones (with
+   --sync-batch-norm they are the global batch's, as everywhere else). */
 static void keep_running_statistics(nncc_model *m) {
   for (int32_t i = 0; i < __nncc_num_params; ++i)
     if (__nncc_param_running[i])
@@ -262,17 +267,21 @@ static void keep_running_statistics(nncc_model *m) {
              tensor_bytes(&__nncc_params[i]));
 }
 
+/* ... `base` is the global batch's index of its first sample (the rank
+   times the batch in data-parallel training, 0 otherwise). */
 static int train_batch(nncc_model *m, const void *const *inputs,
                        const void *const *targets, int64_t count,
-                       float *loss) {
-  int parallel = __nncc_comm_active(m->comm);
-  if (parallel) {
-    int rc = __nncc_comm_begin_step(m->comm, loss_denominator(targets, count));
-    if (rc != NNCC_OK)
-      return rc;
-  }
+                       int64_t base, float *loss) {
   float hyper[NUM_HYPER];
   fill_hyper(m, m->steps + 1, hyper);
+  int parallel = __nncc_comm_active(m->comm);
+  if (parallel) {
+    int rc = __nncc_comm_begin_step(m->comm, loss_denominator(targets, count),
+                                    &hyper[HYPER_GRAD_SCALE]);
+    if (rc != NNCC_OK)
+      return rc;
+    hyper[HYPER_SAMPLE_BASE] = (float)base;
+  }
   void **a = m->args;
   for (int32_t i = 0; i < __nncc_num_inputs; ++i)
     *a++ = (void *)inputs[i];
@@ -299,7 +308,7 @@ static int train_batch(nncc_model *m, const void *const *inputs,
     int rc = __nncc_comm_end_step(m->comm, &step_loss);
     if (rc != NNCC_OK)
       return rc;
-    if (empty)
+    if (empty && !__nncc_sync_batch_norm)
       keep_running_statistics(m);
   }
   *loss = step_loss;
@@ -365,7 +374,11 @@ int nncc_train_step(nncc_model *m, const void *const *inputs,
   if (rc != NNCC_OK)
     return rc;
   float value = 0.0f;
-  rc = train_batch(m, inputs, targets, __nncc_batch, &value);
+  int32_t rank, world;
+  rc = __nncc_comm_group(m->comm, &rank, &world);
+  if (rc == NNCC_OK)
+    rc = train_batch(m, inputs, targets, __nncc_batch, rank * __nncc_batch,
+                     &value);
   if (loss)
     *loss = value;
   return rc;
@@ -510,7 +523,7 @@ int nncc_train(nncc_model *m, const void *const *inputs,
         gather_batch(m, inputs, targets, m->order, first, count, batch_in,
                      batch_tg);
       }
-      rc = train_batch(m, batch_in, batch_tg, count, &loss);
+      rc = train_batch(m, batch_in, batch_tg, count, first - start, &loss);
       if (rc != NNCC_OK)
         return rc; /* a skipped step ends the loop: the caller decides */
       loss_sum += (double)loss * (double)in_batch;

@@ -90,6 +90,8 @@ extern void __nncc_forward_packed(void **args);
 extern void __nncc_train_step_packed(void **args);
 
 extern const int32_t __nncc_param_running[]; /* batch norm's statistics */
+/* --sync-batch-norm: batch statistics are summed across the processes. */
+extern const int32_t __nncc_sync_batch_norm;
 
 #define NNCC_ALIGN 64
 
@@ -106,7 +108,9 @@ enum {
   HYPER_DECAY_FACTOR,
   HYPER_STEP_LOW,
   HYPER_STEP_HIGH,
-  NUM_HYPER = 8
+  HYPER_GRAD_SCALE,
+  HYPER_SAMPLE_BASE,
+  NUM_HYPER = 10
 };
 
 struct nncc_model {

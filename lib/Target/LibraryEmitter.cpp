@@ -209,6 +209,7 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface,
   meta.addInt64("__nncc_num_classes", iface.numClasses);
   meta.addInt64("__nncc_fingerprint", iface.fingerprint());
   meta.addInt32("__nncc_check_finite", iface.checkFinite ? 1 : 0);
+  meta.addInt32("__nncc_sync_batch_norm", iface.syncBatchNorm ? 1 : 0);
   meta.addInt32("__nncc_num_threads", iface.threads);
   meta.addInt32("__nncc_gemm_vector_floats", gemmVectorFloats);
   std::vector<int32_t> written;

@@ -16,7 +16,7 @@
 // CHECK-SAME: memref<4x2xf32> {nn.name = "x", nn.role = "input"}
 // CHECK-SAME: memref<4x3xf32> {nn.name = "target", nn.role = "target"}
 // CHECK-SAME: memref<i64> {nn.role = "count"}
-// CHECK-SAME: memref<8xf32> {nn.role = "hyper"}
+// CHECK-SAME: memref<10xf32> {nn.role = "hyper"}
 // CHECK-SAME: memref<3x2xf32> {nn.name = "w", nn.param = {{[^}]+}}, nn.role = "param"}
 // CHECK-SAME: memref<f32> {nn.role = "loss"}
 // CHECK-SAME: memref<3x2xf32> {nn.name = "w", nn.role = "param"}

@@ -41,7 +41,7 @@ module attributes {nn.batch_size = 4 : i64} {
   }
   func.func @train_step(%x: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
                         %t: tensor<4x3xf32> {nn.name = "target", nn.role = "target"},
-                        %n: tensor<i64> {nn.role = "count"}, %h: tensor<8xf32> {nn.role = "hyper"},
+                        %n: tensor<i64> {nn.role = "count"}, %h: tensor<10xf32> {nn.role = "hyper"},
                         %w: tensor<3x2xf32> {nn.name = "w", nn.role = "param", nn.param = dense<0.5> : tensor<3x2xf32>})
       -> (tensor<f32> {nn.role = "loss"}, tensor<3x2xf32> {nn.name = "w", nn.role = "param"})
       attributes {nn.loss = "mse", nn.lr = 2.500000e-01 : f32, nn.optimizer = "sgd"} {
@@ -50,7 +50,7 @@ module attributes {nn.batch_size = 4 : i64} {
     %one = nn.constant dense<1.0> : tensor<f32>
     %dy = nn.mse_loss_grad %y, %t, %n, %one : tensor<4x3xf32>, tensor<i64>, tensor<f32>
     %dw = nn.matmul %dy transposed, %x : tensor<4x3xf32>, tensor<4x2xf32>
-    %w2 = nn.sgd_update %w, %dw, %h : tensor<3x2xf32>, tensor<8xf32>
+    %w2 = nn.sgd_update %w, %dw, %h : tensor<3x2xf32>, tensor<10xf32>
     return %l, %w2 : tensor<f32>, tensor<3x2xf32>
   }
 }

@@ -68,6 +68,8 @@ struct ModelInterface {
   bool profiled = false;
   /// Compiled with --distributed=mpi: the header declares the MPI interface.
   bool distributedMPI = false;
+  /// --sync-batch-norm: batch statistics are the global batch's.
+  bool syncBatchNorm = false;
 
   /// The arena one call needs: the larger of forward's and train_step's.
   uint64_t workspaceBytes = 0;

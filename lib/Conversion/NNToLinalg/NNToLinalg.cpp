@@ -1166,7 +1166,7 @@ struct ConvertNNToLinalg
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NNDialect>();
     // Bufferization turns these into calls of the runtime.
-    target.addLegalOp<GradientReadyOp, GradientWaitOp>();
+    target.addLegalOp<AllReduceSumOp, GradientReadyOp, GradientWaitOp>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();

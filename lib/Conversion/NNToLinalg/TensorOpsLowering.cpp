@@ -11,6 +11,7 @@
 #include "LoweringUtils.h"
 
 #include "nncc/Dialect/NN/IR/NN.h"
+#include "nncc/Dialect/NN/Transforms/Training.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -430,7 +431,12 @@ Value linearIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
 }
 
 /// Element i of step t keeps its value when the top 24 bits of
-/// mix64(mix64(seed * K + t) + i * K') are at least ratio * 2^24.
+/// mix64(mix64(seed * K + t) + i * K') are at least ratio * 2^24. The index
+/// is the element's in the global batch: in data-parallel training, this
+/// process's samples start at the hyperparameter kHyperSampleBase, and a
+/// tensor whose leading dimensions carry the batch holds numel / batch
+/// elements per sample (other layouts get masks of their own, not one
+/// process's).
 struct DropoutMaskLowering : public OpRewritePattern<DropoutMaskOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DropoutMaskOp op,
@@ -459,6 +465,13 @@ struct DropoutMaskLowering : public OpRewritePattern<DropoutMaskOp> {
         rewriter.create<arith::AddIOp>(
             loc, i64Constant(rewriter, loc, seed * 0x9E3779B97F4A7C15ull),
             step));
+    int64_t batch = 1;
+    if (auto module = op->getParentOfType<ModuleOp>())
+      if (auto attr = module->getAttrOfType<IntegerAttr>(kBatchSizeAttr))
+        batch = std::max<int64_t>(1, attr.getInt());
+    Value first = rewriter.create<arith::MulIOp>(
+        loc, slot(kHyperSampleBase),
+        i64Constant(rewriter, loc, type.getNumElements() / batch));
     double ratio = op.getRatio().convertToDouble();
     auto threshold = static_cast<uint64_t>(std::ceil(ratio * (1 << 24)));
     Type elem = type.getElementType();
@@ -467,7 +480,9 @@ struct DropoutMaskLowering : public OpRewritePattern<DropoutMaskOp> {
                 rewriter, loc, type, {},
                 [&](OpBuilder &b, Location l, ValueRange) -> Value {
                   Value element = b.create<arith::MulIOp>(
-                      l, linearIndex(b, l, type.getShape()),
+                      l,
+                      b.create<arith::AddIOp>(
+                          l, first, linearIndex(b, l, type.getShape())),
                       i64Constant(b, l, 0xD1B54A32D192ED03ull));
                   Value bits = b.create<arith::ShRUIOp>(
                       l,

@@ -314,14 +314,21 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node,
       loc, RankedTensorType::get(maskShape, elem), /*count=*/Value());
   SmallVector<int64_t> allAxes(type.getRank());
   std::iota(allAxes.begin(), allAxes.end(), 0);
-  Value count = builder.create<MulOp>(
+  // With --sync-batch-norm, the sums and the count are the global batch's:
+  // summed across the processes of a data-parallel step.
+  auto global = [&](Value partial) -> Value {
+    if (!options.syncBatchNorm || !elem.isF32())
+      return partial;
+    return builder.create<AllReduceSumOp>(loc, partial);
+  };
+  Value count = global(builder.create<MulOp>(
       loc, builder.create<ReduceSumOp>(loc, samples, allAxes, true),
-      scalar(static_cast<double>(spatial)));
+      scalar(static_cast<double>(spatial))));
   auto batchMean = [&](Value v) -> Value {
     return builder.create<DivOp>(
         loc,
-        builder.create<ReduceSumOp>(
-            loc, builder.create<MulOp>(loc, v, samples), axes, true),
+        global(builder.create<ReduceSumOp>(
+            loc, builder.create<MulOp>(loc, v, samples), axes, true)),
         count);
   };
   Value mean = batchMean(*x);

@@ -65,14 +65,14 @@ func.func @shapes(%x: tensor<4x3xf32>, %r: tensor<3xf32>) -> (tensor<1x3xf32>, t
 // CHECK: arith.sitofp
 // CHECK: arith.constant 3.000000e+00 : f32
 // CHECK: arith.divf
-// CHECK: %[[LR:.+]] = tensor.extract %{{.+}}[%c0{{.*}}] : tensor<8xf32>
+// CHECK: %[[LR:.+]] = tensor.extract %{{.+}}[%c0{{.*}}] : tensor<10xf32>
 // CHECK: %[[NEG:.+]] = arith.negf %[[LR]]
 // CHECK: linalg.generic
 // CHECK: %[[STEP:.+]] = arith.mulf %[[NEG]], %{{.+}}
 // CHECK: arith.addf %{{.+}}, %[[STEP]]
-func.func @training(%y: tensor<4x3xf32>, %t: tensor<4x3xf32>, %n: tensor<i64>, %h: tensor<8xf32>) -> (tensor<f32>, tensor<4x3xf32>) {
+func.func @training(%y: tensor<4x3xf32>, %t: tensor<4x3xf32>, %n: tensor<i64>, %h: tensor<10xf32>) -> (tensor<f32>, tensor<4x3xf32>) {
   %l = nn.mse_loss %y, %t, %n : tensor<4x3xf32>, tensor<i64>
-  %u = nn.sgd_update %y, %t, %h : tensor<4x3xf32>, tensor<8xf32>
+  %u = nn.sgd_update %y, %t, %h : tensor<4x3xf32>, tensor<10xf32>
   return %l, %u : tensor<f32>, tensor<4x3xf32>
 }
 
@@ -82,13 +82,13 @@ func.func @training(%y: tensor<4x3xf32>, %t: tensor<4x3xf32>, %n: tensor<i64>, %
 // updated tensor. SGD's momentum buffer starts as the first gradient.
 
 // CHECK-LABEL: func.func @momentum
-// CHECK: %[[STEP:.+]] = tensor.extract %{{.+}}[%c1{{.*}}] : tensor<8xf32>
+// CHECK: %[[STEP:.+]] = tensor.extract %{{.+}}[%c1{{.*}}] : tensor<10xf32>
 // CHECK: %[[P:.+]]:2 = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) outs(%{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>)
 // CHECK: %[[FIRST:.+]] = arith.cmpf oeq, %[[STEP]]
 // CHECK: arith.select %[[FIRST]]
 // CHECK: return %[[P]]#0, %[[P]]#1
-func.func @momentum(%p: tensor<4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %h: tensor<8xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
-  %0:2 = nn.sgd_update %p, %g state(%b : tensor<4xf32>), %h {momentum = 0.9} : tensor<4xf32>, tensor<8xf32>
+func.func @momentum(%p: tensor<4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %h: tensor<10xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0:2 = nn.sgd_update %p, %g state(%b : tensor<4xf32>), %h {momentum = 0.9} : tensor<4xf32>, tensor<10xf32>
   return %0#0, %0#1 : tensor<4xf32>, tensor<4xf32>
 }
 
@@ -98,8 +98,8 @@ func.func @momentum(%p: tensor<4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %h:
 // CHECK: linalg.generic {{.*}} outs(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
 // CHECK: arith.maximumf
 // CHECK: math.sqrt
-func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %s: tensor<4xf32>, %h: tensor<8xf32>) -> tensor<4xf32> {
-  %0:4 = nn.adam_update %p, %g state(%s, %s, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>), %h {amsgrad} : tensor<4xf32>, tensor<8xf32>
+func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %s: tensor<4xf32>, %h: tensor<10xf32>) -> tensor<4xf32> {
+  %0:4 = nn.adam_update %p, %g state(%s, %s, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>), %h {amsgrad} : tensor<4xf32>, tensor<10xf32>
   return %0#0 : tensor<4xf32>
 }
 

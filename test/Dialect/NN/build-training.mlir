@@ -7,7 +7,7 @@
 // CHECK-SAME: (%[[X:.+]]: tensor<4x2xf32> {nn.name = "x", nn.role = "input"},
 // CHECK-SAME: %[[T:.+]]: tensor<4x3xf32> {nn.name = "target", nn.role = "target"},
 // CHECK-SAME: %[[N:.+]]: tensor<i64> {nn.role = "count"},
-// CHECK-SAME: %[[H:.+]]: tensor<8xf32> {nn.role = "hyper"},
+// CHECK-SAME: %[[H:.+]]: tensor<10xf32> {nn.role = "hyper"},
 // CHECK-SAME: %[[W:[^:]+]]: tensor<3x2xf32> {nn.name = "w", nn.param = dense<5.000000e-01> : tensor<3x2xf32>, nn.role = "param"}
 // CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<3x2xf32> {nn.name = "w", nn.role = "param"})
 // CHECK-SAME: nn.loss = "mse", nn.lr = 5.000000e-01 : f32

@@ -53,3 +53,30 @@ func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
   %y = nn.add %m, %b : tensor<4x3xf32>, tensor<3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+// nn.all_reduce_sum (synchronized batch norm's sums): its gradient is the
+// sum of the gradients across the processes; bufferized, a call of the
+// runtime with the element count. The backward pass starts from
+// d(loss)/d(loss) in hyperparameter slot 8, this process's share of the
+// global loss (1 on one process).
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[H:[^:]+]]: tensor<10xf32> {nn.role = "hyper"}
+// CHECK: %[[S:.+]] = nn.all_reduce_sum %{{.+}} : tensor<1x3xf32>
+// CHECK: %[[SEED:.+]] = nn.slice %[[H]] starts [8] sizes [1] strides [1]
+// CHECK: nn.reshape %[[SEED]] to []
+// CHECK: %[[DS:.+]] = nn.all_reduce_sum %{{.+}} : tensor<1x3xf32>
+// BUF-LABEL: func.func @train_step
+// BUF: call @__nncc_all_reduce_sum(%c3_i32, %{{.+}}, %{{.+}}) : (i32, memref<f32>, index) -> ()
+// BUF: call @__nncc_all_reduce_sum(%c3_i32,
+func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                   %b: tensor<3xf32> {nn.name = "b", nn.role = "param", nn.param = dense<0.5> : tensor<3xf32>})
+    -> (tensor<4x3xf32> {nn.name = "y", nn.role = "output"}) {
+  %h = nn.add %x, %b : tensor<4x3xf32>, tensor<3xf32>
+  %s = nn.reduce_sum %h axes [0] keep_dims : tensor<4x3xf32>
+  %g = nn.all_reduce_sum %s : tensor<1x3xf32>
+  %y = nn.mul %h, %g : tensor<4x3xf32>, tensor<1x3xf32>
+  return %y : tensor<4x3xf32>
+}

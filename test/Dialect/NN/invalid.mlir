@@ -165,40 +165,40 @@ func.func @mse_grad_element_type(%y: tensor<4xf32>, %n: tensor<i64>, %g: tensor<
 // -----
 
 func.func @sgd_hyper_size(%p: tensor<4xf32>, %h: tensor<3xf32>) {
-  // expected-error @+1 {{hyperparameters must be tensor<8xf32>}}
+  // expected-error @+1 {{hyperparameters must be tensor<10xf32>}}
   %0 = nn.sgd_update %p, %p, %h : tensor<4xf32>, tensor<3xf32>
   return
 }
 
 // -----
 
-func.func @sgd_grad_type(%p: tensor<4xf32>, %g: tensor<3xf32>, %h: tensor<8xf32>) {
+func.func @sgd_grad_type(%p: tensor<4xf32>, %g: tensor<3xf32>, %h: tensor<10xf32>) {
   // expected-error @+1 {{failed to verify that all of {param, grad} have same type}}
-  %0 = "nn.sgd_update"(%p, %g, %h) : (tensor<4xf32>, tensor<3xf32>, tensor<8xf32>) -> tensor<4xf32>
+  %0 = "nn.sgd_update"(%p, %g, %h) : (tensor<4xf32>, tensor<3xf32>, tensor<10xf32>) -> tensor<4xf32>
   return
 }
 
 // -----
 
-func.func @sgd_state_count(%p: tensor<4xf32>, %h: tensor<8xf32>) {
+func.func @sgd_state_count(%p: tensor<4xf32>, %h: tensor<10xf32>) {
   // expected-error @+1 {{expects 1 state tensors, got 0}}
-  %0 = nn.sgd_update %p, %p, %h {momentum = 0.9} : tensor<4xf32>, tensor<8xf32>
+  %0 = nn.sgd_update %p, %p, %h {momentum = 0.9} : tensor<4xf32>, tensor<10xf32>
   return
 }
 
 // -----
 
-func.func @adam_state_type(%p: tensor<4xf32>, %s: tensor<2xf32>, %h: tensor<8xf32>) {
+func.func @adam_state_type(%p: tensor<4xf32>, %s: tensor<2xf32>, %h: tensor<10xf32>) {
   // expected-error @+1 {{state type 'tensor<2xf32>' differs from parameter type 'tensor<4xf32>'}}
-  %0:3 = nn.adam_update %p, %p state(%s, %s : tensor<2xf32>, tensor<2xf32>), %h : tensor<4xf32>, tensor<8xf32>
+  %0:3 = nn.adam_update %p, %p state(%s, %s : tensor<2xf32>, tensor<2xf32>), %h : tensor<4xf32>, tensor<10xf32>
   return
 }
 
 // -----
 
-func.func @adagrad_state_count(%p: tensor<4xf32>, %h: tensor<8xf32>) {
+func.func @adagrad_state_count(%p: tensor<4xf32>, %h: tensor<10xf32>) {
   // expected-error @+1 {{expects 1 state tensors, got 2}}
-  %0:3 = nn.adagrad_update %p, %p state(%p, %p : tensor<4xf32>, tensor<4xf32>), %h : tensor<4xf32>, tensor<8xf32>
+  %0:3 = nn.adagrad_update %p, %p state(%p, %p : tensor<4xf32>, tensor<4xf32>), %h : tensor<4xf32>, tensor<10xf32>
   return
 }
 
@@ -358,7 +358,7 @@ func.func @dropout_ratio() -> tensor<4xf32> {
 // -----
 
 func.func @dropout_hyper(%h: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{hyperparameters must be tensor<8xf32>}}
+  // expected-error @+1 {{hyperparameters must be tensor<10xf32>}}
   %m = nn.dropout_mask step(%h : tensor<4xf32>) {ratio = 0.5 : f64, seed = 0 : i64} : tensor<4xf32>
   return %m : tensor<4xf32>
 }

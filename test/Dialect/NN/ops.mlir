@@ -90,26 +90,26 @@ func.func @shapes(%x: tensor<4x3xf32>) -> (tensor<3xf32>, tensor<1x3xf32>, tenso
 }
 
 // CHECK-LABEL: func @training
-func.func @training(%y: tensor<4x1xf32>, %t: tensor<4x1xf32>, %n: tensor<i64>, %h: tensor<8xf32>) -> (tensor<f32>, tensor<4x1xf32>) {
+func.func @training(%y: tensor<4x1xf32>, %t: tensor<4x1xf32>, %n: tensor<i64>, %h: tensor<10xf32>) -> (tensor<f32>, tensor<4x1xf32>) {
   // CHECK: nn.constant dense<1.000000e+00> : tensor<f32>
   %one = nn.constant dense<1.0> : tensor<f32>
   // CHECK: nn.mse_loss %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<i64>
   %l = nn.mse_loss %y, %t, %n : tensor<4x1xf32>, tensor<i64>
   // CHECK: nn.mse_loss_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<i64>, tensor<f32>
   %d = nn.mse_loss_grad %y, %t, %n, %one : tensor<4x1xf32>, tensor<i64>, tensor<f32>
-  // CHECK: nn.sgd_update %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<8xf32>
-  %u = nn.sgd_update %y, %d, %h : tensor<4x1xf32>, tensor<8xf32>
+  // CHECK: nn.sgd_update %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<10xf32>
+  %u = nn.sgd_update %y, %d, %h : tensor<4x1xf32>, tensor<10xf32>
   return %l, %u : tensor<f32>, tensor<4x1xf32>
 }
 
 // CHECK-LABEL: func @optimizers
-func.func @optimizers(%p: tensor<3xf32>, %g: tensor<3xf32>, %s: tensor<3xf32>, %h: tensor<8xf32>) {
-  // CHECK: nn.sgd_update %{{.*}}, %{{.*}} state(%{{.*}} : tensor<3xf32>), %{{.*}} {momentum = 9.000000e-01 : f64, nesterov} : tensor<3xf32>, tensor<8xf32>
-  %0:2 = nn.sgd_update %p, %g state(%s : tensor<3xf32>), %h {momentum = 0.9, nesterov} : tensor<3xf32>, tensor<8xf32>
-  // CHECK: nn.adam_update %{{.*}}, %{{.*}} state(%{{.*}}, %{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>), %{{.*}} {amsgrad, decoupled} : tensor<3xf32>, tensor<8xf32>
-  %1:4 = nn.adam_update %p, %g state(%s, %s, %s : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>), %h {amsgrad, decoupled} : tensor<3xf32>, tensor<8xf32>
-  // CHECK: nn.adagrad_update %{{.*}}, %{{.*}} state(%{{.*}} : tensor<3xf32>), %{{.*}} : tensor<3xf32>, tensor<8xf32>
-  %2:2 = nn.adagrad_update %p, %g state(%s : tensor<3xf32>), %h : tensor<3xf32>, tensor<8xf32>
+func.func @optimizers(%p: tensor<3xf32>, %g: tensor<3xf32>, %s: tensor<3xf32>, %h: tensor<10xf32>) {
+  // CHECK: nn.sgd_update %{{.*}}, %{{.*}} state(%{{.*}} : tensor<3xf32>), %{{.*}} {momentum = 9.000000e-01 : f64, nesterov} : tensor<3xf32>, tensor<10xf32>
+  %0:2 = nn.sgd_update %p, %g state(%s : tensor<3xf32>), %h {momentum = 0.9, nesterov} : tensor<3xf32>, tensor<10xf32>
+  // CHECK: nn.adam_update %{{.*}}, %{{.*}} state(%{{.*}}, %{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>), %{{.*}} {amsgrad, decoupled} : tensor<3xf32>, tensor<10xf32>
+  %1:4 = nn.adam_update %p, %g state(%s, %s, %s : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>), %h {amsgrad, decoupled} : tensor<3xf32>, tensor<10xf32>
+  // CHECK: nn.adagrad_update %{{.*}}, %{{.*}} state(%{{.*}} : tensor<3xf32>), %{{.*}} : tensor<3xf32>, tensor<10xf32>
+  %2:2 = nn.adagrad_update %p, %g state(%s : tensor<3xf32>), %h : tensor<3xf32>, tensor<10xf32>
   return
 }
 

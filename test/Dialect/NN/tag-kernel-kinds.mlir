@@ -4,7 +4,7 @@
 // location it had.
 // CHECK-LABEL: func.func @kinds
 func.func @kinds(%x: tensor<4x1x8x8xf32>, %w: tensor<4x1x3x3xf32>,
-                 %fc: tensor<36x3xf32>, %h: tensor<8xf32>)
+                 %fc: tensor<36x3xf32>, %h: tensor<10xf32>)
     -> (tensor<4x3xf32>, tensor<1x3xf32>, tensor<36x3xf32>, tensor<3x36xf32>) {
   // CHECK: nn.constant {{.*}} loc("one")
   %one = nn.constant dense<1.0> : tensor<f32> loc("one")
@@ -21,7 +21,7 @@ func.func @kinds(%x: tensor<4x1x8x8xf32>, %w: tensor<4x1x3x3xf32>,
   // CHECK: nn.reduce_sum {{.*}} loc(fused<"nn.kernel:reduction">["s"])
   %s = nn.reduce_sum %y axes [0] keep_dims : tensor<4x3xf32> loc("s")
   // CHECK: nn.sgd_update {{.*}} loc(fused<"nn.kernel:optimizer">["u"])
-  %u = nn.sgd_update %fc, %fc, %h : tensor<36x3xf32>, tensor<8xf32> loc("u")
+  %u = nn.sgd_update %fc, %fc, %h : tensor<36x3xf32>, tensor<10xf32> loc("u")
   // CHECK: nn.transpose {{.*}} loc(fused<"nn.kernel:copy">[fused["t1", "t2"]])
   %t = nn.transpose %fc perm [1, 0] : tensor<36x3xf32> loc(fused["t1", "t2"])
   return %y, %s, %u, %t : tensor<4x3xf32>, tensor<1x3xf32>, tensor<36x3xf32>, tensor<3x36xf32>

@@ -11,8 +11,8 @@
 // ROUNDTRIP: nn.training_select %[[D]], %{{.+}} : tensor<4x2xf32>
 
 // TRAIN-LABEL: func.func @train_step
-// TRAIN-SAME: %[[H:[^:]+]]: tensor<8xf32> {nn.role = "hyper"}
-// TRAIN: %[[M:.+]] = nn.dropout_mask step(%[[H]] : tensor<8xf32>) {ratio = 2.500000e-01 : f64, seed = 3 : i64} : tensor<4x2xf32>
+// TRAIN-SAME: %[[H:[^:]+]]: tensor<10xf32> {nn.role = "hyper"}
+// TRAIN: %[[M:.+]] = nn.dropout_mask step(%[[H]] : tensor<10xf32>) {ratio = 2.500000e-01 : f64, seed = 3 : i64} : tensor<4x2xf32>
 // TRAIN: %[[D:.+]] = nn.mul %{{.+}}, %[[M]]
 // TRAIN-NOT: nn.training_select
 // TRAIN: nn.mse_loss %[[D]]

@@ -35,10 +35,11 @@ int main(int argc, char **argv) {
     printf("world size %d, rank %d\n", dp_world_size(m), dp_rank(m));
   ok &= dp_world_size(m) == world && dp_rank(m) == rank;
   if (rank != 0) { /* rank 0's parameters win: broadcast first */
-    float w[32];
-    dp_get_param(m, 0, w, 32);
+    float w[1024];
+    int64_t n = dp_param_info(0)->numel;
+    dp_get_param(m, 0, w, n);
     w[0] += 1.0f;
-    dp_set_param(m, 0, w, 32);
+    dp_set_param(m, 0, w, n);
   }
   const void *in[] = {x}, *tg[] = {t};
   dp_train_options opts = {1, 7, 1};

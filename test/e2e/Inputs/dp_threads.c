@@ -52,10 +52,11 @@ static void *train_rank(void *arg) {
   dp_set_allreduce(m, shared_sum, me);
   dp_set_rank(m, me->rank, me->group->world);
   if (me->rank != 0) { /* rank 0's parameters win: broadcast first */
-    float w[32];
-    dp_get_param(m, 0, w, 32);
+    float w[1024];
+    int64_t n = dp_param_info(0)->numel;
+    dp_get_param(m, 0, w, n);
     w[0] += 1.0f;
-    dp_set_param(m, 0, w, 32);
+    dp_set_param(m, 0, w, n);
   }
   const void *in[] = {x}, *tg[] = {t};
   dp_train_options opts = {1, 7, 1};

@@ -28,6 +28,9 @@ struct ImportOptions {
   uint64_t maxModelBytes = uint64_t(2) << 30;
   int64_t maxRank = 8;
   int64_t maxElements = int64_t(1) << 32;
+  /// --sync-batch-norm: in data-parallel training, batch normalization in
+  /// training mode normalizes by the statistics of the global batch.
+  bool syncBatchNorm = false;
 };
 
 /// Imports an already parsed model. `fileName` only names the model in

@@ -20,7 +20,8 @@ using namespace mlir::bufferization;
 using namespace nncc::nn;
 
 /// The declaration of the runtime's `name(i32 param, f32 *base, index
-/// offset)` in the module of `op`.
+/// offset)` in the module of `op` (for nn.all_reduce_sum, the first
+/// argument is the number of elements).
 static func::FuncOp runtimeDeclaration(Operation *op, StringRef name) {
   auto module = op->getParentOfType<ModuleOp>();
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
@@ -36,7 +37,7 @@ static func::FuncOp runtimeDeclaration(Operation *op, StringRef name) {
 
 /// Calls the runtime's `name` on the contiguous buffer of `op`'s operand
 /// (a copy when the operand's buffer is strided), which becomes the result.
-static LogicalResult bufferizeSync(Operation *op, int32_t param, StringRef name,
+static LogicalResult bufferizeSync(Operation *op, int64_t param, StringRef name,
                                    RewriterBase &rewriter,
                                    const BufferizationOptions &options) {
   FailureOr<Value> buffer = getBuffer(rewriter, op->getOperand(0), options);
@@ -77,3 +78,27 @@ static LogicalResult bufferizeSync(Operation *op, int32_t param, StringRef name,
 
 NNCC_GRADIENT_SYNC_INTERFACE(GradientReadyOp, "__nncc_gradient_ready")
 NNCC_GRADIENT_SYNC_INTERFACE(GradientWaitOp, "__nncc_gradient_wait")
+
+bool AllReduceSumOp::bufferizesToMemoryRead(OpOperand &, const AnalysisState &) {
+  return true;
+}
+bool AllReduceSumOp::bufferizesToMemoryWrite(OpOperand &,
+                                             const AnalysisState &) {
+  return true;
+}
+AliasingValueList AllReduceSumOp::getAliasingValues(OpOperand &,
+                                                    const AnalysisState &) {
+  return {{getResult(), BufferRelation::Equivalent}};
+}
+LogicalResult AllReduceSumOp::bufferize(RewriterBase &rewriter,
+                                        const BufferizationOptions &options) {
+  return bufferizeSync(*this, getType().getNumElements(),
+                       "__nncc_all_reduce_sum", rewriter, options);
+}
+
+LogicalResult AllReduceSumOp::buildGradient(OpBuilder &b,
+                                            ValueRange resultGrads,
+                                            SmallVectorImpl<Value> &grads) {
+  grads.push_back(b.create<AllReduceSumOp>(getLoc(), resultGrads[0]));
+  return success();
+}

@@ -108,15 +108,22 @@ static llvm::DenseSet<Value> findActiveValues(Block &body,
 }
 
 /// Builds the reverse pass of `body` at the end of `body` (before nothing:
-/// the caller adds the terminator afterwards), seeded with d(loss)/d(loss) = 1.
+/// the caller adds the terminator afterwards), seeded with d(loss)/d(loss)
+/// from `hyper`: 1 on one process, this process's share of the global loss
+/// in data-parallel training.
 static LogicalResult differentiate(OpBuilder &b, Block &body, Value loss,
+                                   Value hyper,
                                    const llvm::DenseSet<Value> &active,
                                    GradientMap &grads) {
-  grads.accumulate(b, loss.getLoc(), loss,
-                   createScalarConstant(
-                       b, loss.getLoc(),
-                       cast<RankedTensorType>(loss.getType()).getElementType(),
-                       1.0));
+  Location loc = loss.getLoc();
+  Value seed = b.create<SliceOp>(
+      loc, hyper, ArrayRef<int64_t>{kHyperGradScale}, ArrayRef<int64_t>{1},
+      ArrayRef<int64_t>{1});
+  seed = b.create<ReshapeOp>(loc, seed, ArrayRef<int64_t>{});
+  Type lossElement = cast<RankedTensorType>(loss.getType()).getElementType();
+  if (lossElement != b.getF32Type())
+    seed = b.create<CastOp>(loc, RankedTensorType::get({}, lossElement), seed);
+  grads.accumulate(b, loc, loss, seed);
   // Snapshot the forward ops: the reverse pass appends to the same block.
   SmallVector<Operation *> forwardOps;
   for (Operation &op : body)
@@ -549,7 +556,7 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   // 3. The gradients.
   GradientMap grads;
   llvm::DenseSet<Value> active = findActiveValues(*body, params);
-  if (failed(differentiate(b, *body, loss, active, grads)))
+  if (failed(differentiate(b, *body, loss, hyper, active, grads)))
     return failure();
 
   // Each gradient goes to the collective engine where it is complete, and

@@ -44,7 +44,14 @@ enum HyperSlot : int64_t {
   kHyperDecayFactor = 5,   ///< 1 - lr * weight_decay (AdamW)
   kHyperStepLow = 6,       ///< t mod 2^24, exact in float (dropout masks)
   kHyperStepHigh = 7,      ///< floor(t / 2^24)
-  kNumHyperSlots = 8,
+  /// d(loss)/d(loss), the seed of the backward pass: 1 on one process; in
+  /// data-parallel training this process's share of the global batch's
+  /// loss denominator, so that the gradients sum to the global mean's.
+  kHyperGradScale = 8,
+  /// The global batch's index of this process's first sample, exact in
+  /// float (dropout masks are keyed by the sample's global index).
+  kHyperSampleBase = 9,
+  kNumHyperSlots = 10,
 };
 
 /// The numpy broadcast of two shapes, or failure when a pair of dimensions is

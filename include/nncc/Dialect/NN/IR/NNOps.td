@@ -1310,6 +1310,31 @@ def NN_GradientReadyOp : NN_GradientSyncOp<"gradient_ready"> {
   }];
 }
 
+def NN_AllReduceSumOp : NN_Op<"all_reduce_sum", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+    DeclareOpInterfaceMethods<BufferizableOpInterface,
+        ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+         "getAliasingValues", "bufferize"]>]> {
+  let summary = "The sum of a tensor across the processes of a training step";
+  let description = [{
+    In data-parallel training, the elementwise sum of `input` over the
+    processes, computed in place when the step reaches it (the runtime's
+    `__nncc_all_reduce_sum`, blocking); the identity on one process and
+    outside a training step. Every process runs the same kernel, so they
+    reach these ops in the same order. Synchronized batch normalization
+    (`--sync-batch-norm`) sums its per-channel sums and its sample count
+    with it. Its gradient is the sum of the gradients across the processes.
+
+    ```mlir
+    %s = nn.all_reduce_sum %partial : tensor<1x8x1x1xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def NN_GradientWaitOp : NN_GradientSyncOp<"gradient_wait"> {
   let summary = "The gradient summed across processes, when the sum is done";
   let description = [{
