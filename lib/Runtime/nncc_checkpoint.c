@@ -92,11 +92,12 @@ int nncc_save(const nncc_model *m, const char *path) {
   int rc = __nncc_comm_group(m->comm, &rank, &world);
   if (rc != NNCC_OK)
     return rc;
-  int32_t written[1] = {rank == 0 ? save_file(m, path) : NNCC_OK};
-  rc = __nncc_comm_broadcast(m->comm, written, sizeof written);
+  int mine = rank == 0 ? save_file(m, path) : NNCC_OK;
+  uint64_t written = mine == NNCC_OK ? 0 : 1;
+  rc = __nncc_comm_broadcast_words(m->comm, &written, 1);
   if (rc != NNCC_OK || rank == 0)
-    return rank == 0 ? written[0] : rc;
-  return written[0] == NNCC_OK ? NNCC_OK : NNCC_ERR_PEER;
+    return rank == 0 ? mine : rc;
+  return written == 0 ? NNCC_OK : NNCC_ERR_PEER;
 }
 
 int nncc_load(nncc_model *m, const char *path) {

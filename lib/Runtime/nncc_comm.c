@@ -33,12 +33,13 @@ struct nncc_comm {
   int (*user_broadcast)(float *, size_t, void *);
   void *allreduce_user, *broadcast_user;
   int32_t user_rank, user_world;
+  int rank_set; /* nncc_set_rank was called */
   int synced;
 
   /* The step in flight. */
   float scale; /* local loss positions / global ones: the step's seed */
-  int empty;   /* no loss positions here: contribute zeros */
-  int error;   /* the first failed collective of the step */
+  int no_loss; /* no loss positions here: its gradients are 0 (or 0/0) */
+  int error;   /* a collective of the step failed here */
 
   /* The buckets, laid out by the first step. */
   float *staging;       /* every synced gradient, bucket after bucket */
@@ -145,6 +146,19 @@ int __nncc_comm_group(struct nncc_comm *c, int32_t *rank, int32_t *world) {
                                                           : NNCC_ERR_COMM;
 }
 
+static int user_group(void *ctx, int32_t *rank, int32_t *world);
+
+/* Whether the group is known to be this process alone: MPI's says so; a
+   program's engine only once nncc_set_rank said so. */
+static int alone(struct nncc_comm *c, int32_t world) {
+  return world == 1 && (c->engine.group != user_group || c->rank_set);
+}
+
+int __nncc_comm_needs_rank(const struct nncc_comm *c) {
+  return __nncc_comm_active(c) && c->engine.group == user_group &&
+         !c->rank_set;
+}
+
 int __nncc_comm_synced(const struct nncc_comm *c) { return c->synced; }
 void __nncc_comm_set_synced(struct nncc_comm *c) { c->synced = 1; }
 
@@ -157,6 +171,26 @@ int __nncc_comm_agree(struct nncc_comm *c, int rc) {
   if (rc != NNCC_OK)
     return rc;
   return failed > 0.0f ? NNCC_ERR_PEER : NNCC_OK;
+}
+
+/* 16 bits a float: exact whatever the engine does with float bits (the
+   fallback broadcast adds zeros, which turns -0 into +0, quietens NaNs and
+   may flush subnormals). */
+int __nncc_comm_broadcast_words(struct nncc_comm *c, uint64_t *words,
+                                size_t n) {
+  float halves[64];
+  if (n > 16)
+    return NNCC_ERR_ARGUMENT;
+  for (size_t i = 0; i < 4 * n; ++i)
+    halves[i] = (float)((words[i / 4] >> (16 * (i % 4))) & 0xFFFF);
+  if (c->engine.broadcast(c->engine.ctx, halves, 4 * n) != 0)
+    return NNCC_ERR_COMM;
+  for (size_t i = 0; i < n; ++i) {
+    words[i] = 0;
+    for (size_t k = 0; k < 4; ++k)
+      words[i] |= (uint64_t)halves[4 * i + k] << (16 * k);
+  }
+  return NNCC_OK;
 }
 
 int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n) {
@@ -176,14 +210,14 @@ int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n) {
 int __nncc_comm_begin_step(struct nncc_comm *c, double denominator,
                            float *grad_scale) {
   c->error = 0;
-  c->empty = denominator == 0.0;
+  c->no_loss = denominator == 0.0;
   /* A group of one sums nothing: the step runs as without an engine. */
   int32_t rank, world;
   if (__nncc_comm_group(c, &rank, &world) != NNCC_OK)
     return NNCC_ERR_COMM;
-  if (world == 1) {
+  if (alone(c, world)) {
     c->scale = 1.0f;
-    c->empty = 0;
+    c->no_loss = 0;
     return NNCC_OK;
   }
   float total = (float)denominator;
@@ -199,18 +233,21 @@ int __nncc_comm_begin_step(struct nncc_comm *c, double denominator,
   return NNCC_OK;
 }
 
-int __nncc_comm_end_step(struct nncc_comm *c, float *loss) {
+int __nncc_comm_end_step(struct nncc_comm *c, float *loss, int *not_finite) {
   if (!stepping) /* a group of one */
     return NNCC_OK;
   stepping = NULL;
-  float share = c->empty ? 0.0f : *loss * c->scale;
-  if (c->error == 0 && c->engine.allreduce(c->engine.ctx, &share, 1) != 0)
-    c->error = 1;
-  *loss = share;
-  return c->error ? NNCC_ERR_COMM : NNCC_OK;
+  /* One sum for the loss, the failures and the non-finite updates, made
+     by every process even after a failure of its own, so that every
+     process takes the same calls and reaches the same verdict. */
+  float sums[3] = {c->no_loss ? 0.0f : *loss * c->scale,
+                   c->error ? 1.0f : 0.0f, *not_finite ? 1.0f : 0.0f};
+  if (c->engine.allreduce(c->engine.ctx, sums, 3) != 0)
+    return NNCC_ERR_COMM;
+  *loss = sums[0];
+  *not_finite = sums[2] > 0.0f;
+  return sums[1] > 0.0f ? NNCC_ERR_COMM : NNCC_OK;
 }
-
-int __nncc_comm_step_is_empty(const struct nncc_comm *c) { return c->empty; }
 
 static void start_bucket(struct nncc_comm *c, int32_t b) {
   float *data = c->staging + c->bucket_first[b];
@@ -258,7 +295,7 @@ void __nncc_gradient_ready(int32_t param, float *base, int64_t offset) {
   if (!c->laid_out && c->offset[param] < 0)
     lay_out(c, param, n);
   float *slot = c->staging + c->offset[param];
-  if (c->empty) /* its gradient is 0/0: it contributes nothing */
+  if (c->no_loss) /* its gradient is 0 times 0/0: it contributes nothing */
     memset(slot, 0, (size_t)n * sizeof(float));
   else
     memcpy(slot, base + offset, (size_t)n * sizeof(float));
@@ -293,15 +330,24 @@ void __nncc_gradient_wait(int32_t param, float *base, int64_t offset) {
          (size_t)__nncc_params[param].numel * sizeof(float));
 }
 
-void __nncc_all_reduce_sum(int32_t n, float *base, int64_t offset) {
+/* nn.all_reduce_sum: of the forward pass, and of a gradient (which is 0,
+   or 0 times 0/0, where this process has no loss positions). */
+static void all_reduce_sum(float *data, int32_t n, int gradient) {
   struct nncc_comm *c = stepping;
   if (!c) /* one process, or outside a training step */
     return;
-  float *data = base + offset;
-  if (c->empty) /* padding alone: it contributes nothing */
+  if (gradient && c->no_loss)
     memset(data, 0, (size_t)n * sizeof(float));
   if (c->engine.allreduce(c->engine.ctx, data, (size_t)n) != 0)
     c->error = 1;
+}
+
+void __nncc_all_reduce_sum(int32_t n, float *base, int64_t offset) {
+  all_reduce_sum(base + offset, n, 0);
+}
+
+void __nncc_all_reduce_sum_gradient(int32_t n, float *base, int64_t offset) {
+  all_reduce_sum(base + offset, n, 1);
 }
 
 /*===--------------------------- the user's engine ----------------------===*/
@@ -369,6 +415,7 @@ int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size) {
     return NNCC_ERR_ARGUMENT; /* MPI's communicator tells its own */
   m->comm->user_rank = rank;
   m->comm->user_world = world_size;
+  m->comm->rank_set = 1;
   return NNCC_OK;
 }
 
@@ -394,19 +441,17 @@ int nncc_broadcast_parameters(nncc_model *m) {
   struct nncc_comm *c = m->comm;
   if (!__nncc_comm_active(c))
     return NNCC_OK;
-  /* The step count travels as two floats' bits. */
-  float steps[2];
-  memcpy(steps, &m->steps, sizeof steps);
+  uint64_t steps = (uint64_t)m->steps;
   int rc = __nncc_comm_broadcast(c, m->params,
                                  (size_t)__nncc_param_storage_bytes);
   if (rc == NNCC_OK)
     rc = __nncc_comm_broadcast(c, m->state,
                                (size_t)__nncc_state_storage_bytes);
   if (rc == NNCC_OK)
-    rc = __nncc_comm_broadcast(c, steps, sizeof steps);
+    rc = __nncc_comm_broadcast_words(c, &steps, 1);
   if (rc != NNCC_OK)
     return rc;
-  memcpy(&m->steps, steps, sizeof steps);
+  m->steps = (int64_t)steps;
   memcpy(m->next_params, m->params, (size_t)__nncc_param_storage_bytes);
   memcpy(m->next_state, m->state, (size_t)__nncc_state_storage_bytes);
   c->synced = 1;

@@ -51,8 +51,14 @@ int __nncc_comm_group(struct nncc_comm *c, int32_t *rank, int32_t *world);
    returns `rc` where it failed, NNCC_ERR_PEER where another process failed,
    NNCC_ERR_COMM when the engine failed, NNCC_OK when all agree. */
 int __nncc_comm_agree(struct nncc_comm *c, int rc);
-/* Rank 0's `n` bytes (a multiple of 4) to every process. */
+/* Rank 0's `n` bytes (a multiple of 4) of floats to every process. */
 int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n);
+/* Rank 0's `n` (at most 16) 64-bit words to every process, exactly. */
+int __nncc_comm_broadcast_words(struct nncc_comm *c, uint64_t *words,
+                                size_t n);
+/* Whether nncc_train needs nncc_set_rank first: a program's engine that
+   was not told the rank. */
+int __nncc_comm_needs_rank(const struct nncc_comm *c);
 
 /* Before a step: this process's share of the loss's denominator (the
    positions its loss averages over) is summed across the processes, and
@@ -62,11 +68,11 @@ int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n);
    end. */
 int __nncc_comm_begin_step(struct nncc_comm *c, double denominator,
                            float *grad_scale);
-/* After the kernel: `*loss`, this process's mean loss, becomes the global
-   batch's. Returns the first error of the step's collectives. */
-int __nncc_comm_end_step(struct nncc_comm *c, float *loss);
-/* Whether the step in flight has no loss positions on this process. */
-int __nncc_comm_step_is_empty(const struct nncc_comm *c);
+/* After the kernel, on every process: `*loss`, this process's mean loss,
+   becomes the global batch's, and `*not_finite` whether any process's
+   update was not finite. Returns NNCC_ERR_COMM on every process when a
+   collective of the step failed on any. */
+int __nncc_comm_end_step(struct nncc_comm *c, float *loss, int *not_finite);
 
 /* The C interface's, for the training functions. */
 int nncc_broadcast_parameters(nncc_model *m);

@@ -12,6 +12,7 @@
 
 #include "nncc_comm.h"
 
+#include <limits.h>
 #include <mpi.h>
 
 typedef struct {
@@ -38,9 +39,11 @@ static int ready(mpi_engine *e) {
   return 0;
 }
 
+/* MPI counts are ints: a bucket (or a gradient) of more than INT_MAX
+   floats, 8 GiB, fails. */
 static int mpi_allreduce(void *ctx, float *buf, size_t n) {
   mpi_engine *e = (mpi_engine *)ctx;
-  if (ready(e) != 0)
+  if (ready(e) != 0 || n > INT_MAX)
     return -1;
   return MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM,
                        e->comm) == MPI_SUCCESS
@@ -50,7 +53,7 @@ static int mpi_allreduce(void *ctx, float *buf, size_t n) {
 
 static int mpi_broadcast(void *ctx, float *buf, size_t n) {
   mpi_engine *e = (mpi_engine *)ctx;
-  if (ready(e) != 0)
+  if (ready(e) != 0 || n > INT_MAX)
     return -1;
   return MPI_Bcast(buf, (int)n, MPI_FLOAT, 0, e->comm) == MPI_SUCCESS ? 0
                                                                        : -1;
@@ -58,7 +61,7 @@ static int mpi_broadcast(void *ctx, float *buf, size_t n) {
 
 static int mpi_start(void *ctx, int32_t bucket, float *buf, size_t n) {
   mpi_engine *e = (mpi_engine *)ctx;
-  if (ready(e) != 0)
+  if (ready(e) != 0 || n > INT_MAX)
     return -1;
   if (MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, e->comm,
                      &e->requests[bucket]) != MPI_SUCCESS) {
@@ -142,6 +145,8 @@ int __nncc_default_engine(nncc_engine *engine) {
   return make_engine(engine, MPI_COMM_WORLD) ? 1 : -1;
 }
 
+/* Collective: every process of `comm` calls it, after MPI_Init. The
+   engine duplicates `comm` at once, so the program may free its own. */
 int nncc_set_communicator(nncc_model *m, MPI_Comm comm) {
   if (!m)
     return NNCC_ERR_NULL;
@@ -150,6 +155,13 @@ int nncc_set_communicator(nncc_model *m, MPI_Comm comm) {
   nncc_engine engine;
   if (!make_engine(&engine, comm))
     return NNCC_ERR_NOMEM;
+  mpi_engine *e = (mpi_engine *)engine.ctx;
+  int32_t rank, world;
+  if (ready(e) != 0 || mpi_group(e, &rank, &world) != 0) {
+    mpi_destroy(e);
+    return NNCC_ERR_COMM;
+  }
+  e->user = e->comm; /* rank and size from the duplicate from now on */
   __nncc_comm_set_engine(m->comm, &engine);
   return NNCC_OK;
 }

@@ -303,16 +303,18 @@ static int train_batch(nncc_model *m, const void *const *inputs,
     *a++ = m->next_state + __nncc_state_offsets[i];
   *a++ = m->workspace;
   __nncc_train_step_packed(m->args);
+  if (parallel && count == 0 && !__nncc_sync_batch_norm)
+    keep_running_statistics(m);
+  /* Data-parallel, the processes decide together: running statistics may
+     differ between them. */
+  int not_finite = __nncc_check_finite && !step_finite(m);
   if (parallel) {
-    int empty = __nncc_comm_step_is_empty(m->comm);
-    int rc = __nncc_comm_end_step(m->comm, &step_loss);
+    int rc = __nncc_comm_end_step(m->comm, &step_loss, &not_finite);
     if (rc != NNCC_OK)
       return rc;
-    if (empty && !__nncc_sync_batch_norm)
-      keep_running_statistics(m);
   }
   *loss = step_loss;
-  if (__nncc_check_finite && (!isfinite(step_loss) || !step_finite(m)))
+  if (__nncc_check_finite && (not_finite || !isfinite(step_loss)))
     return NNCC_ERR_NOT_FINITE;
   unsigned char *swap = m->params;
   m->params = m->next_params;
@@ -431,17 +433,23 @@ static void gather_batch(nncc_model *m, const void *const *inputs,
 }
 
 /* Data-parallel: every process must train on the same number of samples
-   with the same options as rank 0 (each then reads its own rows). */
+   with the same options and learning rate as rank 0 (each then reads its
+   own rows), and a program's engine must know the rank. */
 static int agree_on_loop(nncc_model *m, int rc, int64_t num_samples,
                          int64_t epochs, const nncc_train_options *opts) {
   if (!m || !__nncc_comm_active(m->comm))
     return rc;
-  int64_t mine[5] = {num_samples, epochs, opts ? opts->shuffle : 0,
-                     opts ? (int64_t)opts->seed : 0,
-                     opts ? opts->report_every : 0};
-  int64_t root[5];
+  if (rc == NNCC_OK && __nncc_comm_needs_rank(m->comm))
+    rc = NNCC_ERR_ARGUMENT;
+  uint32_t lr_bits;
+  memcpy(&lr_bits, &m->lr, sizeof lr_bits);
+  uint64_t mine[6] = {(uint64_t)num_samples, (uint64_t)epochs,
+                      opts ? (uint64_t)opts->shuffle : 0,
+                      opts ? opts->seed : 0,
+                      opts ? (uint64_t)opts->report_every : 0, lr_bits};
+  uint64_t root[6];
   memcpy(root, mine, sizeof mine);
-  int sent = __nncc_comm_broadcast(m->comm, root, sizeof root);
+  int sent = __nncc_comm_broadcast_words(m->comm, root, 6);
   if (sent != NNCC_OK)
     return rc != NNCC_OK ? rc : sent;
   if (rc == NNCC_OK && memcmp(root, mine, sizeof mine) != 0)
@@ -449,13 +457,15 @@ static int agree_on_loop(nncc_model *m, int rc, int64_t num_samples,
   return agree_to_train(m, rc);
 }
 
-/* Whether to stop after a report: data-parallel, when any process's
-   progress function asked to. */
+/* After a report: 1 to stop, 0 to go on, or an error code. Data-parallel,
+   all stop when any process's progress function asked to. */
 static int agree_to_stop(nncc_model *m, int stop) {
   if (!__nncc_comm_active(m->comm))
     return stop;
-  return __nncc_comm_agree(m->comm, stop ? NNCC_ERR_ARGUMENT : NNCC_OK) !=
-         NNCC_OK;
+  int rc = __nncc_comm_agree(m->comm, stop ? NNCC_ERR_ARGUMENT : NNCC_OK);
+  if (rc == NNCC_ERR_COMM)
+    return rc;
+  return rc != NNCC_OK;
 }
 
 int nncc_train(nncc_model *m, const void *const *inputs,
@@ -465,6 +475,16 @@ int nncc_train(nncc_model *m, const void *const *inputs,
   int rc = check_training(m, inputs, targets, num_samples);
   if (rc == NNCC_OK && (epochs < 0 || (opts && opts->report_every < 0)))
     rc = NNCC_ERR_ARGUMENT;
+  if (rc == NNCC_OK && m->order_size < num_samples) {
+    int64_t *order = (int64_t *)realloc(m->order,
+                                        (size_t)num_samples * sizeof(int64_t));
+    if (order) {
+      m->order = order;
+      m->order_size = num_samples;
+    } else {
+      rc = NNCC_ERR_NOMEM;
+    }
+  }
   rc = agree_on_loop(m, rc, num_samples, epochs, opts);
   if (rc != NNCC_OK)
     return rc;
@@ -475,14 +495,6 @@ int nncc_train(nncc_model *m, const void *const *inputs,
     return rc;
   if (num_samples == 0 || epochs == 0)
     return NNCC_OK;
-  if (m->order_size < num_samples) {
-    int64_t *order = (int64_t *)realloc(m->order,
-                                        (size_t)num_samples * sizeof(int64_t));
-    if (!order)
-      return NNCC_ERR_NOMEM;
-    m->order = order;
-    m->order_size = num_samples;
-  }
   int shuffle = opts && opts->shuffle;
   int64_t report_every = opts ? opts->report_every : 0;
   uint64_t rng = opts ? opts->seed : 0;
@@ -537,14 +549,17 @@ int nncc_train(nncc_model *m, const void *const *inputs,
         loss_sum = 0.0;
         loss_samples = 0;
         since_report = 0;
-        if (agree_to_stop(m, progress(user, epoch, m->steps, mean) != 0))
-          return NNCC_OK; /* stopped early by the caller */
+        int stop =
+            agree_to_stop(m, progress(user, epoch, m->steps, mean) != 0);
+        if (stop != 0) /* stopped early by the caller, or an error */
+          return stop < 0 ? stop : NNCC_OK;
       } else if (report) {
         loss_sum = 0.0;
         loss_samples = 0;
         since_report = 0;
-        if (agree_to_stop(m, 0))
-          return NNCC_OK;
+        int stop = agree_to_stop(m, 0);
+        if (stop != 0)
+          return stop < 0 ? stop : NNCC_OK;
       }
     }
   }

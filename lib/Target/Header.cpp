@@ -116,7 +116,7 @@ const char *nncc_strerror(int code);
 typedef int (*nncc_collective_fn)(float *buf, size_t n, void *user);
 int nncc_set_allreduce(nncc_model *m, nncc_collective_fn fn, void *user);
 int nncc_set_broadcast(nncc_model *m, nncc_collective_fn fn, void *user);
-int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size);  /* for nncc_train's shards */
+int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size);  /* nncc_train needs it with fn */
 int32_t nncc_rank(nncc_model *m);        /* 0 without an engine; negative: error */
 int32_t nncc_world_size(nncc_model *m);  /* 1 without an engine; negative: error */
 /* Rank 0's parameters, optimizer state and step count to every process

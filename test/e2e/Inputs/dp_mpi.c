@@ -30,7 +30,12 @@ int main(int argc, char **argv) {
   if (rank == 0)
     printf("before MPI_Init: %s\n", dp_strerror(early_rc));
 
+  /* A communicator of the program's, which it may free once given. */
   dp_model *m = dp_create();
+  MPI_Comm own;
+  MPI_Comm_dup(MPI_COMM_WORLD, &own);
+  ok &= dp_set_communicator(m, own) == DP_OK;
+  MPI_Comm_free(&own);
   if (rank == 0)
     printf("world size %d, rank %d\n", dp_world_size(m), dp_rank(m));
   ok &= dp_world_size(m) == world && dp_rank(m) == rank;

@@ -21,7 +21,9 @@ typedef struct {
   group_t *group;
   int rank;
   int samples, epochs;
-  int bad; /* pass a NULL input to dp_train_step, or a wrong sample count */
+  /* 1: a NULL input to dp_train_step on rank 1; 2: another sample count on
+     rank 1; 3: another learning rate on rank 1; 4: no dp_set_rank. */
+  int bad;
   run_t run;
   int step_rc;
 } member_t;
@@ -50,7 +52,10 @@ static void *train_rank(void *arg) {
   member_t *me = (member_t *)arg;
   dp_model *m = dp_create();
   dp_set_allreduce(m, shared_sum, me);
-  dp_set_rank(m, me->rank, me->group->world);
+  if (me->bad != 4)
+    dp_set_rank(m, me->rank, me->group->world);
+  if (me->bad == 3 && me->rank == 1)
+    dp_set_learning_rate(m, dp_get_learning_rate(m) * 2.0f);
   if (me->rank != 0) { /* rank 0's parameters win: broadcast first */
     float w[1024];
     int64_t n = dp_param_info(0)->numel;
@@ -63,9 +68,9 @@ static void *train_rank(void *arg) {
   if (me->bad == 1) {
     const void *none[] = {NULL};
     me->step_rc = dp_train_step(m, me->rank == 1 ? none : in, tg, NULL);
-  } else if (me->bad == 2) {
-    me->step_rc = dp_train(m, in, tg, me->samples - (me->rank == 1), 1,
-                           &opts, NULL, NULL);
+  } else if (me->bad >= 2) {
+    me->step_rc = dp_train(m, in, tg, me->samples - (me->bad == 2 && me->rank == 1),
+                           1, &opts, NULL, NULL);
   } else {
     me->run.rc = dp_train(m, in, tg, me->samples, me->epochs, &opts, record,
                           &me->run);
@@ -123,6 +128,12 @@ int main(void) {
          dp_strerror(members[1].step_rc), dp_strerror(members[0].step_rc));
   run_group(members, world, SAMPLES, 1, 2);
   printf("other sample count on rank 1: rank 1 %d, rank 0 %d\n",
+         members[1].step_rc, members[0].step_rc);
+  run_group(members, world, SAMPLES, 1, 3);
+  printf("other learning rate on rank 1: rank 1 %d, rank 0 %d\n",
+         members[1].step_rc, members[0].step_rc);
+  run_group(members, world, SAMPLES, 1, 4);
+  printf("dp_train without dp_set_rank: rank 1 %d, rank 0 %d\n",
          members[1].step_rc, members[0].step_rc);
   return ok && same ? 0 : 1;
 }

@@ -93,12 +93,15 @@ AliasingValueList AllReduceSumOp::getAliasingValues(OpOperand &,
 LogicalResult AllReduceSumOp::bufferize(RewriterBase &rewriter,
                                         const BufferizationOptions &options) {
   return bufferizeSync(*this, getType().getNumElements(),
-                       "__nncc_all_reduce_sum", rewriter, options);
+                       getOfGradient() ? "__nncc_all_reduce_sum_gradient"
+                                       : "__nncc_all_reduce_sum",
+                       rewriter, options);
 }
 
 LogicalResult AllReduceSumOp::buildGradient(OpBuilder &b,
                                             ValueRange resultGrads,
                                             SmallVectorImpl<Value> &grads) {
-  grads.push_back(b.create<AllReduceSumOp>(getLoc(), resultGrads[0]));
+  grads.push_back(b.create<AllReduceSumOp>(getLoc(), resultGrads[0],
+                                           /*of_gradient=*/true));
   return success();
 }

@@ -581,10 +581,10 @@ LogicalResult nncc::nn::buildTrainStep(ModuleOp module,
   SmallVector<Value> newStates;
   for (auto [index, param] : llvm::enumerate(params)) {
     Value grad = readyGrads[index];
-    if (grad && isa<GradientReadyOp>(grad.getDefiningOp()))
+    if (grad && grad.getDefiningOp<GradientReadyOp>())
       grad = b.create<GradientWaitOp>(grad.getLoc(), grad,
                                       trainedParamIndex[index]);
-    else // The loss does not depend on it: its gradient is zero.
+    else if (!grad) // The loss does not depend on it: its gradient is zero.
       grad = createZeroConstant(b, param.getLoc(),
                                 cast<RankedTensorType>(param.getType()));
     ValueRange state = states.slice(index * stateNames.size(),

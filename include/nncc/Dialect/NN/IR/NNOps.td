@@ -1324,13 +1324,15 @@ def NN_AllReduceSumOp : NN_Op<"all_reduce_sum", [Pure,
     outside a training step. Every process runs the same kernel, so they
     reach these ops in the same order. Synchronized batch normalization
     (`--sync-batch-norm`) sums its per-channel sums and its sample count
-    with it. Its gradient is the sum of the gradients across the processes.
+    with it. Its gradient is the sum of the gradients across the processes,
+    marked `of_gradient`: a process whose batch has no loss positions
+    contributes zeros to those (its gradients are 0, or 0 times 0/0).
 
     ```mlir
     %s = nn.all_reduce_sum %partial : tensor<1x8x1x1xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let arguments = (ins RankedTensorOf<[F32]>:$input, UnitAttr:$of_gradient);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
