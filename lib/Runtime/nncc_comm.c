@@ -19,8 +19,9 @@
 
 #include "nncc_comm.h"
 
-#define FIRST_BUCKET_FLOATS ((int64_t)(1 << 20) / 4)
-#define BUCKET_FLOATS ((int64_t)(25 << 20) / 4)
+/* PyTorch DDP's bucket sizes, unless nncc_set_bucket_bytes says others. */
+#define FIRST_BUCKET_BYTES ((size_t)1 << 20)
+#define BUCKET_BYTES ((size_t)25 << 20)
 /* Each gradient starts at a multiple of 16 floats (64 bytes). */
 #define SLOT_ALIGN 16
 
@@ -47,10 +48,12 @@ struct nncc_comm {
   int32_t *bucket_of;   /* per parameter */
   int64_t *bucket_first, *bucket_floats;
   int32_t *bucket_size; /* gradients per bucket */
+  float **bucket_data;  /* what a bucket sums this step */
   int32_t *bucket_ready;
   unsigned char *bucket_state;
   int32_t num_buckets;
   int64_t used; /* floats of `staging` laid out */
+  int64_t first_bucket_floats, bucket_floats_limit;
   int laid_out;
 };
 
@@ -83,10 +86,12 @@ struct nncc_comm *__nncc_comm_create(void) {
   c->bucket_first = (int64_t *)calloc(n, sizeof(int64_t));
   c->bucket_floats = (int64_t *)calloc(n, sizeof(int64_t));
   c->bucket_size = (int32_t *)calloc(n, sizeof(int32_t));
+  c->bucket_data = (float **)calloc(n, sizeof(float *));
   c->bucket_ready = (int32_t *)calloc(n, sizeof(int32_t));
   c->bucket_state = (unsigned char *)calloc(n, 1);
   if (!c->staging || !c->offset || !c->bucket_of || !c->bucket_first ||
-      !c->bucket_floats || !c->bucket_size || !c->bucket_ready ||
+      !c->bucket_floats || !c->bucket_size || !c->bucket_data ||
+      !c->bucket_ready ||
       !c->bucket_state) {
     __nncc_comm_destroy(c);
     return NULL;
@@ -96,6 +101,8 @@ struct nncc_comm *__nncc_comm_create(void) {
     c->bucket_of[i] = -1;
   }
   c->user_world = 1;
+  c->first_bucket_floats = (int64_t)(FIRST_BUCKET_BYTES / sizeof(float));
+  c->bucket_floats_limit = (int64_t)(BUCKET_BYTES / sizeof(float));
   nncc_engine builtin;
   memset(&builtin, 0, sizeof builtin);
   int made = __nncc_default_engine(&builtin);
@@ -119,6 +126,7 @@ void __nncc_comm_destroy(struct nncc_comm *c) {
   free(c->bucket_first);
   free(c->bucket_floats);
   free(c->bucket_size);
+  free(c->bucket_data);
   free(c->bucket_ready);
   free(c->bucket_state);
   free(c);
@@ -249,11 +257,16 @@ int __nncc_comm_end_step(struct nncc_comm *c, float *loss, int *not_finite) {
   return sums[1] > 0.0f ? NNCC_ERR_COMM : NNCC_OK;
 }
 
+/* Starts the sum of bucket b. The last bucket completes when the backward
+   pass has little or nothing left to overlap it with: it is summed at once
+   (MPI's blocking allreduce takes half the time of a non-blocking one
+   waited on: 0.33 against 0.77 ms for 2.6 MiB on two processes here). */
 static void start_bucket(struct nncc_comm *c, int32_t b) {
-  float *data = c->staging + c->bucket_first[b];
+  float *data = c->bucket_data[b];
   size_t n = (size_t)c->bucket_floats[b];
+  int last = c->laid_out && b == c->num_buckets - 1;
   int rc;
-  if (c->engine.start) {
+  if (c->engine.start && !last) {
     rc = c->engine.start(c->engine.ctx, b, data, n);
     c->bucket_state[b] = BUCKET_STARTED;
   } else {
@@ -281,10 +294,10 @@ static void lay_out(struct nncc_comm *c, int32_t param, int64_t n) {
 
 /* Closes the open bucket of the first step. */
 static void finish_layout(struct nncc_comm *c) {
+  c->laid_out = 1;
   int32_t b = c->num_buckets - 1;
   if (b >= 0 && c->bucket_state[b] == BUCKET_FILLING)
     start_bucket(c, b);
-  c->laid_out = 1;
 }
 
 void __nncc_gradient_ready(int32_t param, float *base, int64_t offset) {
@@ -294,13 +307,19 @@ void __nncc_gradient_ready(int32_t param, float *base, int64_t offset) {
   int64_t n = __nncc_params[param].numel;
   if (!c->laid_out && c->offset[param] < 0)
     lay_out(c, param, n);
-  float *slot = c->staging + c->offset[param];
+  int32_t b = c->bucket_of[param];
+  /* A bucket of one gradient (known once laid out) sums the gradient's own
+     buffer, which no kernel touches before its update: no copies. */
+  float *slot = c->laid_out && c->bucket_size[b] == 1
+                    ? base + offset
+                    : c->staging + c->offset[param];
+  c->bucket_data[b] =
+      slot == base + offset ? slot : c->staging + c->bucket_first[b];
   if (c->no_loss) /* its gradient is 0 times 0/0: it contributes nothing */
     memset(slot, 0, (size_t)n * sizeof(float));
-  else
+  else if (slot != base + offset)
     memcpy(slot, base + offset, (size_t)n * sizeof(float));
-  int32_t b = c->bucket_of[param];
-  int64_t limit = b == 0 ? FIRST_BUCKET_FLOATS : BUCKET_FLOATS;
+  int64_t limit = b == 0 ? c->first_bucket_floats : c->bucket_floats_limit;
   if (++c->bucket_ready[b] == c->bucket_size[b] &&
       (c->laid_out || c->bucket_floats[b] >= limit))
     start_bucket(c, b);
@@ -326,8 +345,9 @@ void __nncc_gradient_wait(int32_t param, float *base, int64_t offset) {
       c->error = 1;
     c->bucket_state[b] = BUCKET_SUMMED;
   }
-  memcpy(base + offset, c->staging + c->offset[param],
-         (size_t)__nncc_params[param].numel * sizeof(float));
+  if (c->bucket_data[b] != base + offset) /* summed in place otherwise */
+    memcpy(base + offset, c->staging + c->offset[param],
+           (size_t)__nncc_params[param].numel * sizeof(float));
 }
 
 /* nn.all_reduce_sum: of the forward pass, and of a gradient (which is 0,
@@ -416,6 +436,18 @@ int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size) {
   m->comm->user_rank = rank;
   m->comm->user_world = world_size;
   m->comm->rank_set = 1;
+  return NNCC_OK;
+}
+
+int nncc_set_bucket_bytes(nncc_model *m, size_t first, size_t others) {
+  if (!m)
+    return NNCC_ERR_NULL;
+  /* The buckets are laid out by the first data-parallel step, for good. */
+  if (first == 0 || others == 0 || m->comm->laid_out ||
+      m->comm->num_buckets > 0)
+    return NNCC_ERR_ARGUMENT;
+  m->comm->first_bucket_floats = (int64_t)((first + 3) / sizeof(float));
+  m->comm->bucket_floats_limit = (int64_t)((others + 3) / sizeof(float));
   return NNCC_OK;
 }
 

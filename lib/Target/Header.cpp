@@ -117,6 +117,10 @@ typedef int (*nncc_collective_fn)(float *buf, size_t n, void *user);
 int nncc_set_allreduce(nncc_model *m, nncc_collective_fn fn, void *user);
 int nncc_set_broadcast(nncc_model *m, nncc_collective_fn fn, void *user);
 int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size);  /* nncc_train needs it with fn */
+/* Gradients fill buckets of about `first` bytes, then `others` (PyTorch
+   DDP's 1 MiB and 25 MiB by default), each summed as soon as it is full;
+   the same on every process, before the first training step. */
+int nncc_set_bucket_bytes(nncc_model *m, size_t first, size_t others);
 int32_t nncc_rank(nncc_model *m);        /* 0 without an engine; negative: error */
 int32_t nncc_world_size(nncc_model *m);  /* 1 without an engine; negative: error */
 /* Rank 0's parameters, optimizer state and step count to every process

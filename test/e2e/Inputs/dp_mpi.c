@@ -39,6 +39,11 @@ int main(int argc, char **argv) {
   if (rank == 0)
     printf("world size %d, rank %d\n", dp_world_size(m), dp_rank(m));
   ok &= dp_world_size(m) == world && dp_rank(m) == rank;
+#ifdef BUCKET_BYTES
+  /* Small buckets: several per step, and buckets of one gradient, which
+     are summed in place. */
+  dp_set_bucket_bytes(m, BUCKET_BYTES, BUCKET_BYTES);
+#endif
   if (rank != 0) { /* rank 0's parameters win: broadcast first */
     float w[1024];
     int64_t n = dp_param_info(0)->numel;

@@ -56,6 +56,11 @@ static void *train_rank(void *arg) {
     dp_set_rank(m, me->rank, me->group->world);
   if (me->bad == 3 && me->rank == 1)
     dp_set_learning_rate(m, dp_get_learning_rate(m) * 2.0f);
+#ifdef BUCKET_BYTES
+  /* Small buckets: several per step, and buckets of one gradient, which
+     are summed in place. */
+  dp_set_bucket_bytes(m, BUCKET_BYTES, BUCKET_BYTES);
+#endif
   if (me->rank != 0) { /* rank 0's parameters win: broadcast first */
     float w[1024];
     int64_t n = dp_param_info(0)->numel;
