@@ -473,6 +473,8 @@ int nncc_broadcast_parameters(nncc_model *m) {
   struct nncc_comm *c = m->comm;
   if (!__nncc_comm_active(c))
     return NNCC_OK;
+  if (__nncc_comm_needs_rank(c)) /* every process would be rank 0 */
+    return NNCC_ERR_ARGUMENT;
   uint64_t steps = (uint64_t)m->steps;
   int rc = __nncc_comm_broadcast(c, m->params,
                                  (size_t)__nncc_param_storage_bytes);

@@ -56,8 +56,8 @@ int __nncc_comm_broadcast(struct nncc_comm *c, void *bytes, size_t n);
 /* Rank 0's `n` (at most 16) 64-bit words to every process, exactly. */
 int __nncc_comm_broadcast_words(struct nncc_comm *c, uint64_t *words,
                                 size_t n);
-/* Whether nncc_train needs nncc_set_rank first: a program's engine that
-   was not told the rank. */
+/* Whether training needs nncc_set_rank first: a program's engine that was
+   not told the rank. */
 int __nncc_comm_needs_rank(const struct nncc_comm *c);
 
 /* Before a step: this process's share of the loss's denominator (the

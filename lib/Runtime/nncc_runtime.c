@@ -364,6 +364,10 @@ static int check_training(const nncc_model *m, const void *const *inputs,
 static int agree_to_train(nncc_model *m, int rc) {
   if (!m || !__nncc_comm_active(m->comm))
     return rc;
+  /* A program's engine that was not told the ranks would have every
+     process take rank 0's part (its shard, its broadcast). */
+  if (rc == NNCC_OK && __nncc_comm_needs_rank(m->comm))
+    rc = NNCC_ERR_ARGUMENT;
   rc = __nncc_comm_agree(m->comm, rc);
   if (rc == NNCC_OK && !__nncc_comm_synced(m->comm))
     rc = nncc_broadcast_parameters(m);
@@ -439,8 +443,6 @@ static int agree_on_loop(nncc_model *m, int rc, int64_t num_samples,
                          int64_t epochs, const nncc_train_options *opts) {
   if (!m || !__nncc_comm_active(m->comm))
     return rc;
-  if (rc == NNCC_OK && __nncc_comm_needs_rank(m->comm))
-    rc = NNCC_ERR_ARGUMENT;
   uint32_t lr_bits;
   memcpy(&lr_bits, &m->lr, sizeof lr_bits);
   uint64_t mine[6] = {(uint64_t)num_samples, (uint64_t)epochs,

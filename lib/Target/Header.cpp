@@ -116,7 +116,7 @@ const char *nncc_strerror(int code);
 typedef int (*nncc_collective_fn)(float *buf, size_t n, void *user);
 int nncc_set_allreduce(nncc_model *m, nncc_collective_fn fn, void *user);
 int nncc_set_broadcast(nncc_model *m, nncc_collective_fn fn, void *user);
-int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size);  /* nncc_train needs it with fn */
+int nncc_set_rank(nncc_model *m, int32_t rank, int32_t world_size);  /* needed with fn */
 /* Gradients fill buckets of about `first` bytes, then `others` (PyTorch
    DDP's 1 MiB and 25 MiB by default), each summed as soon as it is full;
    the same on every process, before the first training step. */

@@ -22,7 +22,8 @@ typedef struct {
   int rank;
   int samples, epochs;
   /* 1: a NULL input to dp_train_step on rank 1; 2: another sample count on
-     rank 1; 3: another learning rate on rank 1; 4: no dp_set_rank. */
+     rank 1; 3: another learning rate on rank 1; 4: dp_train without
+     dp_set_rank; 5: dp_train_step without it. */
   int bad;
   run_t run;
   int step_rc;
@@ -52,7 +53,7 @@ static void *train_rank(void *arg) {
   member_t *me = (member_t *)arg;
   dp_model *m = dp_create();
   dp_set_allreduce(m, shared_sum, me);
-  if (me->bad != 4)
+  if (me->bad != 4 && me->bad != 5)
     dp_set_rank(m, me->rank, me->group->world);
   if (me->bad == 3 && me->rank == 1)
     dp_set_learning_rate(m, dp_get_learning_rate(m) * 2.0f);
@@ -70,9 +71,10 @@ static void *train_rank(void *arg) {
   }
   const void *in[] = {x}, *tg[] = {t};
   dp_train_options opts = {1, 7, 1};
-  if (me->bad == 1) {
+  if (me->bad == 1 || me->bad == 5) {
     const void *none[] = {NULL};
-    me->step_rc = dp_train_step(m, me->rank == 1 ? none : in, tg, NULL);
+    me->step_rc =
+        dp_train_step(m, me->rank == 1 && me->bad == 1 ? none : in, tg, NULL);
   } else if (me->bad >= 2) {
     me->step_rc = dp_train(m, in, tg, me->samples - (me->bad == 2 && me->rank == 1),
                            1, &opts, NULL, NULL);
@@ -139,6 +141,9 @@ int main(void) {
          members[1].step_rc, members[0].step_rc);
   run_group(members, world, SAMPLES, 1, 4);
   printf("dp_train without dp_set_rank: rank 1 %d, rank 0 %d\n",
+         members[1].step_rc, members[0].step_rc);
+  run_group(members, world, SAMPLES, 1, 5);
+  printf("dp_train_step without dp_set_rank: rank 1 %d, rank 0 %d\n",
          members[1].step_rc, members[0].step_rc);
   return ok && same ? 0 : 1;
 }
