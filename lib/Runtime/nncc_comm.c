@@ -168,7 +168,6 @@ int __nncc_comm_needs_rank(const struct nncc_comm *c) {
 }
 
 int __nncc_comm_synced(const struct nncc_comm *c) { return c->synced; }
-void __nncc_comm_set_synced(struct nncc_comm *c) { c->synced = 1; }
 
 /*===------------------------ small collectives -------------------------===*/
 

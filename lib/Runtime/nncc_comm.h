@@ -79,6 +79,5 @@ int nncc_broadcast_parameters(nncc_model *m);
 
 /* Whether the parameters were broadcast since the engine was set. */
 int __nncc_comm_synced(const struct nncc_comm *c);
-void __nncc_comm_set_synced(struct nncc_comm *c);
 
 #endif /* NNCC_COMM_H */
