@@ -66,6 +66,24 @@ static int record(void *user, int64_t epoch, int64_t step, float loss) {
     }                                                                         \
   } while (0)
 
+/* How every data-parallel rank of the tests starts: optionally small
+   buckets, and on ranks other than 0 a perturbed first parameter, which
+   the broadcast before the first step must undo. */
+static void prepare_rank(dp_model *m, int rank) {
+#ifdef BUCKET_BYTES
+  /* Small buckets: several per step, and buckets of one gradient, which
+     are summed in place. */
+  dp_set_bucket_bytes(m, BUCKET_BYTES, BUCKET_BYTES);
+#endif
+  if (rank != 0) {
+    float w[1024];
+    int64_t n = dp_param_info(0)->numel;
+    dp_get_param(m, 0, w, n);
+    w[0] += 1.0f;
+    dp_set_param(m, 0, w, n);
+  }
+}
+
 /* One process on the global batch. */
 static run_t reference_run(int samples, int epochs) {
   run_t run;

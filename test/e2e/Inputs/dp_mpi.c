@@ -36,21 +36,13 @@ int main(int argc, char **argv) {
   MPI_Comm_dup(MPI_COMM_WORLD, &own);
   ok &= dp_set_communicator(m, own) == DP_OK;
   MPI_Comm_free(&own);
+  int null_comm = dp_set_communicator(m, MPI_COMM_NULL);
+  int own_rank = dp_set_rank(m, 0, 1); /* MPI's communicator tells its own */
   if (rank == 0)
-    printf("world size %d, rank %d\n", dp_world_size(m), dp_rank(m));
+    printf("world size %d, rank %d; MPI_COMM_NULL %d, dp_set_rank %d\n",
+           dp_world_size(m), dp_rank(m), null_comm, own_rank);
   ok &= dp_world_size(m) == world && dp_rank(m) == rank;
-#ifdef BUCKET_BYTES
-  /* Small buckets: several per step, and buckets of one gradient, which
-     are summed in place. */
-  dp_set_bucket_bytes(m, BUCKET_BYTES, BUCKET_BYTES);
-#endif
-  if (rank != 0) { /* rank 0's parameters win: broadcast first */
-    float w[1024];
-    int64_t n = dp_param_info(0)->numel;
-    dp_get_param(m, 0, w, n);
-    w[0] += 1.0f;
-    dp_set_param(m, 0, w, n);
-  }
+  prepare_rank(m, rank);
   const void *in[] = {x}, *tg[] = {t};
   dp_train_options opts = {1, 7, 1};
   run_t run;
