@@ -23,7 +23,6 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import torch  # noqa: E402
 import train_speed  # noqa: E402
 
 PROCESSES = [1, 2, 4]
@@ -32,31 +31,20 @@ MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1",
 
 
 def prepare(name, work, nncc):
-    """Exports the model as train_speed.py does, writes its batch, and
-    compiles the --distributed=mpi library and the driver."""
-    make, batch_of, kind, options, _, steps = train_speed.MODELS[name]
-    torch.manual_seed(0)
-    model = make()
-    x, y = batch_of(torch.Generator().manual_seed(1))
-    data = os.path.join(work, name + "_data")
-    os.makedirs(data, exist_ok=True)
-    x.numpy().tofile(os.path.join(data, "input0.bin"))
-    y.numpy().tofile(os.path.join(data, "target0.bin"))
-    onnx_path = os.path.join(work, name + ".onnx")
-    torch.onnx.export(model, (x,), onnx_path, opset_version=17,
-                      do_constant_folding=False,
-                      training=torch.onnx.TrainingMode.TRAINING,
-                      input_names=["x"], output_names=["y"])
+    """Exports the model and its batch as train_speed.py does, and compiles
+    the --distributed=mpi library and the driver."""
+    steps = train_speed.MODELS[name][5]
+    model, onnx_path, data, batch, options = train_speed.export(name, work)
     library = os.path.join(work, name + ".so")
-    train_speed.run([nncc, onnx_path, "-o", library, "--batch=%d" % x.shape[0],
-                     "--loss=" + kind, "--distributed=mpi"] + options)
+    train_speed.run([nncc, onnx_path, "-o", library, "--distributed=mpi"] +
+                    options)
     program = os.path.join(work, name + "_dp")
     train_speed.run(["mpicc", "-std=c11", "-O2",
                      "-DMODEL_HEADER=\"%s\"" % library.replace(".so", ".h"),
                      os.path.join(HERE, "distributed_step.c"), library,
                      "-Wl,-rpath," + work, "-o", program])
     params = sum(p.numel() for p in model.parameters())
-    return program, data, x.shape[0], steps, params
+    return program, data, batch, steps, params
 
 
 def main():

@@ -16,32 +16,9 @@
  */
 #define _POSIX_C_SOURCE 199309L
 #include MODEL_HEADER
+#include "step_data.h"
 
 #include <mpi.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-static void *load(const char *dir, const char *kind, int32_t i,
-                  const nncc_tensor_info *info) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s%d.bin", dir, kind, (int)i);
-  size_t bytes = (size_t)info->numel * (info->dtype == NNCC_INT64 ? 8 : 4);
-  void *data = malloc(bytes);
-  FILE *f = fopen(path, "rb");
-  if (!data || !f || fread(data, 1, bytes, f) != bytes) {
-    fprintf(stderr, "cannot read %zu bytes from %s\n", bytes, path);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  fclose(f);
-  return data;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* The best milliseconds per step of three runs, the slowest rank's. */
 static double time_steps(nncc_model *m, const void **inputs,
@@ -75,10 +52,8 @@ int main(int argc, char **argv) {
   const char *dir = argv[1];
   int warmup = atoi(argv[2]), steps = atoi(argv[3]);
   const void *inputs[16], *targets[16];
-  for (int32_t i = 0; i < nncc_num_inputs(); ++i)
-    inputs[i] = load(dir, "input", i, nncc_input_info(i));
-  for (int32_t i = 0; i < nncc_num_targets(); ++i)
-    targets[i] = load(dir, "target", i, nncc_target_info(i));
+  if (!load_batch(dir, inputs, targets))
+    MPI_Abort(MPI_COMM_WORLD, 1);
   nncc_model *m = nncc_create();
   float loss = 0.0f, alone_loss = 0.0f;
   time_steps(m, inputs, targets, warmup, &loss);

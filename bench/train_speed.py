@@ -295,8 +295,12 @@ def build_driver(work, name, library):
 ROUNDS = 5
 
 
-def measure(name, nncc, work, threads):
-    make, batch_of, kind, options, _, steps = MODELS[name]
+def export(name, work):
+    """Model `name` from its seeds, saved for the PyTorch side, its batch as
+    the raw tensors train_step.c reads, and its ONNX export as a user makes
+    it. Returns the model, the ONNX path, the data directory, the batch
+    size and nncc's options (batch, loss, optimizer)."""
+    make, batch_of, kind, options, _, _ = MODELS[name]
     torch.manual_seed(0)
     model = make()
     generator = torch.Generator().manual_seed(1)
@@ -312,7 +316,14 @@ def measure(name, nncc, work, threads):
                       do_constant_folding=False,
                       training=torch.onnx.TrainingMode.TRAINING,
                       input_names=["x"], output_names=["y"])
-    common = ["--batch=%d" % x.shape[0], "--loss=" + kind] + options
+    batch = x.shape[0]
+    return model, onnx_path, data, batch, ["--batch=%d" % batch,
+                                           "--loss=" + kind] + options
+
+
+def measure(name, nncc, work, threads):
+    steps = MODELS[name][5]
+    _, onnx_path, data, _, common = export(name, work)
     compiled = {}
     for t in threads:
         library = os.path.join(work, "%s_t%d.so" % (name, t))

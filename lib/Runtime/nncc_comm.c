@@ -450,21 +450,17 @@ int nncc_set_bucket_bytes(nncc_model *m, size_t first, size_t others) {
   return NNCC_OK;
 }
 
-int32_t nncc_rank(nncc_model *m) {
+/* The rank (or with `size`, the number of processes), or an error code. */
+static int32_t group_member(nncc_model *m, int size) {
   if (!m)
     return NNCC_ERR_NULL;
   int32_t rank, world;
   int rc = __nncc_comm_group(m->comm, &rank, &world);
-  return rc != NNCC_OK ? rc : rank;
+  return rc != NNCC_OK ? rc : size ? world : rank;
 }
 
-int32_t nncc_world_size(nncc_model *m) {
-  if (!m)
-    return NNCC_ERR_NULL;
-  int32_t rank, world;
-  int rc = __nncc_comm_group(m->comm, &rank, &world);
-  return rc != NNCC_OK ? rc : world;
-}
+int32_t nncc_rank(nncc_model *m) { return group_member(m, 0); }
+int32_t nncc_world_size(nncc_model *m) { return group_member(m, 1); }
 
 int nncc_broadcast_parameters(nncc_model *m) {
   if (!m)

@@ -212,18 +212,18 @@ static void addMetadata(llvm::Module &module, const ModelInterface &iface,
   meta.addInt32("__nncc_sync_batch_norm", iface.syncBatchNorm ? 1 : 0);
   meta.addInt32("__nncc_num_threads", iface.threads);
   meta.addInt32("__nncc_gemm_vector_floats", gemmVectorFloats);
-  std::vector<int32_t> written;
-  for (size_t i = 0; i < iface.params.size(); ++i)
-    written.push_back(i < iface.written.size() && iface.written[i]);
-  meta.addConstant("__nncc_param_written",
-                   llvm::ConstantDataArray::get(
-                       module.getContext(), llvm::ArrayRef<int32_t>(written)));
-  std::vector<int32_t> running;
-  for (size_t i = 0; i < iface.params.size(); ++i)
-    running.push_back(i < iface.running.size() && iface.running[i]);
-  meta.addConstant("__nncc_param_running",
-                   llvm::ConstantDataArray::get(
-                       module.getContext(), llvm::ArrayRef<int32_t>(running)));
+  // One int32 flag per parameter (false past the end of `flags`).
+  auto addParamFlags = [&](llvm::StringRef name,
+                           const std::vector<bool> &flags) {
+    std::vector<int32_t> values;
+    for (size_t i = 0; i < iface.params.size(); ++i)
+      values.push_back(i < flags.size() && flags[i]);
+    meta.addConstant(name, llvm::ConstantDataArray::get(
+                               module.getContext(),
+                               llvm::ArrayRef<int32_t>(values)));
+  };
+  addParamFlags("__nncc_param_written", iface.written);
+  addParamFlags("__nncc_param_running", iface.running);
   meta.addConstant("__nncc_default_lr",
                    llvm::ConstantFP::get(llvm::Type::getFloatTy(
                                              module.getContext()),
